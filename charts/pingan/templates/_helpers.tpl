@@ -1,0 +1,145 @@
+{{/* Chart name. */}}
+{{- define "pingan.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Full name prefix of every resource. */}}
+{{- define "pingan.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* DNS-safe resource name of one service: <fullname>-grid-events. Args: dict root name */}}
+{{- define "pingan.svcFullname" -}}
+{{- printf "%s-%s" (include "pingan.fullname" .root) (.name | replace "_" "-") | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "pingan.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "pingan.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: pingan
+{{- end -}}
+
+{{/* Selector labels of one service's pods. Args: dict root name */}}
+{{- define "pingan.svcSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "pingan.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .name | replace "_" "-" }}
+pingan.io/service: {{ .name }}
+{{- end -}}
+
+{{/* Full labels of one service's objects. Args: dict root name */}}
+{{- define "pingan.svcLabels" -}}
+{{ include "pingan.labels" .root }}
+app.kubernetes.io/component: {{ .name | replace "_" "-" }}
+pingan.io/service: {{ .name }}
+{{- end -}}
+
+{{/* Effective values of one service: serviceDefaults overlaid with services.<name>. Args: dict root name. Returns YAML. */}}
+{{- define "pingan.svcValues" -}}
+{{- $svc := index .root.Values.services .name | default dict -}}
+{{- toYaml (mergeOverwrite (deepCopy .root.Values.serviceDefaults) (deepCopy $svc)) -}}
+{{- end -}}
+
+{{/* Sorted names of enabled services, as a JSON list. */}}
+{{- define "pingan.enabledServices" -}}
+{{- $out := list -}}
+{{- range $name := keys .Values.services | sortAlpha -}}
+{{- $v := include "pingan.svcValues" (dict "root" $ "name" $name) | fromYaml -}}
+{{- if $v.enabled -}}{{- $out = append $out $name -}}{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/* Image reference. Args: dict root svc(effective values) */}}
+{{- define "pingan.image" -}}
+{{- $img := mergeOverwrite (deepCopy .root.Values.image) (.svc.image | default dict) -}}
+{{- printf "%s:%s" $img.repository (default .root.Chart.AppVersion $img.tag) -}}
+{{- end -}}
+
+{{- define "pingan.imagePullPolicy" -}}
+{{- $img := mergeOverwrite (deepCopy .root.Values.image) (.svc.image | default dict) -}}
+{{- $img.pullPolicy -}}
+{{- end -}}
+
+{{- define "pingan.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "pingan.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment shared by every pingan container (secrets + fixed config). Args: dict root name */}}
+{{- define "pingan.secretEnv" -}}
+- name: AMQP_URI
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.secrets.amqp.name }}
+      key: {{ .root.Values.secrets.amqp.key }}
+- name: PINGAN_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.secrets.database.name }}
+      key: {{ .root.Values.secrets.database.key }}
+- name: PINGAN_TOKEN_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.secrets.tokenKeys.name }}
+      key: {{ .root.Values.secrets.tokenKeys.key }}
+{{- end -}}
+
+{{/* Non-secret environment as a map (ConfigMap data, or inline env for hook pods that run before the ConfigMap exists). Args: dict root name svc */}}
+{{- define "pingan.configData" -}}
+{{- $d := dict
+  "PINGAN_SERVICE" .name
+  "PINGAN_ACTIVE_TOKEN_KID" .root.Values.config.activeTokenKid
+  "PINGAN_LOG_FORMAT" .root.Values.config.logFormat
+  "PINGAN_HTTP_ADDRESS" (printf "0.0.0.0:%v" .root.Values.config.httpPort)
+-}}
+{{- range $k, $v := .root.Values.config.extraEnv }}{{ $_ := set $d $k (toString $v) }}{{ end -}}
+{{- range $k, $v := .svc.config }}{{ $_ := set $d $k (toString $v) }}{{ end -}}
+{{- toYaml $d -}}
+{{- end -}}
+
+{{- define "pingan.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+fsGroup: {{ .Values.securityContext.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "pingan.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "pingan.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpVolumeSizeLimit }}
+{{- end -}}
+
+{{- define "pingan.tmpMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}

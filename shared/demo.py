@@ -1,0 +1,61 @@
+"""Demo data for Xiangxi: the prefecture, its eight counties, a few townships,
+villages and grids, grid workers and some reported events. Sent over RPC,
+like any other caller, so seeding exercises the real write path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PREFECTURE = ("433100", "湘西土家族苗族自治州 Xiangxi Prefecture")
+COUNTIES = [
+    ("433101", "吉首市 Jishou"),
+    ("433122", "泸溪县 Luxi"),
+    ("433123", "凤凰县 Fenghuang"),
+    ("433124", "花垣县 Huayuan"),
+    ("433125", "保靖县 Baojing"),
+    ("433126", "古丈县 Guzhang"),
+    ("433127", "永顺县 Yongshun"),
+    ("433130", "龙山县 Longshan"),
+]
+# Township and village codes below are illustrative, in the national format.
+TOWNSHIPS = [
+    ("433101001", "乾州街道 Qianzhou Street"),
+    ("433101100", "矮寨镇 Aizhai Town"),
+    ("433123100", "沱江镇 Tuojiang Town"),
+]
+VILLAGES = [
+    ("433101001001", "世纪社区 Shiji Community"),
+    ("433101100201", "德夯村 Dehang Village"),
+    ("433123100201", "老洞村 Laodong Village"),
+]
+GRIDS = [
+    ("433101001001001", "世纪社区第一网格 Shiji grid 1", "gw-1001"),
+    ("433101001001002", "世纪社区第二网格 Shiji grid 2", "gw-1002"),
+    ("433101100201001", "德夯村网格 Dehang grid", "gw-2001"),
+    ("433123100201001", "老洞村网格 Laodong grid", "gw-3001"),
+]
+EVENTS = [
+    ("433101001001001", "dispute", "patrol", "medium", "Courtyard, building 3", "Two households dispute a boundary wall."),
+    ("433101100201001", "safety_hazard", "risk", "high", "Road to the suspension bridge", "Loose rocks above the road after rain."),
+    ("433123100201001", "public_security", "police_call", "low", "Village square", "Noise complaint at night."),
+]
+
+
+def seed(rpc: Any) -> dict:
+    """Register the demo tree and events through ``rpc`` (an admin's proxy). Idempotent."""
+    grid_events = rpc.grid_events
+    done = {"jurisdictions": 0, "grids": 0, "events": 0}
+    for code, name in [PREFECTURE, *COUNTIES, *TOWNSHIPS, *VILLAGES]:
+        grid_events.register_jurisdiction(code=code, name=name, command_id=f"demo:jurisdiction:{code}")
+        done["jurisdictions"] += 1
+    for code, name, worker in GRIDS:
+        grid_events.register_grid(code=code, name=name, command_id=f"demo:grid:{code}")
+        grid_events.assign_worker(grid_code=code, worker_id=worker, command_id=f"demo:worker:{code}:{worker}")
+        done["grids"] += 1
+    for number, (grid, category, source, severity, place, description) in enumerate(EVENTS):
+        grid_events.report_event(
+            grid_code=grid, category=category, source=source, severity=severity,
+            place=place, description=description, command_id=f"demo:event:{number}",
+        )
+        done["events"] += 1
+    return done

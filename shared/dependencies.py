@@ -1,0 +1,212 @@
+"""The nameko dependency providers every service declares.
+
+They build their parts in ``setup()`` — after eventlet has monkey-patched
+the process; built earlier, saves fail with "cannot wait/notify on
+un-acquired lock" (design §5).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
+
+import structlog
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import StaticPool
+
+from .config import Settings, load_settings
+from .context import TOKEN_KEY, TokenService
+from .contracts import Contracts
+from .errors import PinganError, Unauthenticated
+from .eventstore import Call, PinganApplication, application_env
+from .metrics import ServiceSource, metrics, service_gauges
+from .projections import Projection, ProjectionRunner, create_view_tables, views_engine
+from .relay import Relay, amqp_publisher
+
+log = structlog.get_logger(__name__)
+
+
+class Store(DependencyProvider):
+    """The service's event store, read models and relay, built once per container.
+
+    A worker gets this provider itself: ``store.app`` for commands,
+    ``store.read()`` for queries (after a catch-up, so a caller reads their
+    own writes).
+    """
+
+    def __init__(
+        self,
+        application_class: type[PinganApplication],
+        projections: Sequence[Projection] = (),
+        contracts: Contracts | None = None,
+    ):
+        self.application_class = application_class
+        self.projections = list(projections)
+        self.contracts = contracts
+
+    def setup(self) -> None:
+        self.settings: Settings = load_settings()
+        service = self.container.service_name
+        self.app = self.application_class(env=application_env(service, self.settings))
+        if self.settings.persistence == "memory":
+            self.engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            self.engine = views_engine(self.settings.views_url(service))
+        if self.settings.create_tables or self.settings.persistence == "memory":
+            create_view_tables(self.engine, self.projections)
+        self.runners = {p.name: ProjectionRunner(self.app, self.engine, p) for p in self.projections}
+        self.relay = None
+        if self.contracts is not None:
+            publish = amqp_publisher(service, self.container.config, TokenService(self.settings.keys))
+            self.relay = Relay(service, self.app, self.engine, self.contracts, publish)
+            self.relay.on_dispatched = lambda event_type: metrics().dispatched.labels(service, event_type).inc()
+        self._wake = threading.Event()
+        self._running = False
+        self.app.saved_listeners.append(self._wake.set)
+        service_gauges().add(
+            service,
+            ServiceSource(
+                relay_lag=lambda: self.relay.lag() if self.relay else 0,
+                projection_lags=lambda: {name: r.lag() for name, r in self.runners.items()},
+                domain_gauges=self._domain_gauges,
+            ),
+        )
+
+    def start(self) -> None:
+        self._running = True
+        self.container.spawn_managed_thread(self._follow_log)
+
+    def stop(self) -> None:
+        self._running = False
+        self._wake.set()
+        service_gauges().remove(self.container.service_name)
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> "Store":
+        return self
+
+    # -- used by workers ------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        self.catch_up()
+        with self.engine.connect() as conn:
+            yield conn
+
+    def catch_up(self) -> None:
+        for runner in self.runners.values():
+            runner.catch_up()
+
+    def relay_pending(self) -> int:
+        return self.relay.relay_pending() if self.relay else 0
+
+    def database_ok(self) -> bool:
+        try:
+            self.app.recorder.max_notification_id()
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    # -- background -----------------------------------------------------------
+
+    def _follow_log(self) -> None:
+        """Relay and project whatever was stored, woken by saves, polling as a fallback
+        for events stored by other replicas."""
+        backoff = self.settings.relay_interval
+        while self._running:
+            self._wake.wait(timeout=backoff)
+            self._wake.clear()
+            if not self._running:
+                break
+            try:
+                self.relay_pending()
+                self.catch_up()
+                backoff = self.settings.relay_interval
+            except Exception as error:
+                log.warning("log_follow_failed", error=type(error).__name__, detail=str(error)[:200])
+                backoff = min(backoff * 2, 10.0)
+
+    def _domain_gauges(self) -> list:
+        families: list = []
+        with self.engine.connect() as conn:
+            for projection in self.projections:
+                families.extend(projection.gauges(conn))
+        return families
+
+
+class CallerIdentity(DependencyProvider):
+    """Verifies the signed caller token in the worker's context data."""
+
+    def setup(self) -> None:
+        self.tokens = TokenService(load_settings().keys)
+
+    def get_dependency(self, worker_ctx: Any) -> "CallVerifier":
+        return CallVerifier(self.tokens, worker_ctx)
+
+
+class CallVerifier:
+    def __init__(self, tokens: TokenService, worker_ctx: Any):
+        self.tokens = tokens
+        self.worker_ctx = worker_ctx
+
+    def verify(self) -> Call:
+        try:
+            caller = self.tokens.verify(self.worker_ctx.context_data.get(TOKEN_KEY))
+        except Unauthenticated as refusal:
+            log.warning("caller_refused", reason=refusal.message)  # never the token itself
+            raise
+        stack = self.worker_ctx.call_id_stack or [self.worker_ctx.call_id]
+        structlog.contextvars.bind_contextvars(actor_id=caller.actor_id, role=caller.role.value)
+        return Call(caller=caller, call_id=stack[0])
+
+
+_KINDS = {"Rpc": "rpc", "EventHandler": "event", "Timer": "timer", "HttpRequestHandler": "http"}
+
+
+class Observability(DependencyProvider):
+    """RED metrics and a bound call id for every worker, whatever its entrypoint."""
+
+    def setup(self) -> None:
+        self._started: dict[int, float] = {}
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        self._started[id(worker_ctx)] = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            service=self.container.service_name,
+            entrypoint=worker_ctx.entrypoint.method_name,
+            call_id=(worker_ctx.call_id_stack or [worker_ctx.call_id])[0],
+        )
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        started = self._started.pop(id(worker_ctx), None)
+        labels = (
+            self.container.service_name,
+            worker_ctx.entrypoint.method_name,
+            _KINDS.get(type(worker_ctx.entrypoint).__name__, "other"),
+        )
+        m = metrics()
+        m.calls.labels(*labels).inc()
+        if started is not None:
+            m.duration.labels(*labels).observe(time.perf_counter() - started)
+        if exc_info is not None:
+            error = exc_info[1]
+            m.errors.labels(*labels, type(error).__name__).inc()
+            if isinstance(error, PinganError):
+                log.info("refused", error=type(error).__name__, reason=error.message)
+            else:
+                log.error("failed", error=type(error).__name__, exc_info=exc_info)
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        structlog.contextvars.clear_contextvars()
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None

@@ -1,0 +1,209 @@
+"""The event store every service writes through.
+
+An eventsourcing Application configured from the environment (PostgreSQL or
+SQLite through SQLAlchemy, or in memory for unit tests); aggregates whose
+events all carry who, where and why; and idempotent command execution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable, Sequence
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import RecordConflictError, Tracking
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+
+from .context import CallerContext, acting_as, current_audit
+from .errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class Call:
+    """One verified call: who is calling, and the id that correlates its effects."""
+
+    caller: CallerContext
+    call_id: str | None = None
+
+
+class AuditedAggregate(Aggregate):
+    """An aggregate whose every event records actor, role, jurisdiction and call id.
+
+    The values come from the call being executed (``acting_as``), never from
+    command arguments; an event made outside a call is a programming error.
+    """
+
+    class Event(Aggregate.Event):
+        audit: dict
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        kwargs["audit"] = current_audit()
+        super().trigger_event(event_class, **kwargs)
+
+    @classmethod
+    def _create(cls, event_class: Any, **kwargs: Any) -> Any:
+        kwargs["audit"] = current_audit()
+        return super()._create(event_class, **kwargs)
+
+
+def stable_id(kind: str, key: str) -> UUID:
+    """A deterministic aggregate id, for records named by a natural key (codes, command ids)."""
+    return uuid5(NAMESPACE_URL, f"pingan:{kind}:{key}")
+
+
+class CommandRecord(AuditedAggregate):
+    """The first result of a command sent with a ``command_id``.
+
+    Saved in the same transaction as the command's own events, so a repeated
+    command finds it and returns the same result without storing anything.
+    """
+
+    @staticmethod
+    def create_id(command_id: str) -> UUID:
+        return stable_id("command", command_id)
+
+    @event("Recorded")
+    def __init__(self, command_id: str, result: dict):
+        self.command_id = command_id
+        self.result = result
+
+
+class PinganApplication(Application):
+    """Base of every service's application: get → act → save, on behalf of a call.
+
+    ``name`` is pinned by each service: it names the tables
+    (``<name>_events``, ``<name>_tracking``), so renaming a class renames nothing.
+    """
+
+    name: ClassVar[str] = "pingan"
+
+    def __init__(self, env: dict[str, str] | None = None):
+        super().__init__(env=env)
+        self.saved_listeners: list[Callable[[], None]] = []
+
+    def construct_recorder(self):  # type: ignore[override]
+        # A process recorder also keeps tracking records, so a service can
+        # consume other services' events exactly once.
+        return self.factory.process_recorder()
+
+    def save(self, *objs: Any, **kwargs: Any):  # type: ignore[override]
+        recordings = super().save(*objs, **kwargs)
+        self._tell_listeners()
+        return recordings
+
+    def _tell_listeners(self) -> None:
+        for listener in self.saved_listeners:
+            listener()
+
+    # -- reading -------------------------------------------------------------
+
+    def load(self, aggregate_class: type, aggregate_id: UUID, what: str) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} with id {aggregate_id}") from None
+        if not isinstance(aggregate, aggregate_class):
+            raise NotFound(f"no {what} with id {aggregate_id}")
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    # -- writing -------------------------------------------------------------
+
+    def execute(
+        self,
+        call: Call,
+        act: Callable[[], tuple[Sequence[Aggregate], dict]],
+        command_id: str | None = None,
+        tracking: Tracking | None = None,
+    ) -> dict | None:
+        """Run ``act`` (get → act) for ``call``, then save what it changed, once.
+
+        ``act`` returns the changed aggregates and the result for the caller.
+        With a ``command_id`` a repeat returns the first result; with a
+        ``tracking`` record (an upstream event being consumed) a repeat does
+        nothing and returns None. A concurrent change to the same aggregate is
+        retried from a fresh read; after three tries it is a Conflict.
+        """
+        if tracking is not None and self.recorder.has_tracking_id(
+            tracking.application_name, tracking.notification_id
+        ):
+            return None
+        if command_id is not None:
+            earlier = self._earlier_result(command_id)
+            if earlier is not None:
+                return earlier
+        try:
+            return self._execute_with_retry(call, act, command_id, tracking)
+        except RecordConflictError:
+            if tracking is not None and self.recorder.has_tracking_id(
+                tracking.application_name, tracking.notification_id
+            ):
+                return None
+            if command_id is not None:
+                earlier = self._earlier_result(command_id)
+                if earlier is not None:
+                    return earlier
+            raise Conflict("the record was changed by another command at the same time; retry") from None
+
+    @retry(
+        retry=retry_if_exception_type(RecordConflictError),
+        stop=stop_after_attempt(3),
+        reraise=True,
+    )
+    def _execute_with_retry(
+        self,
+        call: Call,
+        act: Callable[[], tuple[Sequence[Aggregate], dict]],
+        command_id: str | None,
+        tracking: Tracking | None,
+    ) -> dict:
+        with acting_as(call.caller, call.call_id):
+            changed, result = act()
+            to_save: list[Aggregate] = list(changed)
+            if command_id is not None:
+                to_save.append(CommandRecord(command_id=command_id, result=result))
+        self._save_all(to_save, tracking)
+        return result
+
+    def _save_all(self, aggregates: Iterable[Aggregate], tracking: Tracking | None) -> None:
+        if tracking is None:
+            self.save(*aggregates)
+            return
+        processing = ProcessingEvent(tracking=tracking)
+        processing.collect_events(*aggregates)
+        self._record(processing)
+        self._tell_listeners()
+
+    def _earlier_result(self, command_id: str) -> dict | None:
+        try:
+            record = self.repository.get(CommandRecord.create_id(command_id))
+        except AggregateNotFoundError:
+            return None
+        return record.result
+
+
+def application_env(service: str, settings: Any) -> dict[str, str]:
+    """The eventsourcing environment for ``service`` from pingan settings."""
+    if settings.persistence == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    url = settings.events_url(service)
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "SQLALCHEMY_URL": url,
+        "CREATE_TABLE": "y" if settings.create_tables else "n",
+    }

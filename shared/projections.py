@@ -1,0 +1,176 @@
+"""Read models: SQLAlchemy tables fed from a service's notification log.
+
+Each projection keeps its own position in ``positions``, advanced in the same
+transaction as the rows it writes, so a crash replays nothing twice and a
+rebuild (clear, reset, catch up) gives the same tables.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, ClassVar, Iterable
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, delete, event, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+# Positions of projections and of the relay: one row each, in the service's read-model database.
+kernel_metadata = MetaData()
+positions = Table(
+    "pingan_positions",
+    kernel_metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+
+def handles(event_class: type) -> Callable:
+    """Mark a projection method as the one that applies ``event_class``."""
+
+    def mark(method: Callable) -> Callable:
+        method.handles = event_class  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class Projection:
+    """A read model. Subclasses name it, list the tables it owns, and mark one
+    method per event class with ``@handles``; events they do not know pass by."""
+
+    name: ClassVar[str]
+    tables: ClassVar[list[Table]]
+    _handlers: ClassVar[dict[type, Callable]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = {}
+        for klass in reversed(cls.__mro__):
+            for attribute in vars(klass).values():
+                if callable(attribute) and hasattr(attribute, "handles"):
+                    cls._handlers[attribute.handles] = attribute
+
+    def apply(self, event: Any, conn: Connection) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(self, event, conn)
+
+    def clear(self, conn: Connection) -> None:
+        for table in reversed(self.tables):
+            conn.execute(delete(table))
+
+    def gauges(self, conn: Connection) -> Iterable[Any]:
+        """Prometheus metric families computed from the read model (none by default)."""
+        return ()
+
+
+def read_position(conn: Connection, name: str, lock: bool = False) -> int:
+    query = select(positions.c.position).where(positions.c.name == name)
+    if lock:
+        query = query.with_for_update()
+    found = conn.execute(query).scalar_one_or_none()
+    if found is None:
+        conn.execute(insert(positions).values(name=name, position=0))
+        return 0
+    return found
+
+
+def write_position(conn: Connection, name: str, position: int) -> None:
+    conn.execute(update(positions).where(positions.c.name == name).values(position=position))
+
+
+def views_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class LogFollower:
+    """Reads a notification log from a stored position, in batches, one at a time per process.
+
+    The position row is locked for the batch (PostgreSQL), so two replicas
+    never handle the same notifications at once.
+    """
+
+    batch_size = 200
+
+    def __init__(self, app: Any, engine: Engine, name: str):
+        self.app = app
+        self.engine = engine
+        self.name = name
+        self._lock = threading.Lock()
+
+    def follow(self, handle: Callable[[Connection, Any], None]) -> int:
+        """Hand every new notification to ``handle`` inside the transaction that advances the position."""
+        handled = 0
+        with self._lock:
+            while True:
+                with self.engine.begin() as conn:
+                    position = read_position(conn, self.name, lock=True)
+                    notifications = self.app.recorder.select_notifications(
+                        start=position + 1, limit=self.batch_size
+                    )
+                    if not notifications:
+                        return handled
+                    for notification in notifications:
+                        handle(conn, notification)
+                    write_position(conn, self.name, notifications[-1].id)
+                handled += len(notifications)
+
+    def lag(self) -> int:
+        with self.engine.connect() as conn:
+            position = conn.execute(
+                select(positions.c.position).where(positions.c.name == self.name)
+            ).scalar_one_or_none() or 0
+        return max(0, (self.app.recorder.max_notification_id() or 0) - position)
+
+
+class ProjectionRunner:
+    """Keeps one projection up to date with its service's log."""
+
+    def __init__(self, app: Any, engine: Engine, projection: Projection):
+        self.app = app
+        self.projection = projection
+        self.follower = LogFollower(app, engine, f"projection:{projection.name}")
+        self.engine = engine
+
+    def catch_up(self) -> int:
+        def project(conn: Connection, notification: Any) -> None:
+            self.projection.apply(self.app.mapper.to_domain_event(notification), conn)
+
+        return self.follower.follow(project)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Clear the tables and project the whole log again."""
+        with self.follower._lock, self.engine.begin() as conn:
+            read_position(conn, self.follower.name, lock=True)
+            self.projection.clear(conn)
+            write_position(conn, self.follower.name, 0)
+        total = self.app.recorder.max_notification_id() or 0
+        done = 0
+        if progress:
+            progress(done, total)
+
+        def project(conn: Connection, notification: Any) -> None:
+            nonlocal done
+            self.projection.apply(self.app.mapper.to_domain_event(notification), conn)
+            done = notification.id
+            if progress:
+                progress(done, total)
+
+        return self.follower.follow(project)
+
+    def lag(self) -> int:
+        return self.follower.lag()
+
+
+def create_view_tables(engine: Engine, projections: Iterable[Projection]) -> None:
+    kernel_metadata.create_all(engine)
+    for projection in projections:
+        for table in projection.tables:
+            table.create(engine, checkfirst=True)

@@ -1,0 +1,94 @@
+"""The outbox relay: the notification log is the outbox.
+
+Commands only store events. The relay follows the log from its stored
+position, publishes each public event (per the service's contracts) with
+broker confirms, then advances its position in the same transaction that
+read the batch. A crash between publish and commit publishes again on
+restart: delivery is at least once, and consumers' tracking records make
+the effect happen once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Callable
+
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy.engine import Connection, Engine
+
+from .context import TOKEN_KEY, CallerContext, Role, TokenService
+from .contracts import Contracts, Envelope
+from .projections import LogFollower
+
+# The relay speaks for the service, across the whole prefecture it serves.
+SERVICE_JURISDICTION = "433100"
+
+PublishFn = Callable[[Envelope], None]
+
+# An event token proves who published; it must outlive the time a message may
+# wait in a queue while its consumer is down, or a late event would be refused.
+EVENT_TOKEN_TTL = timedelta(days=7)
+
+
+def envelope_for(service: str, notification: Any, domain_event: Any, event_type: str, payload: Any) -> Envelope:
+    return Envelope(
+        source=service,
+        event_type=event_type,
+        schema_version=payload.schema_version,
+        notification_id=notification.id,
+        aggregate_id=str(domain_event.originator_id),
+        aggregate_version=domain_event.originator_version,
+        occurred_at=domain_event.timestamp,
+        audit=domain_event.audit,
+        data=payload.model_dump(mode="json"),
+    )
+
+
+class Relay:
+    def __init__(self, service: str, app: Any, engine: Engine, contracts: Contracts, publish: PublishFn):
+        self.service = service
+        self.app = app
+        self.contracts = contracts
+        self.publish = publish
+        self.follower = LogFollower(app, engine, "relay")
+        self.on_dispatched: Callable[[str], None] = lambda event_type: None
+
+    def relay_pending(self) -> int:
+        """Publish every public event not yet relayed; returns notifications read."""
+
+        def dispatch(conn: Connection, notification: Any) -> None:
+            domain_event = self.app.mapper.to_domain_event(notification)
+            for event_type, payload in self.contracts.public_events(domain_event):
+                self.publish(envelope_for(self.service, notification, domain_event, event_type, payload))
+                self.on_dispatched(event_type)
+
+        return self.follower.follow(dispatch)
+
+    def lag(self) -> int:
+        return self.follower.lag()
+
+
+def amqp_publisher(service: str, nameko_config: dict, tokens: TokenService) -> PublishFn:
+    """Publish envelopes on the service's nameko event exchange, with confirms.
+
+    Each message carries a short-lived token for the service itself, so
+    consumers verify events exactly as they verify RPC calls.
+    """
+    exchange = get_event_exchange(service, nameko_config)
+    publisher = Publisher(nameko_config["AMQP_URI"], serializer="json", use_confirms=True)
+    identity = CallerContext(actor_id=f"service:{service}", role=Role.SERVICE, jurisdiction=SERVICE_JURISDICTION)
+
+    def publish(envelope: Envelope) -> None:
+        token = tokens.issue(identity, ttl=EVENT_TOKEN_TTL)
+        publisher.publish(
+            envelope.model_dump(mode="json"),
+            exchange=exchange,
+            routing_key=envelope.event_type,
+            headers={
+                f"nameko.{TOKEN_KEY}": token,
+                "nameko.call_id_stack": [envelope.audit.get("call_id") or f"{service}.relay"],
+            },
+        )
+
+    return publish

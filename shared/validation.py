@@ -1,0 +1,49 @@
+"""Turning payloads into typed commands, with one clear error for bad input."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+# Generous for a description, small enough to refuse abuse.
+LONG_TEXT = 4000
+SHORT_TEXT = 200
+
+
+class Command(BaseModel):
+    """Base of every command payload. ``command_id`` makes it idempotent."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    command_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    page: int = Field(default=1, ge=1, le=100_000)
+    page_size: int = Field(default=50, ge=1, le=500)
+
+
+def parse(model: type[M], payload: Any) -> M:
+    """Validate ``payload`` as ``model`` or raise ValidationFailed.
+
+    The message names each bad field and why, but never echoes the values:
+    they may be personal data.
+    """
+    if not isinstance(payload, dict):
+        raise ValidationFailed(f"{model.__name__}: expected an object of named fields")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        problems = [
+            {"field": ".".join(str(part) for part in item["loc"]) or "(payload)", "problem": item["msg"]}
+            for item in error.errors()
+        ]
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        raise ValidationFailed(f"{model.__name__}: {summary}", problems) from None

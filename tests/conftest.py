@@ -1,0 +1,87 @@
+"""Fixtures shared by every tier.
+
+eventlet must patch the process before nameko, kombu or the database drivers
+are imported (design §5), so it happens first, here.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402  (must precede the imports below)
+
+import json  # noqa: E402
+import uuid  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+import psycopg2  # noqa: E402
+import pytest  # noqa: E402
+from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+
+from shared.context import CallerContext, Role, TokenKeys, TokenService  # noqa: E402
+
+TEST_KEYS = {"test-k1": "a-test-signing-key-that-is-long-enough-0001"}
+PG_ADMIN_DSN = "dbname=postgres user=pingan password=pingan host=127.0.0.1 port=5432"
+
+
+@pytest.fixture(autouse=True)
+def signing_keys(monkeypatch, tmp_path):
+    """Every test signs and verifies with a known key, and keeps files in its own folder."""
+    monkeypatch.setenv("PINGAN_TOKEN_KEYS", json.dumps(TEST_KEYS))
+    monkeypatch.setenv("PINGAN_ACTIVE_TOKEN_KID", "test-k1")
+    monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PINGAN_RELAY_INTERVAL", "0.05")
+    monkeypatch.delenv("PINGAN_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PINGAN_PERSISTENCE", raising=False)
+
+
+@pytest.fixture
+def tokens():
+    return TokenService(TokenKeys.from_config(json.dumps(TEST_KEYS), "test-k1"))
+
+
+@pytest.fixture
+def token_for(tokens):
+    def issue(role=Role.ADMIN, jurisdiction="433100", actor_id="admin-1", categories=()):
+        return tokens.issue(
+            CallerContext(actor_id=actor_id, role=role, jurisdiction=jurisdiction, categories=frozenset(categories))
+        )
+
+    return issue
+
+
+@pytest.fixture
+def memory_store(monkeypatch):
+    monkeypatch.setenv("PINGAN_PERSISTENCE", "memory")
+
+
+@pytest.fixture
+def pg_url(monkeypatch):
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    name = f"pingan_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(PG_ADMIN_DSN)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{name}"
+    monkeypatch.setenv("PINGAN_DATABASE_URL", url)
+    yield url
+    cursor = admin.cursor()
+    cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+    cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+
+
+@pytest.fixture
+def service_config(rabbit_config, web_config):
+    return {**rabbit_config, **web_config, "serializer": "json"}
+
+
+@pytest.fixture
+def rpc_as(service_config, token_for):
+    """``with rpc_as(role=..., jurisdiction=...) as rpc: rpc.grid_events.report_event(...)``"""
+
+    @contextmanager
+    def connect(token=None, **caller):
+        context = {} if token is False else {"caller_token": token or token_for(**caller)}
+        with ClusterRpcProxy(service_config, context_data=context, timeout=15) as proxy:
+            yield proxy
+
+    return connect
