@@ -51,7 +51,7 @@ class Relay:
         self.app = app
         self.contracts = contracts
         self.publish = publish
-        self.follower = LogFollower(app, engine, "relay")
+        self.follower = LogFollower(app, engine, f"relay:{service}")
         self.on_dispatched: Callable[[str], None] = lambda event_type: None
 
     def relay_pending(self) -> int:

@@ -7,9 +7,12 @@ from uuid import UUID
 
 from shared.access import authorize
 from shared.context import Role
+from shared.contracts import Envelope, tracking_for
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, level_of, parent_of
+
+from services.mediation.contracts import CaseOpened
 
 from . import contracts as c
 from .domain import EventReport, Grid, Jurisdiction
@@ -120,6 +123,17 @@ class GridEventsApplication(PinganApplication):
     def close_event(self, call: Call, command: c.CloseEvent) -> dict:
         return self._act_on_event(call, command.event_id, command.command_id, "close an event", OFFICERS,
                                   lambda report: report.close())
+
+    def link_mediation_case(self, call: Call, envelope: Envelope, case: CaseOpened) -> None:
+        """Consumed from mediation: the dispute now has a case. Once per message."""
+
+        def act():
+            report = self.load(EventReport, case.grid_event_id, "event report")
+            authorize(call.caller, "link a mediation case", {Role.SERVICE}, report.jurisdiction)
+            report.link_mediation_case(str(case.case_id))
+            return [report], _summary(report)
+
+        self.execute(call, act, tracking=tracking_for(envelope))
 
     def _act_on_event(self, call: Call, event_id: UUID, command_id: str | None, action: str, roles: set[Role],
                       change: Callable[[EventReport], None]) -> dict:

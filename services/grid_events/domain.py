@@ -125,6 +125,7 @@ class EventReport(AuditedAggregate):
         self.assigned_unit: str | None = None
         self.handling_note: str | None = None
         self.feedback: str | None = None
+        self.mediation_case_id: str | None = None
 
     @property
     def is_dispute(self) -> bool:
@@ -156,6 +157,14 @@ class EventReport(AuditedAggregate):
         self._require(Status.FEEDBACK_RECORDED, "close")
         self._closed()
 
+    def link_mediation_case(self, case_id: str) -> None:
+        """Record the mediation case opened for this dispute (at most one)."""
+        if self.mediation_case_id == case_id:
+            return
+        if self.mediation_case_id is not None:
+            raise Conflict(f"event {self.id} is already linked to mediation case {self.mediation_case_id}")
+        self._mediation_case_linked(case_id)
+
     def _require(self, status: Status, action: str) -> None:
         if self.status == Status.CLOSED:
             raise InvalidTransition(f"cannot {action} a closed event")
@@ -183,6 +192,10 @@ class EventReport(AuditedAggregate):
         self.feedback = feedback
         self.satisfied = satisfied
         self.status = Status.FEEDBACK_RECORDED.value
+
+    @event("MediationCaseLinked")
+    def _mediation_case_linked(self, case_id: str) -> None:
+        self.mediation_case_id = case_id
 
     @event("Closed")
     def _closed(self) -> None:

@@ -50,6 +50,7 @@ reports = Table(
     Column("description", Text, nullable=False),
     Column("reporter_id", String(64), nullable=False),
     Column("assigned_unit", String(100)),
+    Column("mediation_case_id", String(36)),
     Column("reported_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
@@ -122,6 +123,10 @@ class EventReportsView(Projection):
     @handles(EventReport.FeedbackRecorded)
     def on_feedback_recorded(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=Status.FEEDBACK_RECORDED.value)
+
+    @handles(EventReport.MediationCaseLinked)
+    def on_mediation_case_linked(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, mediation_case_id=event.case_id)
 
     @handles(EventReport.Closed)
     def on_closed(self, event: Any, conn: Connection) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from shared.access import authorize
 from shared.dependencies import Store
-from shared.entrypoints import ServiceBase, api
+from shared.contracts import Envelope
+from shared.entrypoints import ServiceBase, api, consumes
 from shared.errors import NotFound
 from shared.eventstore import Call
+
+from services.mediation import contracts as mediation
 
 from . import contracts as c
 from . import projections as views
@@ -60,6 +63,13 @@ class GridEventsService(ServiceBase):
     @api(c.CloseEvent)
     def close_event(self, call: Call, command: c.CloseEvent) -> dict:
         return self.store.app.close_event(call, command)
+
+    # -- events from other services ------------------------------------------
+
+    @consumes(mediation.SERVICE, mediation.CASE_OPENED, mediation.CaseOpened)
+    def on_mediation_case_opened(self, call: Call, envelope: Envelope, case: mediation.CaseOpened) -> None:
+        if case.grid_event_id is not None:
+            self.store.app.link_mediation_case(call, envelope, case)
 
     # -- queries (read models, never replays) ---------------------------------
 

@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# One image for every pingan service; the command picks the service:
+#   docker run IMAGE serve grid_events | migrate mediation | ping grid_events | audit verify grid_events
+# Runs as a non-root user on a read-only root filesystem; only /tmp must be writable
+# (the Helm chart mounts an emptyDir there). No compiler, pip or setuptools in the final stage.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---- build: wheels + virtualenv ------------------------------------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/pingan
+WORKDIR /src
+# Dependencies first (cache layer), then the code.
+COPY pyproject.toml README.m[d] ./
+RUN python - <<'PY' > /tmp/requirements.txt
+import tomllib
+print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
+PY
+RUN /opt/pingan/bin/pip install -r /tmp/requirements.txt
+COPY shared ./shared
+COPY services ./services
+RUN /opt/pingan/bin/pip install --no-deps . \
+ && /opt/pingan/bin/python -m compileall -q /opt/pingan/lib \
+ && /opt/pingan/bin/pip uninstall -y pip setuptools wheel \
+ && /opt/pingan/bin/pingan --help >/dev/null
+
+# ---- runtime -------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+# Drop the base image's own packaging tools: nothing is installed at run time.
+RUN python -m pip uninstall -y pip setuptools wheel 2>/dev/null || true \
+ && groupadd --system --gid 10001 pingan \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin pingan
+COPY --from=build /opt/pingan /opt/pingan
+ENV PATH=/opt/pingan/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    TMPDIR=/tmp \
+    PINGAN_LOG_FORMAT=json \
+    PINGAN_HTTP_ADDRESS=0.0.0.0:8000
+USER 10001:10001
+WORKDIR /tmp
+EXPOSE 8000
+# nameko stops on SIGTERM and waits for running workers (grace period set by the chart).
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["pingan"]
+CMD ["--help"]

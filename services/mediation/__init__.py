@@ -1,0 +1,1 @@
+"""Dispute mediation: village → township → county, by the rule of Art. 8."""
