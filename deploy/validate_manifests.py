@@ -21,12 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_metrics import GRAFANA_VARS, _walk_panels, template_query_expr  # noqa: E402
 
 # (apiVersion, kind) -> dotted paths that must be present
 CRD_KINDS: dict[tuple[str, str], list[str]] = {
@@ -84,6 +88,34 @@ def check_pod_security(doc, name) -> list[str]:
     return errs
 
 
+def dashboard_exprs(dash: dict) -> list[tuple[str, str]]:
+    """(where, PromQL with Grafana variables substituted) for every query of a dashboard."""
+    out = []
+    for p in _walk_panels(dash.get("panels")):
+        for t in p.get("targets") or []:
+            if t.get("expr"):
+                out.append((f"panel '{p.get('title')}' {t.get('refId')}", t["expr"]))
+    for var in (dash.get("templating") or {}).get("list", []):
+        if var.get("type") == "query":
+            expr = template_query_expr(var.get("query"))
+            if expr:
+                out.append((f"variable ${var['name']}", expr))
+    return [(w, re.sub(r"\$\{?[A-Za-z_]\w*\}?", ".*", GRAFANA_VARS.sub("5m", e))) for w, e in out]
+
+
+def promtool_check_exprs(promtool, name, exprs) -> list[str]:
+    """Syntax-check PromQL with promtool by wrapping each expression in a recording rule."""
+    rules = [{"record": f"dashboard:expr_{i}", "expr": e} for i, (_, e) in enumerate(exprs)]
+    with tempfile.NamedTemporaryFile("w", suffix=".rules.yaml", delete=False) as tf:
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, tf)
+    r = subprocess.run([promtool, "check", "rules", tf.name], capture_output=True, text=True)
+    os.unlink(tf.name)
+    if r.returncode:
+        return [f"{name}: invalid PromQL in dashboard ({[w for w, _ in exprs]}):\n{r.stdout}{r.stderr}"]
+    print(f"OK   {name}: {len(exprs)} dashboard queries parse (promtool)")
+    return []
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-k", "--kubernetes-version", required=True)
@@ -94,6 +126,7 @@ def main() -> int:
 
     errors: list[str] = []
     builtin: list[dict] = []
+    seen: set[tuple] = set()
     counts = {"builtin": 0, "crd": 0}
     for path in args.files:
         with open(path) as fh:
@@ -103,6 +136,13 @@ def main() -> int:
         for doc in docs:
             api, kind = doc.get("apiVersion", ""), doc.get("kind", "")
             name = f"{path}: {kind}/{dig(doc, 'metadata.name')}"
+            key = (path, kind, dig(doc, "metadata.namespace"), dig(doc, "metadata.name"))
+            if key in seen:
+                errors.append(f"{name}: duplicate name")
+            seen.add(key)
+            limit = 52 if kind == "CronJob" else 63
+            if len(str(dig(doc, "metadata.name"))) > limit:
+                errors.append(f"{name}: name longer than {limit} characters")
             if (api, kind) in CRD_KINDS:
                 counts["crd"] += 1
                 missing = [p for p in CRD_KINDS[(api, kind)] if dig(doc, p) in (None, [], {})]
@@ -137,6 +177,12 @@ def main() -> int:
                         assert dash.get("panels") is not None and dash.get("uid"), "no uid/panels"
                     except Exception as exc:  # noqa: BLE001
                         errors.append(f"{name}: {key} is not a valid dashboard: {exc}")
+                        continue
+                    exprs = dashboard_exprs(dash)
+                    if exprs and args.promtool:
+                        errors.extend(promtool_check_exprs(args.promtool, f"{name} {key}", exprs))
+                    elif exprs:
+                        errors.append(f"{name}: promtool not found, cannot check dashboard queries")
 
     if builtin:
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as tf:

@@ -9,7 +9,7 @@ KUBECTL     ?= $(TOOLS_BIN)/kubectl
 PROMTOOL    ?= promtool
 K8S_VERSION ?= 1.34.0
 CHART       ?= charts/pingan
-DEPLOY_OUT  ?= .build/deploy
+DEPLOY_OUT  ?= build/deploy
 DEPLOY_NS   ?= pingan
 OVERLAYS    ?= k8s/overlays/dev k8s/overlays/production
 VALIDATE     = $(VENV)/bin/python deploy/validate_manifests.py -k $(K8S_VERSION) --validator $(VENV)/bin/kubernetes-validate
@@ -28,8 +28,9 @@ test-deploy: deploy-tools
 	  deploy-validate deploy-kustomize deploy-rules
 	@echo "test-deploy: all deployment checks passed"
 
-## helm lint --strict with the defaults and with each example values file.
+## Every value documented in values.schema.json; helm lint --strict with the defaults and each example values file.
 deploy-lint:
+	$(VENV)/bin/python deploy/check_values_documented.py $(CHART)
 	$(HELM) lint --strict $(CHART)
 	@set -e; for f in $(CHART)/ci/*-values.yaml; do \
 	  echo "== helm lint --strict -f $$f"; $(HELM) lint --strict $(CHART) -f $$f; done
@@ -38,6 +39,8 @@ deploy-lint:
 deploy-template:
 	@mkdir -p $(DEPLOY_OUT)
 	$(HELM) template pingan $(CHART) -n $(DEPLOY_NS) > $(DEPLOY_OUT)/chart-defaults.yaml
+	$(HELM) template a-release-name-of-the-maximum-length-fifty-three-char $(CHART) -n $(DEPLOY_NS) \
+	  -f $(CHART)/ci/full-values.yaml > $(DEPLOY_OUT)/chart-long-release-name.yaml
 	@set -e; for f in $(CHART)/ci/*-values.yaml; do \
 	  out=$(DEPLOY_OUT)/chart-$$(basename $$f .yaml).yaml; \
 	  echo "== helm template -f $$f > $$out"; \

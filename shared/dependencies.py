@@ -10,12 +10,13 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import structlog
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from .config import Settings, load_settings
@@ -28,6 +29,35 @@ from .projections import Projection, ProjectionRunner, create_view_tables, views
 from .relay import Relay, amqp_publisher
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass
+class OpenedStore:
+    app: PinganApplication
+    engine: Engine
+    runners: dict[str, ProjectionRunner]
+
+
+def open_store(
+    service: str,
+    application_class: type[PinganApplication],
+    projections: Sequence[Projection],
+    settings: Settings,
+) -> OpenedStore:
+    """The application, read-model engine and projection runners of ``service``.
+
+    Used by the nameko provider below and, without nameko, by the
+    command-line tools (migrate, rebuild) and the benchmarks.
+    """
+    app = application_class(env=application_env(service, settings))
+    if settings.persistence == "memory":
+        engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        engine = views_engine(settings.views_url(service))
+    if settings.create_tables or settings.persistence == "memory":
+        create_view_tables(engine, projections)
+    runners = {p.name: ProjectionRunner(app, engine, p) for p in projections}
+    return OpenedStore(app, engine, runners)
 
 
 class Store(DependencyProvider):
@@ -51,14 +81,8 @@ class Store(DependencyProvider):
     def setup(self) -> None:
         self.settings: Settings = load_settings()
         service = self.container.service_name
-        self.app = self.application_class(env=application_env(service, self.settings))
-        if self.settings.persistence == "memory":
-            self.engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
-            self.engine = views_engine(self.settings.views_url(service))
-        if self.settings.create_tables or self.settings.persistence == "memory":
-            create_view_tables(self.engine, self.projections)
-        self.runners = {p.name: ProjectionRunner(self.app, self.engine, p) for p in self.projections}
+        opened = open_store(service, self.application_class, self.projections, self.settings)
+        self.app, self.engine, self.runners = opened.app, opened.engine, opened.runners
         self.relay = None
         if self.contracts is not None:
             publish = amqp_publisher(service, self.container.config, TokenService(self.settings.keys))

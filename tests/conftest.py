@@ -4,7 +4,11 @@ eventlet must patch the process before nameko, kombu or the database drivers
 are imported (design §5), so it happens first, here.
 """
 
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402  (must precede the imports below)
 

@@ -17,9 +17,13 @@
 {{- end -}}
 {{- end -}}
 
-{{/* DNS-safe resource name of one service: <fullname>-grid-events. Args: dict root name */}}
+{{/* DNS-safe resource name of one service: <fullname>-grid-events[<suffix>], at most
+.max (default 63) characters; the prefix is shortened, never the service part, so
+names of different services stay distinct. Args: dict root name [suffix] [max] */}}
 {{- define "pingan.svcFullname" -}}
-{{- printf "%s-%s" (include "pingan.fullname" .root) (.name | replace "_" "-") | trunc 63 | trimSuffix "-" -}}
+{{- $tail := printf "%s%s" (.name | replace "_" "-") (.suffix | default "") -}}
+{{- $room := sub (.max | default 63) (add1 (len $tail)) | int -}}
+{{- printf "%s-%s" (include "pingan.fullname" .root | trunc $room | trimSuffix "-") $tail -}}
 {{- end -}}
 
 {{- define "pingan.labels" -}}
@@ -107,6 +111,7 @@ pingan.io/service: {{ .name }}
   "PINGAN_ACTIVE_TOKEN_KID" .root.Values.config.activeTokenKid
   "PINGAN_LOG_FORMAT" .root.Values.config.logFormat
   "PINGAN_HTTP_ADDRESS" (printf "0.0.0.0:%v" .root.Values.config.httpPort)
+  "PINGAN_DATA_DIR" "/tmp/pingan"
 -}}
 {{- range $k, $v := .root.Values.config.extraEnv }}{{ $_ := set $d $k (toString $v) }}{{ end -}}
 {{- range $k, $v := .svc.config }}{{ $_ := set $d $k (toString $v) }}{{ end -}}
@@ -142,4 +147,10 @@ seccompProfile:
 {{- define "pingan.tmpMount" -}}
 - name: tmp
   mountPath: /tmp
+{{- end -}}
+
+{{/* <fullname><suffix> in at most .max (default 63) characters, shortening the prefix. Args: dict root suffix [max] */}}
+{{- define "pingan.fullnameWith" -}}
+{{- $room := sub (.max | default 63) (len .suffix) | int -}}
+{{- printf "%s%s" (include "pingan.fullname" .root | trunc $room | trimSuffix "-") .suffix -}}
 {{- end -}}

@@ -1,15 +1,14 @@
-"""Grid events domain: the jurisdiction registry, grids with their workers, and
-reported events with a lifecycle that cannot skip feedback (Arts. 5, 6(1), 9)."""
+"""Reported events: a lifecycle that cannot skip feedback, and a process
+checklist whose required steps are ticked before closure (Arts. 5, 6(1), 9)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from uuid import UUID
 
 from eventsourcing.domain import event
 
-from shared.errors import Conflict, InvalidTransition
-from shared.eventstore import AuditedAggregate, stable_id
+from shared.errors import Conflict, InvalidTransition, ValidationFailed
+from shared.eventstore import AuditedAggregate
 
 
 class Category(StrEnum):
@@ -49,57 +48,31 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-class Jurisdiction(AuditedAggregate):
-    """A unit of the administrative ladder: prefecture, county, township or village."""
+class Tier(StrEnum):
+    """The tier that handles a matter, for reports by source and tier (Art. 9)."""
 
-    @staticmethod
-    def create_id(code: str) -> UUID:
-        return stable_id("jurisdiction", code)
-
-    @event("Registered")
-    def __init__(self, code: str, name: str, level: str, parent_code: str | None):
-        self.code = code
-        self.name = name
-        self.level = level
-        self.parent_code = parent_code
+    VILLAGE = "village"
+    TOWNSHIP = "township"
+    COUNTY = "county"
+    PREFECTURE = "prefecture"
 
 
-class Grid(AuditedAggregate):
-    """The smallest unit of management (Art. 5): a part of a village with its grid workers."""
+# The process checklist (Art. 9): the steps every event must have ticked
+# before it is closed; a dispute's steps follow the mediation process.
+CHECKLIST_STEPS: dict[str, tuple[str, ...]] = {
+    Category.DISPUTE: ("verify_facts", "contact_parties", "mediate", "return_visit"),
+}
+DEFAULT_CHECKLIST = ("verify_facts", "handle_on_site", "return_visit")
 
-    @staticmethod
-    def create_id(code: str) -> UUID:
-        return stable_id("grid", code)
 
-    @event("Registered")
-    def __init__(self, code: str, village_code: str, name: str):
-        self.code = code
-        self.village_code = village_code
-        self.name = name
-        self.workers: list[str] = []
-
-    def assign_worker(self, worker_id: str) -> None:
-        if worker_id in self.workers:
-            raise Conflict(f"worker {worker_id} is already assigned to grid {self.code}")
-        self._worker_assigned(worker_id)
-
-    def unassign_worker(self, worker_id: str) -> None:
-        if worker_id not in self.workers:
-            raise Conflict(f"worker {worker_id} is not assigned to grid {self.code}")
-        self._worker_unassigned(worker_id)
-
-    @event("WorkerAssigned")
-    def _worker_assigned(self, worker_id: str) -> None:
-        self.workers.append(worker_id)
-
-    @event("WorkerUnassigned")
-    def _worker_unassigned(self, worker_id: str) -> None:
-        self.workers.remove(worker_id)
+def checklist_for(category: str) -> list[str]:
+    return list(CHECKLIST_STEPS.get(category, DEFAULT_CHECKLIST))
 
 
 class EventReport(AuditedAggregate):
     """A reported event and its handling: accepted → assigned to a member unit →
-    handled → feedback recorded → closed. Each step needs the one before it."""
+    handled → feedback recorded → closed. Each step needs the one before it,
+    and closing needs every required checklist step ticked."""
 
     @event("Reported")
     def __init__(
@@ -123,9 +96,12 @@ class EventReport(AuditedAggregate):
         self.reporter_id = reporter_id
         self.status = Status.REPORTED.value
         self.assigned_unit: str | None = None
+        self.handling_body: str | None = None
         self.handling_note: str | None = None
         self.feedback: str | None = None
         self.mediation_case_id: str | None = None
+        self.required_steps: list[str] = []
+        self.ticked_steps: list[str] = []
 
     @property
     def is_dispute(self) -> bool:
@@ -135,13 +111,35 @@ class EventReport(AuditedAggregate):
     def is_severe(self) -> bool:
         return self.severity == Severity.SEVERE
 
+    @property
+    def open_steps(self) -> list[str]:
+        return [step for step in self.required_steps if step not in self.ticked_steps]
+
+    def set_checklist(self, steps: list[str]) -> None:
+        if self.required_steps:
+            raise Conflict(f"event {self.id} already has its checklist")
+        self._checklist_set(list(steps))
+
+    def tick_step(self, step: str, note: str | None) -> None:
+        if self.status == Status.CLOSED:
+            raise InvalidTransition("cannot tick a step of a closed event")
+        if step not in self.required_steps:
+            raise ValidationFailed(
+                f"{step!r} is not a step of this event's checklist: {', '.join(self.required_steps) or 'none'}"
+            )
+        if step in self.ticked_steps:
+            raise InvalidTransition(f"the step {step!r} is already ticked")
+        self._step_ticked(step, note)
+
     def accept(self) -> None:
         self._require(Status.REPORTED, "accept")
         self._accepted()
 
-    def assign(self, unit: str) -> None:
+    def assign(self, unit: str, body_code: str | None = None, contact_id: str | None = None) -> None:
+        """Assign to a member unit (``unit`` its code, ``body_code`` the coordination
+        body it belongs to); ``contact_id`` is the unit's contact point for the grid."""
         self._require(Status.ACCEPTED, "assign")
-        self._assigned(unit)
+        self._assigned(unit, body_code, contact_id)
 
     def record_handling(self, note: str) -> None:
         self._require(Status.ASSIGNED, "record handling of")
@@ -155,6 +153,10 @@ class EventReport(AuditedAggregate):
         if self.status == Status.HANDLED:
             raise InvalidTransition("an event cannot be closed without feedback: record the feedback first")
         self._require(Status.FEEDBACK_RECORDED, "close")
+        if self.open_steps:
+            raise InvalidTransition(
+                f"an event cannot be closed before its required steps are ticked: {', '.join(self.open_steps)}"
+            )
         self._closed()
 
     def link_mediation_case(self, case_id: str) -> None:
@@ -173,13 +175,23 @@ class EventReport(AuditedAggregate):
                 f"cannot {action} an event that is {self.status}; it must be {status.value}"
             )
 
+    @event("ChecklistSet")
+    def _checklist_set(self, steps: list[str]) -> None:
+        self.required_steps = steps
+
+    @event("StepTicked")
+    def _step_ticked(self, step: str, note: str | None) -> None:
+        self.ticked_steps.append(step)
+
     @event("Accepted")
     def _accepted(self) -> None:
         self.status = Status.ACCEPTED.value
 
     @event("Assigned")
-    def _assigned(self, unit: str) -> None:
+    def _assigned(self, unit: str, body_code: str | None = None, contact_id: str | None = None) -> None:
+        # body_code and contact_id are absent from events stored before member units existed.
         self.assigned_unit = unit
+        self.handling_body = body_code
         self.status = Status.ASSIGNED.value
 
     @event("Handled")

@@ -1,0 +1,53 @@
+# pingan — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-unit test-integration test-e2e services bench run-services clean help
+
+help:
+	@echo "make run       every service in one process (in-memory broker, SQLite in data/), demo data, console"
+	@echo "make test      unit, integration (real RabbitMQ + PostgreSQL, started if needed) and e2e tests"
+	@echo "make bench     benchmarks; writes docs/benchmarks.md"
+	@echo "make run-services  one process per service against RabbitMQ + PostgreSQL (see README)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "pingan needs Python 3.11: set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/pingan run
+
+services:
+	scripts/ensure-services.sh
+
+test: $(STAMP) services
+	$(BIN)/python -m pytest tests/unit tests/integration tests/e2e -q -p no:cacheprovider
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+test-integration: $(STAMP) services
+	$(BIN)/python -m pytest tests/integration -q
+
+test-e2e: $(STAMP) services
+	$(BIN)/python -m pytest tests/e2e -q
+
+bench: $(STAMP) services
+	$(BIN)/python -m bench.run
+
+# One process per service against RabbitMQ and PostgreSQL (databases pingan_<service>).
+AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
+PINGAN_DATABASE_URL ?= postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/pingan_{service}
+run-services: $(STAMP) services
+	scripts/run-services.sh
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One process per service against RabbitMQ and PostgreSQL: the deployed shape, on this machine.
+# AMQP_URI and PINGAN_DATABASE_URL (with {service}) come from the Makefile or the environment.
+set -euo pipefail
+BIN=${BIN:-.venv/bin}
+export AMQP_URI=${AMQP_URI:-amqp://guest:guest@127.0.0.1:5672/}
+export PINGAN_DATABASE_URL=${PINGAN_DATABASE_URL:-postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/pingan_{service}}
+services=$("$BIN/python" -c "from shared.registry import service_names; print(' '.join(service_names()))")
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
+port=8000
+for service in $services; do
+  database=${PINGAN_DATABASE_URL//\{service\}/$service}
+  "$BIN/python" - "$database" <<'PY'
+import sys
+from sqlalchemy.engine import make_url
+import psycopg2
+url = make_url(sys.argv[1])
+admin = psycopg2.connect(dbname="postgres", user=url.username, password=url.password, host=url.host, port=url.port or 5432)
+admin.autocommit = True
+cursor = admin.cursor()
+cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,))
+if cursor.fetchone() is None:
+    cursor.execute(f'CREATE DATABASE "{url.database}"')
+PY
+  "$BIN/pingan" migrate "$service"
+  PINGAN_HTTP_ADDRESS=127.0.0.1:$port "$BIN/pingan" serve "$service" &
+  pids+=($!)
+  echo "started $service (pid $!), http://127.0.0.1:$port/metrics"
+  port=$((port + 1))
+done
+echo "Seed the demo data with: AMQP_URI=$AMQP_URI $BIN/pingan seed"
+echo "Call the services with:  AMQP_URI=$AMQP_URI $BIN/pingan shell"
+wait

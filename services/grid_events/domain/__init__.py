@@ -1,0 +1,32 @@
+"""Grid events domain, one module per aggregate family.
+
+Events stored before the split name ``services.grid_events.domain:<Class>``
+as their topic; the names below keep those topics resolving.
+"""
+
+from .decisions import AssessedRisk, DecisionStatus, FamilySafetyAssessment, MajorDecision
+from .registry import Grid, Jurisdiction, MemberUnit, Participant, ParticipantKind
+from .reports import Category, EventReport, Severity, Source, Status, Tier, checklist_for
+from .risks import TRAFFIC_CATEGORIES, Risk, RiskCategory, RiskStatus, WarningLevel
+from .work_items import AssigneeKind, WorkItem, WorkItemKind, WorkItemStatus
+
+# Fields holding personal data, per stored event, for the kernel's per-person
+# encryption to mark; none of them is ever published, logged or a metric label.
+PERSONAL_FIELDS: dict[type, tuple[str, ...]] = {
+    Jurisdiction.ResponsibleNamed: ("person_name",),
+    Grid.ContactPointNamed: ("contact_name", "contact_phone"),
+    Participant.Registered: ("name",),
+    EventReport.Reported: ("place", "description"),
+    EventReport.Handled: ("note",),
+    EventReport.FeedbackRecorded: ("feedback",),
+    Risk.Registered: ("place", "description", "responsible_person_name"),
+    Risk.ResponsibilityAssigned: ("person_name",),
+    FamilySafetyAssessment.Recorded: ("findings", "measures"),
+}
+
+__all__ = [
+    "AssessedRisk", "AssigneeKind", "Category", "DecisionStatus", "EventReport", "FamilySafetyAssessment",
+    "Grid", "Jurisdiction", "MajorDecision", "MemberUnit", "PERSONAL_FIELDS", "Participant", "ParticipantKind",
+    "Risk", "RiskCategory", "RiskStatus", "Severity", "Source", "Status", "TRAFFIC_CATEGORIES", "Tier",
+    "WarningLevel", "WorkItem", "WorkItemKind", "WorkItemStatus", "checklist_for",
+]

@@ -1,0 +1,95 @@
+"""Stability-risk assessment of major decisions, and family safety risk
+assessments (Art. 6(4))."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from eventsourcing.domain import event
+
+from shared.errors import InvalidTransition
+from shared.eventstore import AuditedAggregate
+
+
+class AssessedRisk(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class DecisionStatus(StrEnum):
+    REGISTERED = "registered"
+    ASSESSED = "assessed"
+    APPROVED = "approved"
+    CLEARED = "cleared"
+
+
+class MajorDecision(AuditedAggregate):
+    """A major decision: registered → assessed → assessment approved → cleared
+    for implementation. It cannot be cleared without an approved assessment;
+    a rejected assessment sends it back to be assessed again."""
+
+    @event("Registered")
+    def __init__(self, jurisdiction: str, title: str, summary: str):
+        self.jurisdiction = jurisdiction
+        self.title = title
+        self.summary = summary
+        self.status = DecisionStatus.REGISTERED.value
+        self.assessments = 0
+        self.risk_level: str | None = None
+
+    def record_assessment(self, risk_level: str, findings: str, measures: str) -> None:
+        if self.status not in (DecisionStatus.REGISTERED, DecisionStatus.ASSESSED):
+            raise InvalidTransition(f"cannot assess a decision that is {self.status}")
+        self._assessed(risk_level, findings, measures)
+
+    def approve_assessment(self) -> None:
+        if self.status != DecisionStatus.ASSESSED:
+            raise InvalidTransition(f"cannot approve the assessment of a decision that is {self.status}")
+        self._assessment_approved()
+
+    def reject_assessment(self, reason: str) -> None:
+        if self.status != DecisionStatus.ASSESSED:
+            raise InvalidTransition(f"cannot reject the assessment of a decision that is {self.status}")
+        self._assessment_rejected(reason)
+
+    def clear_for_implementation(self) -> None:
+        if self.status != DecisionStatus.APPROVED:
+            raise InvalidTransition(
+                f"a decision cannot be cleared for implementation without an approved "
+                f"stability-risk assessment (it is {self.status})"
+            )
+        self._cleared()
+
+    @event("Assessed")
+    def _assessed(self, risk_level: str, findings: str, measures: str) -> None:
+        self.assessments += 1
+        self.risk_level = risk_level
+        self.status = DecisionStatus.ASSESSED.value
+
+    @event("AssessmentApproved")
+    def _assessment_approved(self) -> None:
+        self.status = DecisionStatus.APPROVED.value
+
+    @event("AssessmentRejected")
+    def _assessment_rejected(self, reason: str) -> None:
+        self.status = DecisionStatus.REGISTERED.value
+
+    @event("Cleared")
+    def _cleared(self) -> None:
+        self.status = DecisionStatus.CLEARED.value
+
+
+class FamilySafetyAssessment(AuditedAggregate):
+    """A family safety risk assessment of one household in a grid: a record
+    made once; a later assessment of the same household is a new record."""
+
+    @event("Recorded")
+    def __init__(self, grid_code: str, jurisdiction: str, household_id: str, risk_level: str,
+                 findings: str, measures: str):
+        self.grid_code = grid_code
+        self.jurisdiction = jurisdiction
+        self.household_id = household_id
+        self.risk_level = risk_level
+        self.findings = findings  # personal: about a household's members
+        self.measures = measures

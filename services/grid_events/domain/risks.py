@@ -1,0 +1,173 @@
+"""The risk and hazard register (Arts. 6(1)(2), 7(2)(3)): investigation →
+early warning → measures → defused → feedback → closed, one linked mechanism
+that cannot skip feedback; each risk names its responsible unit and person
+(the social-risk responsibility list)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from eventsourcing.domain import event
+
+from shared.errors import InvalidTransition, ValidationFailed
+from shared.eventstore import AuditedAggregate
+
+
+class RiskCategory(StrEnum):
+    # Key domains, Art. 7(2)
+    LAND_EXPROPRIATION = "land_expropriation"
+    PUBLIC_HEALTH = "public_health"
+    LENDING = "lending"
+    TELECOM_FRAUD = "telecom_fraud"
+    # Road traffic, Art. 7(3)
+    TRAFFIC_BLACK_SPOT = "traffic_black_spot"
+    HAZARDOUS_ROAD_SECTION = "hazardous_road_section"
+    # Found by routine investigation, Art. 6(1)
+    PUBLIC_SECURITY = "public_security"
+    SAFETY_HAZARD = "safety_hazard"
+    DISPUTE = "dispute"
+    OTHER = "other"
+
+
+TRAFFIC_CATEGORIES = frozenset({RiskCategory.TRAFFIC_BLACK_SPOT, RiskCategory.HAZARDOUS_ROAD_SECTION})
+
+
+class WarningLevel(StrEnum):
+    BLUE = "blue"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+
+class RiskStatus(StrEnum):
+    IDENTIFIED = "identified"
+    WARNING_ISSUED = "warning_issued"
+    MEASURES_UNDER_WAY = "measures_under_way"
+    DEFUSED = "defused"
+    FEEDBACK_REPORTED = "feedback_reported"
+    CLOSED = "closed"
+
+
+class Risk(AuditedAggregate):
+    """A registered risk or hazard. Traffic black spots and hazardous sections
+    carry remediation measures and a re-inspection date, and are defused only
+    after a passed re-inspection."""
+
+    @event("Registered")
+    def __init__(
+        self,
+        jurisdiction: str,
+        category: str,
+        source: str,
+        level: str,
+        place: str,
+        description: str,
+        responsible_unit: str,
+        responsible_person_id: str,
+        responsible_person_name: str,
+    ):
+        self.jurisdiction = jurisdiction
+        self.category = category
+        self.source = source
+        self.level = level
+        self.place = place
+        self.description = description
+        self.responsible_unit = responsible_unit
+        self.responsible_person_id = responsible_person_id
+        self.responsible_person_name = responsible_person_name  # personal
+        self.status = RiskStatus.IDENTIFIED.value
+        self.measures: str | None = None
+        self.reinspection_date: str | None = None
+        self.reinspection_passed: bool | None = None
+
+    @property
+    def is_traffic(self) -> bool:
+        return self.category in TRAFFIC_CATEGORIES
+
+    def issue_warning(self, level: str) -> None:
+        self._require(RiskStatus.IDENTIFIED, "issue a warning for")
+        self._warning_issued(level, self.level)
+
+    def change_level(self, level: str) -> None:
+        self._require_not_closed("change the warning level of")
+        if level == self.level:
+            raise InvalidTransition(f"the risk is already at warning level {level}")
+        self._level_changed(level, self.level)
+
+    def assign_responsibility(self, unit: str, person_id: str, person_name: str) -> None:
+        self._require_not_closed("reassign")
+        self._responsibility_assigned(unit, person_id, person_name)
+
+    def start_measures(self, measures: str, reinspection_date: str | None) -> None:
+        self._require(RiskStatus.WARNING_ISSUED, "start measures for")
+        if self.is_traffic and reinspection_date is None:
+            raise ValidationFailed("a traffic black spot or hazardous section needs a re-inspection date")
+        self._measures_started(measures, reinspection_date)
+
+    def record_reinspection(self, passed: bool, note: str) -> None:
+        if not self.is_traffic:
+            raise InvalidTransition("only traffic black spots and hazardous sections are re-inspected")
+        self._require(RiskStatus.MEASURES_UNDER_WAY, "re-inspect")
+        self._reinspected(passed, note)
+
+    def defuse(self, note: str) -> None:
+        self._require(RiskStatus.MEASURES_UNDER_WAY, "defuse")
+        if self.is_traffic and not self.reinspection_passed:
+            raise InvalidTransition("a traffic black spot is defused only after a passed re-inspection")
+        self._defused(note)
+
+    def report_feedback(self, feedback: str) -> None:
+        self._require(RiskStatus.DEFUSED, "report feedback on")
+        self._feedback_reported(feedback)
+
+    def close(self) -> None:
+        if self.status == RiskStatus.DEFUSED:
+            raise InvalidTransition("a risk cannot be closed without feedback: report the feedback first")
+        self._require(RiskStatus.FEEDBACK_REPORTED, "close")
+        self._closed()
+
+    def _require_not_closed(self, action: str) -> None:
+        if self.status == RiskStatus.CLOSED:
+            raise InvalidTransition(f"cannot {action} a closed risk")
+
+    def _require(self, status: RiskStatus, action: str) -> None:
+        self._require_not_closed(action)
+        if self.status != status:
+            raise InvalidTransition(f"cannot {action} a risk that is {self.status}; it must be {status.value}")
+
+    @event("WarningIssued")
+    def _warning_issued(self, level: str, previous_level: str) -> None:
+        self.level = level
+        self.status = RiskStatus.WARNING_ISSUED.value
+
+    @event("LevelChanged")
+    def _level_changed(self, level: str, previous_level: str) -> None:
+        self.level = level
+
+    @event("ResponsibilityAssigned")
+    def _responsibility_assigned(self, unit: str, person_id: str, person_name: str) -> None:
+        self.responsible_unit = unit
+        self.responsible_person_id = person_id
+        self.responsible_person_name = person_name
+
+    @event("MeasuresStarted")
+    def _measures_started(self, measures: str, reinspection_date: str | None) -> None:
+        self.measures = measures
+        self.reinspection_date = reinspection_date
+        self.status = RiskStatus.MEASURES_UNDER_WAY.value
+
+    @event("Reinspected")
+    def _reinspected(self, passed: bool, note: str) -> None:
+        self.reinspection_passed = passed
+
+    @event("Defused")
+    def _defused(self, note: str) -> None:
+        self.status = RiskStatus.DEFUSED.value
+
+    @event("FeedbackReported")
+    def _feedback_reported(self, feedback: str) -> None:
+        self.status = RiskStatus.FEEDBACK_REPORTED.value
+
+    @event("Closed")
+    def _closed(self) -> None:
+        self.status = RiskStatus.CLOSED.value

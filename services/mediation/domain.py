@@ -1,0 +1,365 @@
+"""Mediation domain: a dispute case that climbs village → township → county by
+the rule of Art. 8, with attempts, interpreters, agreements, the Art. 9 process
+checklist and joint mediation across the provincial border (Art. 4).
+
+The tier is never set by a command: it follows from the failed attempts, one
+escalation on the attempt that reaches the limit of its tier.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import event
+
+from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from shared.eventstore import AuditedAggregate, stable_id
+
+
+class Tier(StrEnum):
+    VILLAGE = "village"
+    TOWNSHIP = "township"
+    COUNTY = "county"
+
+
+# Failed attempts a tier may have before the case goes up; the county is final.
+FAILURE_LIMITS = {Tier.VILLAGE: 3, Tier.TOWNSHIP: 2, Tier.COUNTY: 1}
+NEXT_TIER = {Tier.VILLAGE: Tier.TOWNSHIP, Tier.TOWNSHIP: Tier.COUNTY, Tier.COUNTY: None}
+# Digits of the division code naming the unit of each tier (village 12, township 9, county 6).
+TIER_CODE_LENGTH = {Tier.VILLAGE: 12, Tier.TOWNSHIP: 9, Tier.COUNTY: 6}
+
+
+class Source(StrEnum):
+    """Where a dispute came from (Art. 9: police calls, petitions, lawsuits and risks)."""
+
+    POLICE_CALL = "police_call"
+    PETITION = "petition"
+    LAWSUIT = "lawsuit"
+    RISK = "risk"
+
+
+class Mode(StrEnum):
+    PEOPLES = "peoples"
+    JUDICIAL = "judicial"
+    ADMINISTRATIVE = "administrative"
+    THIRD_PARTY = "third_party"
+
+
+class Outcome(StrEnum):
+    AGREEMENT = "agreement"
+    FAILED = "failed"
+
+
+class ReferralRoute(StrEnum):
+    LITIGATION = "litigation"
+    ARBITRATION = "arbitration"
+    ADMINISTRATIVE_RULING = "administrative_ruling"
+    OTHER = "other"
+
+
+class FollowUpOutcome(StrEnum):
+    COMPLIED = "complied"  # the agreement is being kept
+    BREACHED = "breached"  # the agreement is broken: the case reopens at its tier
+    REFERRAL_CONFIRMED = "referral_confirmed"  # a concluded case: the referred body took it up
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Status(StrEnum):
+    OPEN = "open"  # being mediated at its current tier
+    AGREED = "agreed"  # an agreement stands; follow-up pending or done
+    CONCLUDED = "concluded"  # the county tier failed; referred elsewhere
+    ARCHIVED = "archived"
+
+
+class Step(StrEnum):
+    """The Art. 9 process checklist, in order."""
+
+    INTAKE = "intake"
+    RISK_CHECK = "risk_check"
+    ACCEPTANCE = "acceptance"
+    MEDIATION = "mediation"
+    AGREEMENT_OR_CONCLUSION = "agreement_or_conclusion"
+    FOLLOW_UP = "follow_up"
+    ARCHIVE = "archive"
+
+
+# Division-code prefixes of the neighbouring provinces (Art. 4).
+PARTNER_PROVINCES = {"42": "hubei", "50": "chongqing", "52": "guizhou"}
+
+
+def partner_province(code: str | None) -> str | None:
+    return PARTNER_PROVINCES.get(code[:2]) if code else None
+
+
+def tier_after(village_failures: int, township_failures: int) -> Tier:
+    """The tier the rule dictates from the failed attempts so far."""
+    if village_failures < FAILURE_LIMITS[Tier.VILLAGE]:
+        return Tier.VILLAGE
+    if township_failures < FAILURE_LIMITS[Tier.TOWNSHIP]:
+        return Tier.TOWNSHIP
+    return Tier.COUNTY
+
+
+class MediationCase(AuditedAggregate):
+    """One dispute, from intake to archive."""
+
+    @staticmethod
+    def create_id(grid_event_id: UUID | None = None) -> UUID:
+        # A case from a grid event has an id derived from it: one case per dispute,
+        # however it arrives (consumed event or direct intake).
+        return case_id_for(grid_event_id) if grid_event_id else uuid4()
+
+    @event("Opened")
+    def __init__(self, jurisdiction: str, source: str, subject: str | None, grid_event_id: UUID | None,
+                 reported_source: str | None):
+        self.jurisdiction = jurisdiction
+        self.source = source
+        self.subject = subject
+        self.grid_event_id = grid_event_id
+        self.reported_source = reported_source
+        self.tier = Tier.VILLAGE.value
+        self.failures = {tier.value: 0 for tier in Tier}
+        self.status = Status.OPEN.value
+        self.parties: dict[str, dict] = {}
+        self.attempts: list[dict] = []
+        self.partners: list[str] = []
+        self.steps: list[str] = [Step.INTAKE.value]
+        self.agreement: dict | None = None
+        self.referral: dict | None = None
+        self.follow_up_overdue = False
+
+    # -- where the case stands ------------------------------------------------
+
+    @property
+    def county(self) -> str:
+        return self.jurisdiction[:6]
+
+    def tier_unit(self, tier: str | None = None) -> str:
+        """The division code of the unit that handles the case at ``tier`` (default: its current tier)."""
+        return self.jurisdiction[: TIER_CODE_LENGTH[Tier(tier or self.tier)]]
+
+    def missing_steps(self) -> list[str]:
+        return [step.value for step in Step if step is not Step.ARCHIVE and step.value not in self.steps]
+
+    # -- commands -------------------------------------------------------------
+
+    def record_subject(self, subject: str) -> None:
+        self._require_active("record the subject of")
+        self._subject_recorded(subject)
+
+    def add_party(self, name: str, id_number: str | None, languages: list[str], understands_mandarin: bool,
+                  residence: str | None) -> str:
+        self._require_active("add a party to")
+        party_id = f"P{len(self.parties) + 1}"
+        self._party_added(party_id, name, id_number, languages, understands_mandarin, residence)
+        self._join_partner(residence)
+        return party_id
+
+    def record_risk_check(self, level: str, note: str) -> None:
+        self._require_active("record a risk check on")
+        self._risk_checked(level, note)
+
+    def accept(self) -> None:
+        self._require_active("accept")
+        if Step.ACCEPTANCE.value in self.steps:
+            raise Conflict(f"case {self.id} is already accepted")
+        if Step.RISK_CHECK.value not in self.steps:
+            raise InvalidTransition("a case is accepted after its risk check (Art. 9): record the risk check first")
+        self._accepted()
+
+    def record_attempt(self, tier: str, attempt: dict[str, Any], agreement: dict | None,
+                       referral: dict | None) -> None:
+        """Record one mediation session at the current tier; a failure may escalate or conclude the case."""
+        if self.status == Status.ARCHIVED.value:
+            raise InvalidTransition(f"case {self.id} is archived")
+        if self.status == Status.CONCLUDED.value:
+            raise InvalidTransition(f"case {self.id} is concluded at the county tier; no further attempts")
+        if self.status == Status.AGREED.value:
+            raise InvalidTransition(
+                f"case {self.id} has a standing agreement; record a breach at follow-up to reopen it")
+        if tier != self.tier:
+            raise InvalidTransition(
+                f"case {self.id} is at the {self.tier} tier; a {tier}-tier attempt cannot be recorded")
+        if Step.ACCEPTANCE.value not in self.steps:
+            raise InvalidTransition("a case is mediated after it is accepted (Art. 9): accept it first")
+        if not self.subject:
+            raise InvalidTransition("record the subject of the dispute before the first attempt")
+        if len(self.parties) < 2:
+            raise InvalidTransition("a dispute needs at least two parties registered before an attempt")
+        self._check_interpreters(attempt["interpreters"])
+        outcome = Outcome(attempt["outcome"])
+        limit_reached = self.failures[self.tier] + 1 >= FAILURE_LIMITS[Tier(self.tier)]
+        final = outcome is Outcome.FAILED and NEXT_TIER[Tier(self.tier)] is None
+        if outcome is Outcome.AGREEMENT and agreement is None:
+            raise ValidationFailed("an attempt that reaches agreement records its terms and follow-up date")
+        if outcome is Outcome.FAILED and agreement is not None:
+            raise ValidationFailed("a failed attempt has no agreement")
+        if final and referral is None:
+            raise ValidationFailed("a failed county-tier attempt concludes the case and needs a referral")
+        if referral is not None and not final:
+            raise ValidationFailed("only a failed county-tier attempt concludes the case with a referral")
+        if agreement is not None and agreement["follow_up_on"] <= attempt["held_on"]:
+            raise ValidationFailed("the follow-up date must come after the attempt")
+
+        self._attempt_recorded(tier=self.tier, **attempt)
+        self._join_partner(attempt.get("place_code"))
+        if outcome is Outcome.AGREEMENT:
+            self._agreement_reached(tier=self.tier, terms=agreement["terms"], follow_up_on=agreement["follow_up_on"])
+        elif final:
+            self._concluded(route=referral["route"], note=referral["note"])
+        elif limit_reached:
+            self._escalated(from_tier=self.tier, to_tier=NEXT_TIER[Tier(self.tier)].value,
+                            failed_attempts=self.failures[self.tier])
+
+    def record_follow_up(self, held_on: date, outcome: str, note: str) -> None:
+        if self.status == Status.ARCHIVED.value:
+            raise InvalidTransition(f"case {self.id} is archived")
+        if outcome == FollowUpOutcome.REFERRAL_CONFIRMED:
+            if self.status != Status.CONCLUDED.value:
+                raise InvalidTransition("a referral is confirmed only on a case concluded with a referral")
+        elif self.status != Status.AGREED.value:
+            raise InvalidTransition(f"case {self.id} has no standing agreement to follow up")
+        elif held_on < self.attempts[-1]["held_on"]:
+            raise ValidationFailed("a follow-up cannot precede the attempt that reached the agreement")
+        if outcome == FollowUpOutcome.BREACHED:
+            self._agreement_breached(held_on=held_on, note=note)
+        else:
+            self._followed_up(held_on=held_on, outcome=outcome, note=note)
+
+    def flag_follow_up_overdue(self, today: date) -> bool:
+        """Flag a standing agreement whose follow-up date has passed without a follow-up (once)."""
+        if (self.status != Status.AGREED.value or self.follow_up_overdue
+                or Step.FOLLOW_UP.value in self.steps or self.agreement["follow_up_on"] >= today):
+            return False
+        self._follow_up_overdue_flagged(follow_up_on=self.agreement["follow_up_on"])
+        return True
+
+    def archive(self) -> None:
+        if self.status == Status.ARCHIVED.value:
+            raise InvalidTransition(f"case {self.id} is already archived")
+        missing = self.missing_steps()
+        if missing:
+            raise InvalidTransition(f"the process checklist is incomplete (Art. 9): missing {', '.join(missing)}",
+                                    {"missing": missing})
+        self._archived()
+
+    # -- rules ------------------------------------------------------------------
+
+    def _require_active(self, action: str) -> None:
+        if self.status in (Status.CONCLUDED.value, Status.ARCHIVED.value):
+            raise InvalidTransition(f"cannot {action} a case that is {self.status}")
+
+    def _check_interpreters(self, interpreters: list[dict]) -> None:
+        for assigned in interpreters:
+            party = self.parties.get(assigned["party_id"])
+            if party is None:
+                raise NotFound(f"case {self.id} has no party {assigned['party_id']}")
+            if assigned["language"] not in party["languages"]:
+                raise InvalidTransition(
+                    f"party {assigned['party_id']} does not speak {assigned['language']}: "
+                    f"an interpreter for {', '.join(party['languages'])} is needed")
+        for party_id, party in self.parties.items():
+            if party["understands_mandarin"]:
+                continue
+            covered = {a["language"] for a in interpreters if a["party_id"] == party_id}
+            if not covered:
+                raise InvalidTransition(
+                    f"party {party_id} does not understand Mandarin: assign an interpreter for "
+                    f"{' or '.join(party['languages'])} to the attempt (Art. 8)", {"party_id": party_id})
+
+    def _join_partner(self, code: str | None) -> None:
+        # Partners are recorded at county level: the border linkage of Art. 4 pairs counties.
+        if partner_province(code) and code[:6] not in self.partners:
+            self._partner_joined(partner_jurisdiction=code[:6], province=partner_province(code),
+                                 county=self.county, township=self.tier_unit(Tier.TOWNSHIP), tier=self.tier,
+                                 source=self.source, party_count=len(self.parties))
+
+    # -- events (mutate only) ---------------------------------------------------
+
+    @event("SubjectRecorded")
+    def _subject_recorded(self, subject: str) -> None:
+        self.subject = subject
+
+    @event("PartyAdded")
+    def _party_added(self, party_id: str, name: str, id_number: str | None, languages: list[str],
+                     understands_mandarin: bool, residence: str | None) -> None:
+        self.parties[party_id] = {"name": name, "id_number": id_number, "languages": list(languages),
+                                  "understands_mandarin": understands_mandarin, "residence": residence}
+
+    @event("PartnerJoined")
+    def _partner_joined(self, partner_jurisdiction: str, province: str, county: str, township: str, tier: str,
+                        source: str, party_count: int) -> None:
+        # The event carries the de-identified summary the partner receives.
+        self.partners.append(partner_jurisdiction)
+
+    @event("RiskChecked")
+    def _risk_checked(self, level: str, note: str) -> None:
+        self.risk_level = level
+        self._done(Step.RISK_CHECK)
+
+    @event("Accepted")
+    def _accepted(self) -> None:
+        self._done(Step.ACCEPTANCE)
+
+    @event("AttemptRecorded")
+    def _attempt_recorded(self, tier: str, mode: str, mediator_ids: list[str], place: str, on_site: bool,
+                          place_code: str | None, held_on: date, outcome: str, interpreters: list[dict]) -> None:
+        self.attempts.append({"tier": tier, "mode": mode, "held_on": held_on, "outcome": outcome})
+        if outcome == Outcome.FAILED:
+            self.failures[tier] += 1
+        self._done(Step.MEDIATION)
+
+    @event("Escalated")
+    def _escalated(self, from_tier: str, to_tier: str, failed_attempts: int) -> None:
+        self.tier = to_tier
+
+    @event("AgreementReached")
+    def _agreement_reached(self, tier: str, terms: str, follow_up_on: date) -> None:
+        self.agreement = {"tier": tier, "terms": terms, "follow_up_on": follow_up_on}
+        self.status = Status.AGREED.value
+        self.follow_up_overdue = False
+        self._done(Step.AGREEMENT_OR_CONCLUSION)
+
+    @event("AgreementBreached")
+    def _agreement_breached(self, held_on: date, note: str) -> None:
+        # The broken agreement no longer resolves the case: mediation resumes at the same tier.
+        self.agreement = None
+        self.status = Status.OPEN.value
+        self.follow_up_overdue = False
+        self.steps = [s for s in self.steps if s not in (Step.AGREEMENT_OR_CONCLUSION, Step.FOLLOW_UP)]
+
+    @event("FollowedUp")
+    def _followed_up(self, held_on: date, outcome: str, note: str) -> None:
+        self.follow_up_overdue = False
+        self._done(Step.FOLLOW_UP)
+
+    @event("FollowUpOverdueFlagged")
+    def _follow_up_overdue_flagged(self, follow_up_on: date) -> None:
+        self.follow_up_overdue = True
+
+    @event("Concluded")
+    def _concluded(self, route: str, note: str) -> None:
+        self.referral = {"route": route, "note": note}
+        self.status = Status.CONCLUDED.value
+        self._done(Step.AGREEMENT_OR_CONCLUSION)
+
+    @event("Archived")
+    def _archived(self) -> None:
+        self.status = Status.ARCHIVED.value
+        self._done(Step.ARCHIVE)
+
+    def _done(self, step: Step) -> None:
+        if step.value not in self.steps:
+            self.steps.append(step.value)
+
+
+def case_id_for(grid_event_id: UUID) -> UUID:
+    return stable_id("mediation-case", str(grid_event_id))

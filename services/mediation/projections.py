@@ -1,0 +1,311 @@
+"""Read models of mediation: cases, their parties and attempts, and the figures
+of Arts. 9 and 11 (open cases by tier and source, local-resolution rate)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+from typing import Any, Iterable
+
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text, func, insert,
+                        select, update)
+from sqlalchemy.engine import Connection
+
+from shared.jurisdiction import scope_prefix
+from shared.projections import Projection, handles
+
+from .domain import MediationCase, Status, Step, Tier
+
+metadata = MetaData()
+
+cases = Table(
+    "mediation_cases_view",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("grid_event_id", String(36), index=True),
+    Column("jurisdiction", String(12), nullable=False, index=True),
+    Column("township", String(9), nullable=False),
+    Column("county", String(6), nullable=False, index=True),
+    Column("tier", String(20), nullable=False),
+    Column("source", String(30), nullable=False),
+    Column("reported_source", String(30)),
+    Column("status", String(20), nullable=False, index=True),
+    Column("outcome", String(20)),  # "agreement" while one stands, "referral" once concluded
+    Column("subject", Text),
+    Column("village_failures", Integer, nullable=False),
+    Column("township_failures", Integer, nullable=False),
+    Column("county_failures", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("steps", Text, nullable=False),  # JSON list of completed checklist steps
+    Column("partners", Text, nullable=False),  # JSON list of partner county codes
+    Column("follow_up_on", Date),
+    Column("follow_up_overdue", Boolean, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+parties = Table(
+    "mediation_parties_view",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("party_id", String(8), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("languages", Text, nullable=False),  # JSON list
+    Column("understands_mandarin", Boolean, nullable=False),
+    Column("residence", String(15)),
+)
+
+attempts = Table(
+    "mediation_attempts_view",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("tier", String(20), nullable=False),
+    Column("mode", String(30), nullable=False),
+    Column("mediator_ids", Text, nullable=False),  # JSON list
+    Column("place", String(200), nullable=False),
+    Column("on_site", Boolean, nullable=False),
+    Column("held_on", Date, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("interpreters", Text, nullable=False),  # JSON list of {party_id, language, interpreter_id}
+)
+
+TIERS = [tier.value for tier in Tier]
+FAILURE_COLUMN = {Tier.VILLAGE.value: "village_failures", Tier.TOWNSHIP.value: "township_failures",
+                  Tier.COUNTY.value: "county_failures"}
+OPEN_STATUSES = (Status.OPEN.value, Status.AGREED.value)
+
+
+class CasesView(Projection):
+    name = "mediation.cases"
+    tables = [cases, parties, attempts]
+
+    @handles(MediationCase.Opened)
+    def on_opened(self, event: Any, conn: Connection) -> None:
+        conn.execute(insert(cases).values(
+            case_id=str(event.originator_id),
+            grid_event_id=str(event.grid_event_id) if event.grid_event_id else None,
+            jurisdiction=event.jurisdiction,
+            township=event.jurisdiction[:9],
+            county=event.jurisdiction[:6],
+            tier=Tier.VILLAGE.value,
+            source=event.source,
+            reported_source=event.reported_source,
+            status=Status.OPEN.value,
+            subject=event.subject,
+            village_failures=0, township_failures=0, county_failures=0, attempts=0,
+            steps=json.dumps([Step.INTAKE.value]),
+            partners="[]",
+            follow_up_overdue=False,
+            opened_at=event.timestamp,
+            updated_at=event.timestamp,
+            version=event.originator_version,
+        ))
+
+    @handles(MediationCase.SubjectRecorded)
+    def on_subject_recorded(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, subject=event.subject)
+
+    @handles(MediationCase.PartyAdded)
+    def on_party_added(self, event: Any, conn: Connection) -> None:
+        conn.execute(insert(parties).values(
+            case_id=str(event.originator_id), party_id=event.party_id, name=event.name,
+            languages=json.dumps(event.languages), understands_mandarin=event.understands_mandarin,
+            residence=event.residence))
+        self._update(conn, event)
+
+    @handles(MediationCase.PartnerJoined)
+    def on_partner_joined(self, event: Any, conn: Connection) -> None:
+        row = self._row(conn, event)
+        self._update(conn, event, partners=json.dumps(json.loads(row.partners) + [event.partner_jurisdiction]))
+
+    @handles(MediationCase.RiskChecked)
+    def on_risk_checked(self, event: Any, conn: Connection) -> None:
+        self._step(conn, event, Step.RISK_CHECK)
+
+    @handles(MediationCase.Accepted)
+    def on_accepted(self, event: Any, conn: Connection) -> None:
+        self._step(conn, event, Step.ACCEPTANCE)
+
+    @handles(MediationCase.AttemptRecorded)
+    def on_attempt_recorded(self, event: Any, conn: Connection) -> None:
+        row = self._row(conn, event)
+        conn.execute(insert(attempts).values(
+            case_id=str(event.originator_id), number=row.attempts + 1, tier=event.tier, mode=event.mode,
+            mediator_ids=json.dumps(event.mediator_ids), place=event.place, on_site=event.on_site,
+            held_on=event.held_on, outcome=event.outcome, interpreters=json.dumps(event.interpreters)))
+        failures = {}
+        if event.outcome == "failed":
+            column = FAILURE_COLUMN[event.tier]
+            failures[column] = getattr(row, column) + 1
+        self._step(conn, event, Step.MEDIATION, attempts=row.attempts + 1, **failures)
+
+    @handles(MediationCase.Escalated)
+    def on_escalated(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, tier=event.to_tier)
+
+    @handles(MediationCase.AgreementReached)
+    def on_agreement_reached(self, event: Any, conn: Connection) -> None:
+        self._step(conn, event, Step.AGREEMENT_OR_CONCLUSION, status=Status.AGREED.value, outcome="agreement",
+                   follow_up_on=event.follow_up_on, follow_up_overdue=False)
+
+    @handles(MediationCase.AgreementBreached)
+    def on_agreement_breached(self, event: Any, conn: Connection) -> None:
+        row = self._row(conn, event)
+        steps = [s for s in json.loads(row.steps) if s not in (Step.AGREEMENT_OR_CONCLUSION, Step.FOLLOW_UP)]
+        self._update(conn, event, status=Status.OPEN.value, outcome=None, follow_up_on=None,
+                     follow_up_overdue=False, steps=json.dumps(steps))
+
+    @handles(MediationCase.FollowedUp)
+    def on_followed_up(self, event: Any, conn: Connection) -> None:
+        self._step(conn, event, Step.FOLLOW_UP, follow_up_overdue=False)
+
+    @handles(MediationCase.FollowUpOverdueFlagged)
+    def on_follow_up_overdue(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, follow_up_overdue=True)
+
+    @handles(MediationCase.Concluded)
+    def on_concluded(self, event: Any, conn: Connection) -> None:
+        self._step(conn, event, Step.AGREEMENT_OR_CONCLUSION, status=Status.CONCLUDED.value, outcome="referral")
+
+    @handles(MediationCase.Archived)
+    def on_archived(self, event: Any, conn: Connection) -> None:
+        self._step(conn, event, Step.ARCHIVE, status=Status.ARCHIVED.value)
+
+    def _row(self, conn: Connection, event: Any) -> Any:
+        return conn.execute(select(cases).where(cases.c.case_id == str(event.originator_id))).one()
+
+    def _step(self, conn: Connection, event: Any, step: Step, **values: Any) -> None:
+        steps = json.loads(self._row(conn, event).steps)
+        if step.value not in steps:
+            steps.append(step.value)
+        self._update(conn, event, steps=json.dumps(steps), **values)
+
+    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
+        conn.execute(
+            update(cases)
+            .where(cases.c.case_id == str(event.originator_id))
+            .values(updated_at=event.timestamp, version=event.originator_version, **values)
+        )
+
+    def gauges(self, conn: Connection) -> Iterable[Any]:
+        return [open_cases_gauge(conn), local_resolution_gauge(conn), overdue_gauge(conn)]
+
+
+def projections() -> list[Projection]:
+    return [CasesView()]
+
+
+# -- figures --------------------------------------------------------------------------
+
+
+def open_cases_gauge(conn: Connection) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily("pingan_mediation_open_cases",
+                              "Cases being mediated or under an agreement, by tier and source",
+                              labels=["service", "county", "tier", "source"])
+    rows = conn.execute(
+        select(cases.c.county, cases.c.tier, cases.c.source, func.count())
+        .where(cases.c.status.in_(OPEN_STATUSES))
+        .group_by(cases.c.county, cases.c.tier, cases.c.source)
+    )
+    for county, tier, source, count in rows:
+        gauge.add_metric(["mediation", county, tier, source], count)
+    return gauge
+
+
+def local_resolution(conn: Connection) -> dict[tuple[str, str], tuple[int, int]]:
+    """(county, tier) → (resolved there, decided there).
+
+    A tier has decided a case when the case left it (escalated), reached an
+    agreement that stands there, or was concluded there. Cases still being
+    mediated at a tier are not yet counted for it.
+    """
+    figures: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    rows = conn.execute(
+        select(cases.c.county, cases.c.tier, cases.c.outcome, func.count())
+        .group_by(cases.c.county, cases.c.tier, cases.c.outcome)
+    )
+    for county, tier, outcome, count in rows:
+        current = TIERS.index(tier)
+        for below in TIERS[:current]:
+            figures[(county, below)][1] += count
+        if outcome is not None:
+            figures[(county, tier)][1] += count
+            if outcome == "agreement":
+                figures[(county, tier)][0] += count
+    return {key: (resolved, decided) for key, (resolved, decided) in figures.items()}
+
+
+def local_resolution_gauge(conn: Connection) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily("pingan_mediation_local_resolution_rate",
+                              "Share of the cases a tier decided that it resolved by agreement (Art. 11)",
+                              labels=["service", "county", "tier"])
+    for (county, tier), (resolved, decided) in sorted(local_resolution(conn).items()):
+        if decided:
+            gauge.add_metric(["mediation", county, tier], resolved / decided)
+    return gauge
+
+
+def overdue_gauge(conn: Connection) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily("pingan_mediation_follow_ups_overdue",
+                              "Agreements whose follow-up date passed without a follow-up", labels=["service", "county"])
+    rows = conn.execute(
+        select(cases.c.county, func.count()).where(cases.c.follow_up_overdue.is_(True)).group_by(cases.c.county))
+    for county, count in rows:
+        gauge.add_metric(["mediation", county], count)
+    return gauge
+
+
+# -- queries ------------------------------------------------------------------------
+
+LISTED = [c for c in cases.c if c.name != "subject"]  # lists carry no free text
+
+
+def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
+    return {"items": [_jsonable(row) for row in rows], "page": page, "page_size": page_size, "total": total}
+
+
+def cases_query(scope: str, tier: str | None, status: str | None, source: str | None) -> Any:
+    query = select(*LISTED).where(cases.c.jurisdiction.startswith(scope_prefix(scope)))
+    for column, value in ((cases.c.tier, tier), (cases.c.status, status), (cases.c.source, source)):
+        if value:
+            query = query.where(column == value)
+    return query.order_by(cases.c.opened_at.desc(), cases.c.case_id)
+
+
+def case_by_id(conn: Connection, case_id: str) -> dict | None:
+    row = conn.execute(select(cases).where(cases.c.case_id == case_id)).mappings().first()
+    if row is None:
+        return None
+    found = _jsonable(row)
+    found["parties"] = [_jsonable(p) for p in conn.execute(
+        select(parties).where(parties.c.case_id == case_id).order_by(parties.c.party_id)).mappings()]
+    found["attempt_log"] = [_jsonable(a) for a in conn.execute(
+        select(attempts).where(attempts.c.case_id == case_id).order_by(attempts.c.number)).mappings()]
+    return found
+
+
+def overdue_candidates(conn: Connection, today: date) -> list[str]:
+    """Cases whose agreement's follow-up date has passed, not yet followed up nor flagged."""
+    rows = conn.execute(
+        select(cases.c.case_id, cases.c.steps)
+        .where(cases.c.status == Status.AGREED.value, cases.c.follow_up_on < today,
+               cases.c.follow_up_overdue.is_(False))
+    )
+    return [case_id for case_id, steps in rows if Step.FOLLOW_UP.value not in json.loads(steps)]
+
+
+def _jsonable(row: Any) -> dict:
+    out = {}
+    for key, value in dict(row).items():
+        if key in ("steps", "partners", "languages", "mediator_ids", "interpreters"):
+            value = json.loads(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[key] = value
+    return out

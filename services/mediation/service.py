@@ -1,0 +1,104 @@
+"""mediation over nameko: thin entrypoints, each verify → parse → application."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID, uuid4
+
+from nameko.timer import timer
+
+from shared.access import authorize
+from shared.context import CallerContext, Role
+from shared.contracts import Envelope
+from shared.dependencies import Store
+from shared.entrypoints import ServiceBase, api, consumes
+from shared.errors import NotFound
+from shared.eventstore import Call
+from shared.relay import SERVICE_JURISDICTION
+
+from services.grid_events import contracts as grid_events
+
+from . import contracts as c
+from . import projections as views
+from .application import READERS, MediationApplication
+
+# How often agreements are checked for an overdue follow-up; dates are whole days.
+FOLLOW_UP_CHECK_SECONDS = 15 * 60
+
+
+class MediationService(ServiceBase):
+    name = c.SERVICE
+
+    store = Store(MediationApplication, views.projections(), c.contracts())
+
+    # -- commands -------------------------------------------------------------
+
+    @api(c.OpenCase)
+    def open_case(self, call: Call, command: c.OpenCase) -> dict:
+        return self.store.app.open_case(call, command)
+
+    @api(c.AddParty)
+    def add_party(self, call: Call, command: c.AddParty) -> dict:
+        return self.store.app.add_party(call, command)
+
+    @api(c.RecordSubject)
+    def record_subject(self, call: Call, command: c.RecordSubject) -> dict:
+        return self.store.app.record_subject(call, command)
+
+    @api(c.RecordRiskCheck)
+    def record_risk_check(self, call: Call, command: c.RecordRiskCheck) -> dict:
+        return self.store.app.record_risk_check(call, command)
+
+    @api(c.AcceptCase)
+    def accept_case(self, call: Call, command: c.AcceptCase) -> dict:
+        return self.store.app.accept_case(call, command)
+
+    @api(c.RecordAttempt)
+    def record_attempt(self, call: Call, command: c.RecordAttempt) -> dict:
+        return self.store.app.record_attempt(call, command)
+
+    @api(c.RecordFollowUp)
+    def record_follow_up(self, call: Call, command: c.RecordFollowUp) -> dict:
+        return self.store.app.record_follow_up(call, command)
+
+    @api(c.ArchiveCase)
+    def archive_case(self, call: Call, command: c.ArchiveCase) -> dict:
+        return self.store.app.archive_case(call, command)
+
+    # -- events from other services ------------------------------------------
+
+    @consumes(grid_events.SERVICE, grid_events.DISPUTE_REPORTED, grid_events.EventReported)
+    def on_dispute_reported(self, call: Call, envelope: Envelope, dispute: grid_events.EventReported) -> None:
+        self.store.app.open_from_grid_event(call, envelope, dispute)
+
+    # -- periodic checks ------------------------------------------------------
+
+    @timer(interval=FOLLOW_UP_CHECK_SECONDS)
+    def check_follow_ups(self) -> int:
+        """Flag agreements whose follow-up date has passed; returns how many were flagged now."""
+        today = date.today()
+        with self.store.read() as conn:
+            due = views.overdue_candidates(conn, today)
+        call = Call(caller=CallerContext(actor_id=f"service:{self.name}", role=Role.SERVICE,
+                                         jurisdiction=SERVICE_JURISDICTION),
+                    call_id=f"{self.name}.follow_up_check.{uuid4().hex}")
+        return sum(self.store.app.flag_overdue_follow_up(call, UUID(case_id), today) for case_id in due)
+
+    # -- queries (read models, never replays) ---------------------------------
+
+    @api(c.GetCase)
+    def get_case(self, call: Call, query: c.GetCase) -> dict:
+        with self.store.read() as conn:
+            found = views.case_by_id(conn, str(query.case_id))
+        if found is None:
+            raise NotFound(f"no mediation case with id {query.case_id}")
+        authorize(call.caller, "read a mediation case", READERS, found["jurisdiction"])
+        return found
+
+    @api(c.ListCases)
+    def list_cases(self, call: Call, query: c.ListCases) -> dict:
+        scope = query.jurisdiction or call.caller.jurisdiction
+        authorize(call.caller, "list mediation cases", READERS, scope)
+        with self.store.read() as conn:
+            return views.page_of(conn, views.cases_query(scope, query.tier, query.status, query.source),
+                                 query.page, query.page_size)

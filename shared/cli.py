@@ -1,0 +1,262 @@
+"""``pingan``: the operators' command line.
+
+run      every service in one process (the embedded default), seeded, with a console
+serve    one service, against RabbitMQ and a database (how it runs when deployed)
+migrate  create a service's tables (the chart's pre-install hook)
+rebuild  rebuild a service's read models from its event log
+seed     load the Xiangxi demo data into a running platform
+ping     check that services answer over RPC (the chart's `helm test`)
+token    print a signed caller token, for nameko shell or scripts
+shell    a Python console with an authenticated RPC proxy
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console(soft_wrap=True)
+
+DEMO_CALLS = [
+    'n.rpc.grid_events.list_events(jurisdiction="433101")["total"]',
+    'n.rpc.grid_events.report_event(grid_code="433101001001001", category="dispute", source="petition", '
+    'severity="medium", place="Well by the village square", description="Two families dispute a shared well.")',
+]
+
+
+def main() -> None:
+    """Console entry: patch eventlet before nameko, kombu or the drivers load (design §5)."""
+    import eventlet
+
+    eventlet.monkey_patch()
+    _mount_optional_commands()
+    app()
+
+
+def _mount_optional_commands() -> None:
+    try:
+        from shared.security.cli import app as audit_app
+    except ImportError:
+        return
+    app.add_typer(audit_app, name="audit", help="Verify services' tamper-evident event logs.")
+
+
+def _settings(data_dir: Optional[Path] = None):
+    from shared.config import load_settings
+    from shared.logs import configure_logging
+
+    settings = load_settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+@app.command()
+def run(
+    data_dir: Path = typer.Option(Path("data"), help="Where the SQLite files and the generated signing key live."),
+    port: int = typer.Option(8000, help="First HTTP port; each service takes the next one (/metrics, /health)."),
+    seed: bool = typer.Option(True, help="Load the Xiangxi demo data."),
+    console_mode: bool = typer.Option(True, "--console/--no-console", help="Open the demo console after start."),
+) -> None:
+    """Run every service in one process: in-memory broker, SQLite, demo data."""
+    import os
+
+    from shared import demo
+    from shared.embedded import admin_proxy, embedded_config, patch_memory_transport, start_services
+    from shared.registry import service_classes
+
+    # The services read their settings from the environment when they start.
+    os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
+    os.environ["PINGAN_DATA_DIR"] = str(data_dir.resolve())
+    os.environ.pop("PINGAN_DATABASE_URL", None)  # the embedded default keeps its own SQLite files
+    os.environ.pop("PINGAN_PERSISTENCE", None)
+    settings = _settings()
+    patch_memory_transport()
+    config = embedded_config(settings)
+    classes = service_classes()
+    containers = start_services(classes, config, port)
+
+    def stop() -> None:
+        for container in containers:
+            container.stop()
+
+    proxy = admin_proxy(settings, config)
+    rpc = proxy.start()
+    if seed:
+        done = demo.seed(rpc)
+        console.print(f"[green]seeded[/] {done['jurisdictions']} jurisdictions, {done['grids']} grids, "
+                      f"{done['events']} events")
+    _print_welcome(classes, port, data_dir)
+    try:
+        if console_mode:
+            _console({"n": _Namespace(rpc)})
+        else:
+            from shared.embedded import wait_forever
+
+            wait_forever(stop)
+    finally:
+        proxy.stop()
+        stop()
+
+
+class _Namespace:
+    """What the console calls ``n``, as in nameko shell: ``n.rpc.<service>.<method>(...)``."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+
+def _print_welcome(classes, port: int, data_dir: Path) -> None:
+    names = ", ".join(cls.name for cls in classes)
+    console.print(f"[bold]pingan is running[/]: {names} in one process (in-memory broker, SQLite in {data_dir}/).")
+    for offset, cls in enumerate(classes):
+        console.print(f"  {cls.name}: http://127.0.0.1:{port + offset}/metrics  /health  /ready")
+    console.print("Try at the prompt below (you act as the prefecture's administrator):")
+    for call in DEMO_CALLS:
+        console.print(f"  [cyan]{call}[/]")
+    console.print("Against RabbitMQ instead (services run with `pingan serve`), the same from nameko shell:")
+    console.print("  [cyan].venv/bin/nameko shell --broker amqp://guest:guest@127.0.0.1:5672/[/]")
+    console.print('  [cyan]>>> from nameko.standalone.rpc import ClusterRpcProxy; '
+                  'rpc = ClusterRpcProxy(n.config, context_data={"caller_token": "<pingan token>"}).start()[/]')
+    console.print("  (`.venv/bin/pingan token` prints a token; `.venv/bin/pingan shell` does all of this for you.)")
+
+
+def _console(namespace: dict) -> None:
+    """An interactive console; with input piped in, it runs the lines and exits at their end."""
+    import code
+
+    shell = code.InteractiveConsole(namespace)
+    if sys.stdin.isatty():
+        shell.interact(banner="pingan console — n.rpc.<service>.<method>(...); Ctrl-D to stop", exitmsg="stopping")
+        return
+    for line in sys.stdin:
+        print(f">>> {line.rstrip()}")
+        shell.push(line.rstrip("\n"))
+    shell.push("")
+
+
+@app.command()
+def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid_events.")) -> None:
+    """Run one service against RabbitMQ (AMQP_URI) and its database (PINGAN_DATABASE_URL)."""
+    from nameko.cli.run import run as nameko_run
+
+    from shared.registry import service_class
+
+    settings = _settings()
+    nameko_run([service_class(service)], settings.nameko_config())
+
+
+@app.command()
+def migrate(service: str = typer.Argument(None, help="One service; all when omitted.")) -> None:
+    """Create the event store and read-model tables of a service (idempotent)."""
+    from shared.dependencies import open_store
+    from shared.registry import service_class, service_names
+
+    settings = _settings()
+    settings.create_tables = True
+    for name in [service] if service else service_names():
+        store = service_class(name).store
+        open_store(name, store.application_class, store.projections, settings)
+        console.print(f"[green]tables ready[/] for {name}")
+
+
+@app.command()
+def rebuild(
+    service: str = typer.Argument(..., help="The service whose read models to rebuild."),
+    projection: Optional[str] = typer.Option(None, help="Only this projection (default: all)."),
+) -> None:
+    """Rebuild read models from the event log: clear, then project every stored event again."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from shared.dependencies import open_store
+    from shared.registry import service_class
+
+    settings = _settings()
+    store = service_class(service).store
+    opened = open_store(service, store.application_class, store.projections, settings)
+    chosen = {name: r for name, r in opened.runners.items() if projection in (None, name)}
+    if not chosen:
+        raise typer.BadParameter(f"no projection {projection!r}; there are: {', '.join(opened.runners)}")
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        for name, runner in chosen.items():
+            task = progress.add_task(name, total=None)
+            runner.rebuild(lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(f"[green]rebuilt[/] {', '.join(chosen)}")
+
+
+@app.command("seed")
+def seed_command() -> None:
+    """Load the Xiangxi demo data into a platform running against RabbitMQ (idempotent)."""
+    from shared import demo
+    from shared.embedded import admin_proxy
+
+    settings = _settings()
+    if settings.amqp_uri.startswith("memory://"):
+        raise typer.BadParameter("set AMQP_URI to the broker the services use (`pingan run` seeds itself)")
+    with admin_proxy(settings, settings.nameko_config()) as rpc:
+        console.print(demo.seed(rpc))
+
+
+@app.command()
+def ping(
+    service: Optional[str] = typer.Argument(None, help="One service; all when omitted."),
+    timeout: float = typer.Option(10.0, help="Seconds to wait for each answer."),
+) -> None:
+    """Exit 0 when every named service answers its `health` RPC."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from shared.registry import service_names
+
+    settings = _settings()
+    failed = []
+    with ClusterRpcProxy(settings.nameko_config(), timeout=timeout) as rpc:
+        for name in [service] if service else service_names():
+            try:
+                getattr(rpc, name).health()
+                console.print(f"[green]ok[/] {name}")
+            except Exception as error:
+                console.print(f"[red]no answer[/] {name}: {type(error).__name__}")
+                failed.append(name)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def token(
+    role: str = typer.Option("admin"),
+    jurisdiction: str = typer.Option("433100"),
+    actor: str = typer.Option("operator"),
+    minutes: int = typer.Option(15),
+) -> None:
+    """Print a caller token signed with the configured key."""
+    from datetime import timedelta
+
+    from shared.context import CallerContext, TokenService
+
+    settings = _settings()
+    caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
+    print(TokenService(settings.keys).issue(caller, ttl=timedelta(minutes=minutes)))
+
+
+@app.command()
+def shell(
+    role: str = typer.Option("admin"),
+    jurisdiction: str = typer.Option("433100"),
+    actor: str = typer.Option("operator"),
+) -> None:
+    """A console with `n.rpc` calling the services over RabbitMQ as the given caller."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from shared.context import TOKEN_KEY, CallerContext, TokenService
+
+    settings = _settings()
+    caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
+    context = {TOKEN_KEY: TokenService(settings.keys).issue(caller)}
+    with ClusterRpcProxy(settings.nameko_config(), context_data=context) as rpc:
+        _console({"n": _Namespace(rpc)})

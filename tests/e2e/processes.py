@@ -1,0 +1,63 @@
+"""Running services as separate OS processes, the way they are deployed."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+PINGAN = str(Path(sys.executable).with_name("pingan"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServiceProcess:
+    """``pingan serve <service>`` in its own process; ``start`` waits until /ready answers."""
+
+    def __init__(self, service: str, amqp_uri: str, log_path: Path, **env: str):
+        self.service = service
+        self.port = free_port()
+        self.log_path = log_path
+        self.env = {**os.environ, "AMQP_URI": amqp_uri, "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{self.port}",
+                    "PINGAN_LOG_FORMAT": "json", **env}
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> "ServiceProcess":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([PINGAN, "serve", self.service], env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.service} exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"{self.service} not ready in {timeout}s: {self.log_path.read_text()[-2000:]}")
+
+    def metrics(self) -> str:
+        with urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as answer:
+            return answer.read().decode()
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, as in a crash or an evicted pod."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()

@@ -1,0 +1,34 @@
+"""The README's first command: every service in one process, seeded, and the printed calls work."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.cli import DEMO_CALLS
+from tests.e2e.processes import free_port
+
+pytestmark = pytest.mark.e2e
+
+PINGAN = str(Path(sys.executable).with_name("pingan"))
+
+
+def test_embedded_run_seeds_and_answers_the_printed_calls(tmp_path):
+    calls = "\n".join(DEMO_CALLS + [DEMO_CALLS[0]]) + "\n"
+    finished = subprocess.run(
+        [PINGAN, "run", "--data-dir", str(tmp_path / "data"), "--port", str(free_port())],
+        input=calls, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200"},  # nothing configured: the embedded default
+    )
+    out = finished.stdout
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "Traceback" not in out + finished.stderr
+    assert "seeded 15 jurisdictions, 4 grids, 3 events" in out
+    for call in DEMO_CALLS:
+        assert call in out  # printed for the user to copy
+    totals = [int(n) for n in re.findall(r"^(\d+)$", out, re.MULTILINE)]
+    assert totals[0] >= 2 and totals[-1] == totals[0] + 1  # the reported event shows up in the listing
+    assert re.search(r"'event_id': '[0-9a-f-]{36}', 'status': 'reported'", out)
+    assert (tmp_path / "data" / "grid_events.events.sqlite").exists()

@@ -1,0 +1,272 @@
+"""Every metric name used by the chart's dashboards and alert rules is exposed by a
+running service (issue 6): a renamed metric breaks the build.
+
+Starts `pingan migrate` + `pingan serve <service>` for the services that exist
+(env PINGAN_DEPLOYTEST_SERVICES, default "grid_events"; add "mediation" once it
+serves), a real Prometheus bound to 127.0.0.1 scraping them and loading the
+rendered alert rules, then compares the names Prometheus sees (series + scraped
+metadata) with those referenced by the dashboards and rules that `helm template`
+renders for exactly those services (their values-listed rule/panel files).
+RabbitMQ exporter metrics (rabbitmq_*) are excluded explicitly (deploy/check_metrics.py).
+
+Needs: RabbitMQ and PostgreSQL on loopback, the `pingan` package installed, and
+`make -f mk/deploy.mk deploy-tools` (helm in .tools/bin, Debian's prometheus).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "deploy"))
+import check_metrics  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+SERVICES = [s for s in os.environ.get("PINGAN_DEPLOYTEST_SERVICES", "grid_events").split(",") if s]
+AMQP_URI = os.environ.get("PINGAN_DEPLOYTEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+# Own vhost, so the services started here never take RPC calls meant for other tests'
+# services on the same broker (falls back to the URI's vhost if it cannot be made).
+VHOST = "pingan_deploytest"
+PG_ADMIN = os.environ.get("PINGAN_DEPLOYTEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+DB_BASE = "postgresql+psycopg2://postgres@127.0.0.1:5432/"
+DB_NAME = "pingan_deploytest"  # + "_<service>" for every service but grid_events
+TOKEN_KEYS = {"deploytest": "deploy-metrics-test-signing-key-0123456789abcdef"}
+START_TIMEOUT = 90
+SCRAPE_TIMEOUT = 60
+
+
+def _tool(name: str) -> str:
+    override = os.environ.get(f"PINGAN_DEPLOYTEST_{name.upper()}_BIN")
+    if override:
+        return override
+    for cand in (REPO / ".tools" / "bin" / name, Path(sys.executable).parent / name):
+        if cand.exists():
+            return str(cand)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} not found: run `make -f mk/deploy.mk deploy-tools` (and `pip install .` for pingan)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http(url: str, timeout: float = 3) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def _wait(what: str, predicate, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text()[-4000:] if log and log.exists() else ""
+            pytest.fail(f"{what}: process exited with {proc.returncode}\n{tail}")
+        try:
+            if predicate():
+                return
+        except (OSError, ValueError, KeyError) as e:
+            last = e
+        time.sleep(0.5)
+    tail = log.read_text()[-4000:] if log and log.exists() else ""
+    pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last})\n{tail}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _isolated_amqp_uri() -> str:
+    if "PINGAN_DEPLOYTEST_AMQP_URI" in os.environ:
+        return AMQP_URI
+    import base64
+
+    auth = {"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode(), "content-type": "application/json"}
+    try:
+        for path in (f"/api/vhosts/{VHOST}", f"/api/permissions/{VHOST}/guest"):
+            body = b"{}" if "vhosts" in path else b'{"configure": ".*", "write": ".*", "read": ".*"}'
+            req = urllib.request.Request("http://127.0.0.1:15672" + path, data=body, headers=auth, method="PUT")
+            urllib.request.urlopen(req, timeout=5).close()
+        return AMQP_URI.rstrip("/") + "/" + VHOST
+    except OSError:
+        pass
+    ctl = shutil.which("rabbitmqctl")
+    if ctl:
+        made = subprocess.run([ctl, "add_vhost", VHOST], capture_output=True, text=True, timeout=60)
+        if made.returncode == 0 or "already exists" in made.stderr + made.stdout:
+            perm = subprocess.run([ctl, "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
+                                  capture_output=True, timeout=60)
+            if perm.returncode == 0:
+                return AMQP_URI.rstrip("/") + "/" + VHOST
+    print(f"note: could not create vhost {VHOST}; using {AMQP_URI}")
+    return AMQP_URI
+
+
+def _db_name(service: str) -> str:
+    return DB_NAME if service == "grid_events" else f"{DB_NAME}_{service}"
+
+
+def _create_databases() -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(PG_ADMIN)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for service in SERVICES:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_db_name(service),))
+                if cur.fetchone() is None:
+                    cur.execute(f'CREATE DATABASE "{_db_name(service)}"')
+    finally:
+        conn.close()
+
+
+def _render_chart(tmp: Path) -> Path:
+    """helm template for exactly the running services, with rules and dashboards on."""
+    values = yaml.safe_load((REPO / "charts/pingan/values.yaml").read_text())
+    unknown = set(SERVICES) - set(values["services"])
+    assert not unknown, f"services {unknown} are not in charts/pingan/values.yaml"
+    args = [_tool("helm"), "template", "pingan", str(REPO / "charts/pingan"), "-n", "pingan",
+            "--set", "metrics.prometheusRule.enabled=true", "--set", "dashboards.enabled=true"]
+    for name in values["services"]:
+        args += ["--set", f"services.{name}.enabled={'true' if name in SERVICES else 'false'}"]
+    out = tmp / "rendered.yaml"
+    out.write_text(subprocess.run(args, check=True, capture_output=True, text=True, timeout=60).stdout)
+    return out
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("deploy-metrics")
+    pingan = _tool("pingan")
+    prometheus = _tool("prometheus")
+    _create_databases()
+    amqp_uri = _isolated_amqp_uri()
+    procs: list[subprocess.Popen] = []
+    targets = {}
+    try:
+        for service in SERVICES:
+            port = _free_port()
+            env = dict(os.environ,
+                       AMQP_URI=amqp_uri,
+                       PINGAN_DATABASE_URL=DB_BASE + _db_name(service),
+                       PINGAN_TOKEN_KEYS=json.dumps(TOKEN_KEYS),
+                       PINGAN_ACTIVE_TOKEN_KID="deploytest",
+                       PINGAN_LOG_FORMAT="json",
+                       PINGAN_HTTP_ADDRESS=f"127.0.0.1:{port}",
+                       PINGAN_DATA_DIR=str(tmp / f"data-{service}"))
+            mig = subprocess.run([pingan, "migrate", service], env=env, capture_output=True, text=True, timeout=120)
+            assert mig.returncode == 0, f"pingan migrate {service} failed:\n{mig.stdout}\n{mig.stderr}"
+            log = tmp / f"{service}.log"
+            proc = subprocess.Popen([pingan, "serve", service], env=env, stdout=log.open("w"),
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            procs.append(proc)
+            _wait(f"{service} /health", lambda p=port: _http(f"http://127.0.0.1:{p}/health")[0] == 200,
+                  START_TIMEOUT, proc, log)
+            _wait(f"{service} /ready", lambda p=port: _http(f"http://127.0.0.1:{p}/ready")[0] == 200,
+                  START_TIMEOUT, proc, log)
+            targets[service] = port
+
+        rendered = _render_chart(tmp)
+        rules = [d for d in yaml.safe_load_all(rendered.read_text()) if d and d["kind"] == "PrometheusRule"]
+        (tmp / "rules.yaml").write_text(yaml.safe_dump(rules[0]["spec"]))
+        prom_port = _free_port()
+        config = {
+            "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(tmp / "rules.yaml")],
+            "scrape_configs": [{
+                "job_name": "pingan",
+                "honor_labels": True,  # like the chart's ServiceMonitor
+                "static_configs": [{"targets": [f"127.0.0.1:{port}"],
+                                    "labels": {"service": service, "namespace": "pingan"}}
+                                   for service, port in targets.items()],
+            }],
+        }
+        (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
+        plog = tmp / "prometheus.log"
+        prom = subprocess.Popen(
+            [prometheus, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'tsdb'}",
+             f"--web.listen-address=127.0.0.1:{prom_port}", "--storage.tsdb.retention.time=1h"],
+            stdout=plog.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append(prom)
+        url = f"http://127.0.0.1:{prom_port}"
+
+        def all_up():
+            data = json.loads(_http(f"{url}/api/v1/targets")[1])["data"]["activeTargets"]
+            return len(data) == len(targets) and all(t["health"] == "up" for t in data)
+
+        _wait("Prometheus targets up", all_up, SCRAPE_TIMEOUT, prom, plog)
+
+        def scraped_twice():  # metadata is cached per target after a full scrape
+            meta = json.loads(_http(f"{url}/api/v1/metadata")[1])["data"]
+            return "pingan_up" in meta
+
+        _wait("Prometheus metadata", scraped_twice, SCRAPE_TIMEOUT, prom, plog)
+        yield {"prometheus": url, "rendered": rendered, "targets": targets, "tmp": tmp}
+    finally:
+        for p in reversed(procs):
+            _stop(p)
+
+
+def test_every_dashboard_and_alert_metric_is_exposed(stack):
+    used, recorded = check_metrics.referenced_metrics([stack["rendered"].read_text()])
+    assert "pingan_entrypoint_calls_total" in used and "pingan_up" in used, "renderer found no metrics"
+    exposed = check_metrics.exposed_from_prometheus(stack["prometheus"])
+    missing = check_metrics.missing_metrics(used, exposed, recorded)
+    print(check_metrics.report(used, missing))
+    assert not missing, check_metrics.report(used, missing)
+
+
+def test_rendered_rules_load_and_evaluate_in_prometheus(stack):
+    url = stack["prometheus"]
+
+    def evaluated():
+        groups = json.loads(_http(f"{url}/api/v1/rules")[1])["data"]["groups"]
+        rules = [r for g in groups for r in g["rules"]]
+        return rules and all(r.get("lastEvaluation", "").startswith("20") and r.get("health") == "ok" for r in rules)
+
+    _wait("rules evaluated with health ok", evaluated, 30)
+    firing = json.loads(_http(f"{url}/api/v1/alerts")[1])["data"]["alerts"]
+    down = [a for a in firing if a["labels"]["alertname"] == "PinganServiceDown"]
+    assert not down, f"service reported down while running: {down}"
+
+
+def test_renamed_metric_breaks_the_check(stack):
+    """The check has teeth: the same scrape with one metric renamed is reported missing."""
+    used, recorded = check_metrics.referenced_metrics([stack["rendered"].read_text()])
+    port = next(iter(stack["targets"].values()))
+    status, text = _http(f"http://127.0.0.1:{port}/metrics")
+    assert status == 200
+    renamed = text.replace("pingan_entrypoint_calls_total", "pingan_entrypoint_call_count_total")
+    exposed = check_metrics.exposed_from_text(renamed) | check_metrics.SCRAPE_GENERATED
+    missing = check_metrics.missing_metrics(used, exposed, recorded)
+    assert "pingan_entrypoint_calls_total" in missing
+    assert not check_metrics.missing_metrics(used, check_metrics.exposed_from_text(text)
+                                             | check_metrics.SCRAPE_GENERATED, recorded)

@@ -1,0 +1,64 @@
+"""Read models follow the log from their own position; a rebuild gives the same tables."""
+
+from uuid import UUID
+
+from sqlalchemy import create_engine, select
+
+from shared.projections import ProjectionRunner, create_view_tables, positions
+from tests.unit.kernel_fixtures import CALL, TicketsView, memory_app, tickets
+
+
+def rows(engine):
+    with engine.connect() as conn:
+        return sorted(tuple(row) for row in conn.execute(select(tickets)))
+
+
+def runner_for(app, tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'views.sqlite'}")
+    create_view_tables(engine, [TicketsView()])
+    return ProjectionRunner(app, engine, TicketsView()), engine
+
+
+def test_projection_catch_up_shows_every_stored_change(tmp_path):
+    app = memory_app()
+    first = app.open(CALL, "one")["ticket_id"]
+    second = app.open(CALL, "two")["ticket_id"]
+    app.close_ticket(CALL, UUID(first))
+    runner, engine = runner_for(app, tmp_path)
+    assert runner.catch_up() == 3
+    assert rows(engine) == sorted([(first, "one", 1), (second, "two", 0)])
+
+
+def test_projection_catch_up_applies_nothing_twice(tmp_path):
+    app = memory_app()
+    app.open(CALL, "one")
+    runner, engine = runner_for(app, tmp_path)
+    runner.catch_up()
+    assert runner.catch_up() == 0
+    assert len(rows(engine)) == 1
+
+
+def test_projection_position_is_stored_with_its_rows(tmp_path):
+    app = memory_app()
+    app.open(CALL, "one")
+    app.open(CALL, "two")
+    runner, engine = runner_for(app, tmp_path)
+    runner.catch_up()
+    with engine.connect() as conn:
+        position = conn.execute(select(positions.c.position).where(positions.c.name == "projection:tickets.view")).scalar_one()
+    assert position == app.recorder.max_notification_id()
+    assert runner.lag() == 0
+
+
+def test_projection_rebuild_gives_same_tables(tmp_path):
+    app = memory_app()
+    for title in ("one", "two", "three"):
+        ticket = UUID(app.open(CALL, title)["ticket_id"])
+    app.close_ticket(CALL, ticket)
+    runner, engine = runner_for(app, tmp_path)
+    runner.catch_up()
+    before = rows(engine)
+    progress = []
+    runner.rebuild(lambda done, total: progress.append((done, total)))
+    assert rows(engine) == before
+    assert progress[-1] == (4, 4)
