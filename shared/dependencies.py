@@ -26,7 +26,7 @@ from .errors import PinganError, Unauthenticated
 from .eventstore import Call, PinganApplication, application_env
 from .metrics import ServiceSource, metrics, service_gauges
 from .projections import Projection, ProjectionRunner, create_view_tables, views_engine
-from .relay import Relay, amqp_publisher
+from .relay import AmqpPublisher, Relay
 
 log = structlog.get_logger(__name__)
 
@@ -85,8 +85,8 @@ class Store(DependencyProvider):
         self.app, self.engine, self.runners = opened.app, opened.engine, opened.runners
         self.relay = None
         if self.contracts is not None:
-            publish = amqp_publisher(service, self.container.config, TokenService(self.settings.keys))
-            self.relay = Relay(service, self.app, self.engine, self.contracts, publish)
+            self.publisher = AmqpPublisher(service, self.container.config, TokenService(self.settings.keys))
+            self.relay = Relay(service, self.app, self.engine, self.contracts, self.publisher)
             self.relay.on_dispatched = lambda event_type: metrics().dispatched.labels(service, event_type).inc()
         self._wake = threading.Event()
         self._running = False
@@ -107,6 +107,8 @@ class Store(DependencyProvider):
     def stop(self) -> None:
         self._running = False
         self._wake.set()
+        if self.relay is not None:
+            self.publisher.close()
         service_gauges().remove(self.container.service_name)
 
     def kill(self) -> None:

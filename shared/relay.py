@@ -10,10 +10,13 @@ the effect happen once.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any, Callable
 
-from nameko.amqp.publish import Publisher
+from kombu import Connection as BrokerConnection
+from kombu import Producer
+from kombu.entity import PERSISTENT_DELIVERY_MODE as PERSISTENT
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy.engine import Connection, Engine
 
@@ -69,26 +72,65 @@ class Relay:
         return self.follower.lag()
 
 
-def amqp_publisher(service: str, nameko_config: dict, tokens: TokenService) -> PublishFn:
-    """Publish envelopes on the service's nameko event exchange, with confirms.
+class AmqpPublisher:
+    """Publishes envelopes on the service's nameko event exchange, with broker confirms.
 
-    Each message carries a short-lived token for the service itself, so
-    consumers verify events exactly as they verify RPC calls.
+    Holds one connection for the relay (the only publisher), rather than
+    taking one from a pool per message; a broken connection is dropped and
+    the relay retries the batch. Each message carries a token for the
+    service itself, so consumers verify events as they verify RPC calls; the
+    token is renewed well before it expires, not signed per message.
     """
-    exchange = get_event_exchange(service, nameko_config)
-    publisher = Publisher(nameko_config["AMQP_URI"], serializer="json", use_confirms=True)
-    identity = CallerContext(actor_id=f"service:{service}", role=Role.SERVICE, jurisdiction=SERVICE_JURISDICTION)
 
-    def publish(envelope: Envelope) -> None:
-        token = tokens.issue(identity, ttl=EVENT_TOKEN_TTL)
-        publisher.publish(
-            envelope.model_dump(mode="json"),
-            exchange=exchange,
-            routing_key=envelope.event_type,
-            headers={
-                f"nameko.{TOKEN_KEY}": token,
-                "nameko.call_id_stack": [envelope.audit.get("call_id") or f"{service}.relay"],
-            },
+    def __init__(self, service: str, nameko_config: dict, tokens: TokenService):
+        self.service = service
+        self.amqp_uri = nameko_config["AMQP_URI"]
+        self.exchange = get_event_exchange(service, nameko_config)
+        self.tokens = tokens
+        self.identity = CallerContext(
+            actor_id=f"service:{service}", role=Role.SERVICE, jurisdiction=SERVICE_JURISDICTION
         )
+        self._connection: BrokerConnection | None = None
+        self._producer: Producer | None = None
+        self._token: str | None = None
+        self._token_renew_at = 0.0
 
-    return publish
+    def __call__(self, envelope: Envelope) -> None:
+        try:
+            self._ensure_producer().publish(
+                envelope.model_dump(mode="json"),
+                exchange=self.exchange,
+                routing_key=envelope.event_type,
+                serializer="json",
+                delivery_mode=PERSISTENT,
+                headers={
+                    f"nameko.{TOKEN_KEY}": self._service_token(),
+                    "nameko.call_id_stack": [envelope.audit.get("call_id") or f"{self.service}.relay"],
+                },
+            )
+        except Exception:
+            self.close()
+            raise
+
+    def _ensure_producer(self) -> Producer:
+        if self._producer is None:
+            self._connection = BrokerConnection(self.amqp_uri, transport_options={"confirm_publish": True})
+            self._producer = Producer(self._connection.channel(), exchange=self.exchange)
+            self._producer.declare()
+        return self._producer
+
+    def _service_token(self) -> str:
+        now = time.monotonic()
+        if self._token is None or now >= self._token_renew_at:
+            self._token = self.tokens.issue(self.identity, ttl=EVENT_TOKEN_TTL)
+            self._token_renew_at = now + EVENT_TOKEN_TTL.total_seconds() / 7
+        return self._token
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # already broken; nothing more to release
+                pass
+        self._connection = None
+        self._producer = None
