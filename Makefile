@@ -28,7 +28,9 @@ run: $(STAMP)
 services:
 	scripts/ensure-services.sh
 
-test: $(STAMP) services
+# The deployment checks install pinned helm, kubectl, kubernetes-validate and promtool first;
+# the integration tier then also scrapes running services with a real Prometheus.
+test: $(STAMP) services test-deploy
 	$(BIN)/python -m pytest tests/unit tests/integration tests/e2e -q -p no:cacheprovider
 
 test-unit: $(STAMP)
@@ -50,4 +52,6 @@ run-services: $(STAMP) services
 	scripts/run-services.sh
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .tools build
+
+include mk/deploy.mk

@@ -58,7 +58,7 @@ PY
   log "installed helm $HELM_VERSION and kubectl $KUBECTL_VERSION into $TOOLS_BIN"
 fi
 "$TOOLS_BIN/helm" version --short
-"$TOOLS_BIN/kubectl" version --client 2>/dev/null | head -1
+"$TOOLS_BIN/kubectl" version --client 2>/dev/null | sed -n 1p
 
 # --- kubernetes-validate ------------------------------------------------------
 if [ ! -x "$VENV/bin/pip" ]; then
@@ -88,7 +88,7 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus
   if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
-v=$(promtool --version 2>&1 | head -1)
+v=$(promtool --version 2>&1 | sed -n 1p)
 log "$v"
 case "$v" in
   *"version ${PROMETHEUS_DEB_VERSION_PREFIX}."*) ;;

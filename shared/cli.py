@@ -31,6 +31,11 @@ DEMO_CALLS = [
 
 def main() -> None:
     """Console entry: patch eventlet before nameko, kombu or the drivers load (design §5)."""
+    import os
+
+    # eventlet's green DNS pulls in dnspython (~8 MiB resident); the services only
+    # resolve the broker's and database's names when they connect.
+    os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
     import eventlet
 
     eventlet.monkey_patch()
