@@ -7,11 +7,13 @@ rebuild (clear, reset, catch up) gives the same tables.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any, Callable, ClassVar, Iterable
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 # Positions of projections and of the relay: one row each, in the service's read-model database.
 kernel_metadata = MetaData()
@@ -169,8 +171,43 @@ class ProjectionRunner:
         return self.follower.lag()
 
 
-def create_view_tables(engine: Engine, projections: Iterable[Projection]) -> None:
+# The shape each projection's tables were created with. Read models are
+# disposable: when a projection's tables change shape, they are dropped, made
+# anew and refilled from the log, so a read model needs no migration script.
+projection_schemas = Table(
+    "pingan_projection_schemas",
+    kernel_metadata,
+    Column("name", String(100), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+)
+
+
+def schema_fingerprint(tables: Iterable[Table], dialect: Any) -> str:
+    ddl = "\n".join(str(CreateTable(table).compile(dialect=dialect)) for table in tables)
+    ddl += "".join(str(CreateIndex(index).compile(dialect=dialect)) for table in tables for index in table.indexes)
+    return hashlib.sha256(ddl.encode()).hexdigest()
+
+
+def create_view_tables(engine: Engine, projections: Iterable[Projection]) -> list[str]:
+    """Create the read-model tables; rebuild any whose shape changed. Returns the names rebuilt."""
     kernel_metadata.create_all(engine)
+    rebuilt = []
     for projection in projections:
-        for table in projection.tables:
-            table.create(engine, checkfirst=True)
+        fingerprint = schema_fingerprint(projection.tables, engine.dialect)
+        with engine.begin() as conn:
+            stored = conn.execute(
+                select(projection_schemas.c.fingerprint).where(projection_schemas.c.name == projection.name)
+            ).scalar_one_or_none()
+            if stored == fingerprint:
+                continue
+            for table in reversed(projection.tables):
+                table.drop(conn, checkfirst=True)
+            for table in projection.tables:
+                table.create(conn)
+            conn.execute(delete(projection_schemas).where(projection_schemas.c.name == projection.name))
+            conn.execute(insert(projection_schemas).values(name=projection.name, fingerprint=fingerprint))
+            read_position(conn, f"projection:{projection.name}")
+            write_position(conn, f"projection:{projection.name}", 0)
+            if stored is not None:
+                rebuilt.append(projection.name)
+    return rebuilt

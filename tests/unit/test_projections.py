@@ -62,3 +62,41 @@ def test_projection_rebuild_gives_same_tables(tmp_path):
     runner.rebuild(lambda done, total: progress.append((done, total)))
     assert rows(engine) == before
     assert progress[-1] == (4, 4)
+
+
+def test_projection_whose_tables_change_shape_is_rebuilt_from_log(tmp_path):
+    from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+
+    from shared.projections import handles, Projection
+    from tests.unit.kernel_fixtures import Ticket
+
+    app = memory_app()
+    app.open(CALL, "one")
+    runner, engine = runner_for(app, tmp_path)
+    runner.catch_up()
+
+    wider = Table("tickets_view", MetaData(), Column("ticket_id", String(36), primary_key=True),
+                  Column("title", String(100)), Column("closed", Integer), Column("title_length", Integer))
+
+    class WiderTicketsView(Projection):
+        name = "tickets.view"
+        tables = [wider]
+
+        @handles(Ticket.Opened)
+        def on_opened(self, event, conn):
+            conn.execute(insert(wider).values(ticket_id=str(event.originator_id), title=event.title, closed=0,
+                                              title_length=len(event.title)))
+
+    assert create_view_tables(engine, [WiderTicketsView()]) == ["tickets.view"]
+    ProjectionRunner(app, engine, WiderTicketsView()).catch_up()
+    with engine.connect() as conn:
+        assert [tuple(row)[1:] for row in conn.execute(select(wider))] == [("one", 0, 3)]
+
+
+def test_projection_with_unchanged_tables_is_kept(tmp_path):
+    app = memory_app()
+    app.open(CALL, "one")
+    runner, engine = runner_for(app, tmp_path)
+    runner.catch_up()
+    assert create_view_tables(engine, [TicketsView()]) == []
+    assert runner.catch_up() == 0 and len(rows(engine)) == 1
