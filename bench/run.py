@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 
-warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 

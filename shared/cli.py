@@ -13,6 +13,7 @@ shell    a Python console with an authenticated RPC proxy
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -36,6 +37,7 @@ def main() -> None:
     # eventlet's green DNS pulls in dnspython (~8 MiB resident); the services only
     # resolve the broker's and database's names when they connect.
     os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
+    warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")  # pinned stack, known
     import eventlet
 
     eventlet.monkey_patch()

@@ -6,7 +6,7 @@ are imported (design §5), so it happens first, here.
 
 import warnings
 
-warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
 
 import eventlet  # noqa: E402
 
