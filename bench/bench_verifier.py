@@ -53,11 +53,8 @@ def timed(run) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+def measure(events: int = 100_000, repeat: int = 3) -> list[str]:
+    """The markdown lines of the verifier table (``make bench`` appends them to docs/benchmarks.md)."""
     name = f"pingan_bench_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(ADMIN_DSN)
     admin.autocommit = True
@@ -65,7 +62,7 @@ def main() -> None:
     url = f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{name}"
     engine = create_engine(url)
     try:
-        fill(url, args.events)
+        fill(url, events)
         rows = EventRows(engine, "grid_events")
         total = rows.count()
         private, public = generate_signing_key()
@@ -91,19 +88,27 @@ def main() -> None:
             results = {}
             for label, run in (("raw scan (stream rows)", scan), ("scan + chain hash", chain_only),
                                ("verify (chain + checkpoints)", full)):
-                results[label] = statistics.median(timed(run) for _ in range(args.repeat))
+                results[label] = statistics.median(timed(run) for _ in range(repeat))
         base = results["raw scan (stream rows)"]
-        print(f"\nVerifier on PostgreSQL, {total:,} stored events, median of {args.repeat}\n")
-        print("| path | seconds | events/s | × raw scan |")
-        print("|---|---:|---:|---:|")
+        lines = [f"Verifier on PostgreSQL, {total:,} stored events, median of {repeat}:", "",
+                 "| path | seconds | events/s | × raw scan |", "|---|---:|---:|---:|"]
         for label, seconds in results.items():
-            print(f"| {label} | {seconds:.2f} | {total / seconds:,.0f} | {seconds / base:.2f} |")
+            lines.append(f"| {label} | {seconds:.2f} | {total / seconds:,.0f} | {seconds / base:.2f} |")
+        return lines
     finally:
         engine.dispose()
         cursor = admin.cursor()
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print("\n".join(measure(args.events, args.repeat)))
 
 
 if __name__ == "__main__":

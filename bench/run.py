@@ -298,10 +298,13 @@ def main() -> None:
         delete_vhost(vhost)
         for name in ("grid_events", "raw"):
             drop_database(f"{database_prefix}_{name}")
-    report(results, notes)
+    from bench.bench_verifier import measure
+
+    print("verifier beside a raw scan…", file=sys.stderr)
+    report(results, notes, measure())
 
 
-def report(results: list[Result], notes: list[str]) -> None:
+def report(results: list[Result], notes: list[str], verifier: list[str] = ()) -> None:
     noop10 = next(r for r in results if r.path == "nameko no-op RPC" and r.callers == 10)
     cmd10 = next(r for r in results if r.path.startswith("report_event command") and r.callers == 10)
     lines = [
@@ -323,6 +326,8 @@ def report(results: list[Result], notes: list[str]) -> None:
         "",
         f"Command path at 10 callers: **{ratio:.2f}×** the no-op RPC rate of the same run (target ≥ 0.8×).",
         *[f"- {note}" for note in notes],
+        "",
+        *verifier,
         "",
     ])
     print(text)

@@ -2,7 +2,8 @@
 
 A caller may act when their role is one the action allows and the record's
 jurisdiction lies in their own subtree (design §3). Sensitive categories,
-purposes and break-glass access extend this rule in one place, here.
+purposes and break-glass are decided by the one policy in
+``shared.security.policy``; this is its raising front door.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Collection
 
 from .context import CallerContext, Role
 from .errors import Forbidden
+from .security.policy import default_policy
 
 
 def authorize(
@@ -18,12 +20,14 @@ def authorize(
     action: str,
     roles: Collection[Role],
     jurisdiction: str,
-) -> None:
-    """Raise Forbidden unless ``caller`` may perform ``action`` on a record in ``jurisdiction``."""
-    if caller.role not in roles:
-        raise Forbidden(f"the role {caller.role.value!r} may not {action}")
-    if not caller.covers(jurisdiction):
-        raise Forbidden(
-            f"{action}: jurisdiction {jurisdiction} is outside the caller's "
-            f"jurisdiction {caller.jurisdiction}"
-        )
+    category: str | None = None,
+    purpose: str | None = None,
+):
+    """Raise Forbidden unless ``caller`` may perform ``action`` on a record in ``jurisdiction``.
+
+    Returns the policy's Decision (break-glass reads are flagged for review).
+    """
+    decision = default_policy().decide(caller, action, roles, jurisdiction, category, purpose)
+    if not decision.allowed:
+        raise Forbidden(decision.reason)
+    return decision

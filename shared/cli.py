@@ -160,7 +160,11 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
 
 
 @app.command()
-def migrate(service: str = typer.Argument(None, help="One service; all when omitted.")) -> None:
+def migrate(
+    service: str = typer.Argument(None, help="One service; all when omitted."),
+    runtime_role: Optional[str] = typer.Option(
+        None, help="PostgreSQL role the service runs as: event rows become append-only for it (run as the owner)."),
+) -> None:
     """Create the event store and read-model tables of a service (idempotent)."""
     from shared.dependencies import open_store
     from shared.registry import service_class, service_names
@@ -171,6 +175,18 @@ def migrate(service: str = typer.Argument(None, help="One service; all when omit
         store = service_class(name).store
         open_store(name, store.application_class, store.projections, settings)
         console.print(f"[green]tables ready[/] for {name}")
+        if runtime_role:
+            from sqlalchemy import create_engine
+
+            from shared.security.db_roles import protect_event_table
+            from shared.security.personal_data import metadata as key_tables
+
+            engine = create_engine(settings.events_url(name))
+            key_tables.create_all(engine)  # the per-person key table, before the grants
+            with engine.begin() as conn:
+                protect_event_table(conn, name, runtime_role)
+            engine.dispose()
+            console.print(f"[green]event rows append-only[/] for role {runtime_role} in {name}")
 
 
 @app.command()

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Iterator, Mapping
 
 import jwt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Unauthenticated
 from .jurisdiction import JurisdictionCode, covers
@@ -46,6 +46,19 @@ class Role(StrEnum):
     SERVICE = "service"
 
 
+class BreakGlass(BaseModel):
+    """An emergency grant carried in the signed token: a stated reason and a near expiry.
+
+    The access policy lets it widen jurisdiction and category for audited
+    reads only, and flags every such read for review (shared.security.policy).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: str = Field(min_length=10, max_length=500)
+    expires: AwareDatetime
+
+
 class CallerContext(BaseModel):
     """The verified identity behind a call."""
 
@@ -55,6 +68,7 @@ class CallerContext(BaseModel):
     role: Role
     jurisdiction: JurisdictionCode
     categories: frozenset[str] = frozenset()
+    break_glass: BreakGlass | None = None
 
     def covers(self, code: str) -> bool:
         return covers(self.jurisdiction, code)
@@ -126,6 +140,10 @@ class TokenService:
             "exp": now + (ttl or self.ttl),
             "jti": uuid.uuid4().hex,
         }
+        if caller.break_glass is not None:
+            # The token never outlives the grant it carries.
+            claims["exp"] = min(claims["exp"], caller.break_glass.expires)
+            claims["bg"] = {"reason": caller.break_glass.reason, "exp": int(caller.break_glass.expires.timestamp())}
         return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
 
     def verify(self, token: object) -> CallerContext:
@@ -163,9 +181,18 @@ class TokenService:
                 role=claims["role"],
                 jurisdiction=claims["jur"],
                 categories=frozenset(claims.get("cat", ())),
+                break_glass=_break_glass(claims.get("bg")),
             )
-        except (KeyError, ValidationError):
+        except (KeyError, TypeError, ValueError, ValidationError):
             raise Unauthenticated("the caller token's claims are incomplete") from None
+
+
+def _break_glass(claim: object) -> BreakGlass | None:
+    if claim is None:
+        return None
+    if not isinstance(claim, dict):
+        raise ValueError("bg claim is not an object")
+    return BreakGlass(reason=claim["reason"], expires=datetime.fromtimestamp(claim["exp"], timezone.utc))
 
 
 # The caller and call id of the command being executed. Set only by

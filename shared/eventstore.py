@@ -202,8 +202,13 @@ def application_env(service: str, settings: Any) -> dict[str, str]:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    from .security.personal_data import cipher_env
+    from .security.settings import load_security_settings
+
     return {
         "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
         "SQLALCHEMY_URL": url,
         "CREATE_TABLE": "y" if settings.create_tables else "n",
+        # optional whole-state AES-GCM (PINGAN_CIPHER_KEY); sealed personal fields stay sealed inside it
+        **cipher_env(load_security_settings().cipher_key),
     }

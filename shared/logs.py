@@ -38,3 +38,7 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # nameko logs RPC reply bodies at DEBUG: keep them out whatever the level (docs/security.md)
+    from .security.log_guard import guard_payload_loggers
+
+    guard_payload_loggers()

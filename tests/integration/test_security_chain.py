@@ -164,11 +164,11 @@ def test_chain_hundred_thousand_events_have_no_false_alarm(log, keys):
     """Genuine stored events copied in bulk under fresh ids, checkpointed in two steps."""
     sql(log["url"], f"INSERT INTO {TABLE} (originator_id, originator_version, topic, state) "
                     f"SELECT gen_random_uuid(), e.originator_version, e.topic, e.state "
-                    f"FROM {TABLE} e, generate_series(1, 1250) ORDER BY random()")
+                    f"FROM {TABLE} e, generate_series(1, 2000) ORDER BY random()")
     make_checkpoint(log["rows"], log["store"], keys[0])
     sql(log["url"], f"INSERT INTO {TABLE} (originator_id, originator_version, topic, state) "
                     f"SELECT gen_random_uuid(), e.originator_version, e.topic, e.state "
-                    f"FROM {TABLE} e, generate_series(1, 250) WHERE e.id <= 40")  # unanchored tail
+                    f"FROM {TABLE} e, generate_series(1, 600) WHERE e.id <= 40")  # unanchored tail
     report = check(log)
     assert report.ok, report.finding
     assert report.checked >= 100_000

@@ -1,0 +1,202 @@
+"""Personal fields encrypted with a per-person key; erasing the person destroys the key.
+
+A service seals each personal field (name, ID number, address, health or
+drug-use detail, free text about a person) *before* it goes into a command
+or event::
+
+    name = vault.seal(person_id, "Wu Mei")   # 'pii1:<person_id>:<base64>'
+    ...
+    vault.open(row["name"])                  # 'Wu Mei', or '[erased]' once the person is erased
+
+Events, snapshots, read models and published messages carry only sealed
+values, so replay and projections work unchanged and erasure reaches all of
+them at once: ``vault.erase(person_id)`` drops the person's key (a PIPL
+deletion when retention ends); the stored bytes do not change, so the hash
+chain still verifies. The service records its own ``Erased`` event (no
+personal data in it) for the record.
+
+Keys are AES-256-GCM, one per person, wrapped by a master key from
+PINGAN_PERSONAL_DATA_KEY, kept in ``pingan_person_keys`` in the service's
+database. An erased person keeps a tombstone, so nothing can be sealed for
+them again by mistake. No key is cached: another replica's erasure takes
+effect on the next read.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from shared.errors import Conflict, PinganError, ValidationFailed
+
+ERASED = "[erased]"
+PREFIX = "pii1"
+_PERSON = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+metadata = MetaData()
+person_keys = Table(
+    "pingan_person_keys",
+    metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("wrapped_key", LargeBinary, nullable=True),  # NULL once erased
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+
+class PersonalDataUnavailable(PinganError):
+    """No usable master key, or a sealed value that does not decrypt (damaged or forged)."""
+
+    code = "personal_data_unavailable"
+
+
+def generate_master_key() -> str:
+    return base64.b64encode(AESGCM.generate_key(256)).decode()
+
+
+def load_master_key(encoded: str | None, data_dir: Path | None = None) -> bytes:
+    """The configured master key; the embedded default keeps a generated one under the data folder."""
+    if not encoded and data_dir is not None:
+        path = Path(data_dir) / "personal-data.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(generate_master_key())
+        encoded = path.read_text().strip()
+    if not encoded:
+        raise PersonalDataUnavailable("no personal-data master key: set PINGAN_PERSONAL_DATA_KEY")
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise PersonalDataUnavailable("PINGAN_PERSONAL_DATA_KEY is not base64 of 32 bytes")
+    return key
+
+
+def check_person_id(person_id: str) -> str:
+    if not isinstance(person_id, str) or not _PERSON.match(person_id):
+        raise ValidationFailed("a person id is 1-64 letters, digits, '.', '_' or '-'")
+    return person_id
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX + ":")
+
+
+class PersonalData:
+    def __init__(self, engine: Engine, master_key: bytes):
+        self.engine = engine
+        self._master = AESGCM(master_key)
+
+    def create_tables(self) -> None:
+        metadata.create_all(self.engine)
+
+    # -- keys ------------------------------------------------------------------
+
+    def _aad(self, person_id: str) -> bytes:
+        return f"pingan-person:{person_id}".encode()
+
+    def _row(self, person_id: str):
+        with self.engine.connect() as conn:
+            return conn.execute(select(person_keys).where(person_keys.c.person_id == person_id)).first()
+
+    def _insert(self, **values) -> bool:
+        """Insert a key row in its own transaction; False if the person already has one."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(person_keys).values(person_id=values.pop("person_id"), **values))
+        except IntegrityError:
+            return False
+        return True
+
+    def _key(self, person_id: str, create: bool) -> bytes | None:
+        row = self._row(person_id)
+        if row is None and create:
+            data_key = AESGCM.generate_key(256)
+            nonce = os.urandom(12)
+            wrapped = nonce + self._master.encrypt(nonce, data_key, self._aad(person_id))
+            if self._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(timezone.utc)):
+                return data_key
+            row = self._row(person_id)  # another writer created it first: use theirs
+        if row is None or row.wrapped_key is None:
+            return None
+        wrapped = bytes(row.wrapped_key)
+        try:
+            return self._master.decrypt(wrapped[:12], wrapped[12:], self._aad(person_id))
+        except InvalidTag:
+            raise PersonalDataUnavailable("a person key does not unwrap with the configured master key") from None
+
+    # -- fields ------------------------------------------------------------------
+
+    def seal(self, person_id: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        check_person_id(person_id)
+        key = self._key(person_id, create=True)
+        if key is None:
+            raise Conflict(f"person {person_id} has been erased; nothing more is stored about them")
+        nonce = os.urandom(12)
+        sealed = nonce + AESGCM(key).encrypt(nonce, value.encode(), self._aad(person_id))
+        return f"{PREFIX}:{person_id}:{base64.b64encode(sealed).decode()}"
+
+    def open(self, value: str | None) -> str | None:
+        """The plaintext of a sealed value, ERASED once its person is erased; other values pass through."""
+        if not is_sealed(value):
+            return value
+        try:
+            _, person_id, encoded = value.split(":", 2)
+            sealed = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            raise PersonalDataUnavailable("a sealed personal field is malformed") from None
+        key = self._key(person_id, create=False)
+        if key is None:
+            return ERASED
+        try:
+            return AESGCM(key).decrypt(sealed[:12], sealed[12:], self._aad(person_id)).decode()
+        except InvalidTag:
+            raise PersonalDataUnavailable("a sealed personal field does not decrypt (damaged or forged)") from None
+
+    def open_fields(self, record: dict, fields: tuple[str, ...]) -> dict:
+        return {**record, **{name: self.open(record.get(name)) for name in fields if name in record}}
+
+    def erase(self, person_id: str) -> bool:
+        """Destroy the person's key (leaving a tombstone); True if there was one to destroy."""
+        check_person_id(person_id)
+        now = datetime.now(timezone.utc)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(person_keys)
+                .where(person_keys.c.person_id == person_id, person_keys.c.wrapped_key.is_not(None))
+                .values(wrapped_key=None, erased_at=now)
+            ).rowcount
+        if not done:  # never sealed anything, or already erased: leave a tombstone either way
+            self._insert(person_id=person_id, wrapped_key=None, created_at=now, erased_at=now)
+        return bool(done)
+
+    def erased(self, person_id: str) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(person_keys.c.erased_at).where(person_keys.c.person_id == person_id)).first()
+        return row is not None and row.erased_at is not None
+
+
+def cipher_env(cipher_key: str | None) -> dict[str, str]:
+    """eventsourcing's whole-state cipher (AES-GCM over each stored event), when a key is configured.
+
+    It combines with sealed fields: the state is encrypted as a whole (the
+    database and its dumps show nothing), sealed fields inside it stay sealed
+    per person, so erasure still works; the chain hashes the outer bytes.
+    """
+    if not cipher_key:
+        return {}
+    return {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": cipher_key}
