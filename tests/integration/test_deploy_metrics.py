@@ -6,8 +6,11 @@ Starts `pingan migrate` + `pingan serve <service>` for the services that exist
 serves), a real Prometheus bound to 127.0.0.1 scraping them and loading the
 rendered alert rules, then compares the names Prometheus sees (series + scraped
 metadata) with those referenced by the dashboards and rules that `helm template`
-renders for exactly those services (their values-listed rule/panel files).
-RabbitMQ exporter metrics (rabbitmq_*) are excluded explicitly (deploy/check_metrics.py).
+renders for exactly those services (their values-listed rule/panel files), with the
+audit log jobs and their alerts on (auditLog.enabled).
+Metrics of other exporters are excluded explicitly (deploy/check_metrics.py): RabbitMQ's
+(rabbitmq_*) and kube-state-metrics' (kube_*, which the audit alerts use: a CronJob cannot
+be scraped, so they watch its Jobs). No pingan service metric is needed for the audit alerts.
 
 Needs: RabbitMQ and PostgreSQL on loopback, the `pingan` package installed, and
 `make -f mk/deploy.mk deploy-tools` (helm in .tools/bin, Debian's prometheus).
@@ -154,7 +157,8 @@ def _render_chart(tmp: Path) -> Path:
     unknown = set(SERVICES) - set(values["services"])
     assert not unknown, f"services {unknown} are not in charts/pingan/values.yaml"
     args = [_tool("helm"), "template", "pingan", str(REPO / "charts/pingan"), "-n", "pingan",
-            "--set", "metrics.prometheusRule.enabled=true", "--set", "dashboards.enabled=true"]
+            "--set", "metrics.prometheusRule.enabled=true", "--set", "dashboards.enabled=true",
+            "--set", "auditLog.enabled=true", "--set", "auditLog.alerts=true"]
     for name in values["services"]:
         args += ["--set", f"services.{name}.enabled={'true' if name in SERVICES else 'false'}"]
     out = tmp / "rendered.yaml"
@@ -238,6 +242,9 @@ def stack(tmp_path_factory):
 def test_every_dashboard_and_alert_metric_is_exposed(stack):
     used, recorded = check_metrics.referenced_metrics([stack["rendered"].read_text()])
     assert "pingan_entrypoint_calls_total" in used and "pingan_up" in used, "renderer found no metrics"
+    # The audit alerts watch the audit CronJobs' Jobs through kube-state-metrics, excluded by name.
+    assert "kube_job_failed" in used and "kube_cronjob_status_last_successful_time" in used, sorted(used)
+    assert not [m for m in used if m.startswith("pingan_audit")], "audit alerts must not need a service metric"
     exposed = check_metrics.exposed_from_prometheus(stack["prometheus"])
     missing = check_metrics.missing_metrics(used, exposed, recorded)
     print(check_metrics.report(used, missing))

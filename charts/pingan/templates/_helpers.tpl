@@ -85,8 +85,10 @@ pingan.io/service: {{ .name }}
 {{- end -}}
 {{- end -}}
 
-{{/* Environment shared by every pingan container (secrets + fixed config). Args: dict root name */}}
+{{/* Environment shared by every pingan container (secrets + fixed config).
+Args: dict root name [database (a {name, key} Secret reference; default secrets.database)] */}}
 {{- define "pingan.secretEnv" -}}
+{{- $db := .database | default .root.Values.secrets.database -}}
 - name: AMQP_URI
   valueFrom:
     secretKeyRef:
@@ -95,8 +97,8 @@ pingan.io/service: {{ .name }}
 - name: PINGAN_DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ .root.Values.secrets.database.name }}
-      key: {{ .root.Values.secrets.database.key }}
+      name: {{ $db.name }}
+      key: {{ $db.key }}
 - name: PINGAN_TOKEN_KEYS
   valueFrom:
     secretKeyRef:
@@ -153,4 +155,25 @@ seccompProfile:
 {{- define "pingan.fullnameWith" -}}
 {{- $room := sub (.max | default 63) (len .suffix) | int -}}
 {{- printf "%s%s" (include "pingan.fullname" .root | trunc $room | trimSuffix "-") .suffix -}}
+{{- end -}}
+
+{{/* Name of one service's audit CronJob (at most 52 characters). Args: dict root name kind(checkpoint|verify) */}}
+{{- define "pingan.auditCronJobName" -}}
+{{- include "pingan.svcFullname" (dict "root" .root "name" .name "suffix" (printf "-audit-%s" .kind) "max" 52) -}}
+{{- end -}}
+
+{{/* The checkpoint PVC: auditLog.storage.existingClaim or <fullname>-audit-checkpoints. */}}
+{{- define "pingan.auditClaimName" -}}
+{{- .Values.auditLog.storage.existingClaim | default (include "pingan.fullnameWith" (dict "root" . "suffix" "-audit-checkpoints")) -}}
+{{- end -}}
+
+{{/* Labels of audit job pods. Deliberately NOT the service's selector labels (component,
+pingan.io/service), so neither the service's NetworkPolicy nor its Service selects them.
+Args: dict root name kind */}}
+{{- define "pingan.auditPodLabels" -}}
+{{ include "pingan.labels" .root }}
+app.kubernetes.io/component: audit
+pingan.io/audit: {{ .kind }}
+pingan.io/audit-service: {{ .name }}
+pingan.io/audit-job: "true"
 {{- end -}}

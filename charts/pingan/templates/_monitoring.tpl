@@ -1,9 +1,10 @@
 {{/*
 Rule groups of the enabled services, as YAML {groups: [...]}.
 Sources: rules/common.yaml (all enabled services), rules/<file>.yaml for each
-services.<name>.monitoring.ruleFiles entry, rules/audit.yaml if auditVerifier.alerts.
+services.<name>.monitoring.ruleFiles entry, rules/audit.yaml if auditLog.enabled and auditLog.alerts.
 Each file is rendered with tpl; context: .Values .Release .Chart .Template
-.services (enabled names) .service (owning service, per-service files) .sel (label matchers).
+.services (enabled names) .service (owning service, per-service files) .sel (label matchers)
+.auditCronJobs (service -> {checkpoint, verify}: names of its audit CronJobs).
 */}}
 {{- define "pingan.ruleGroups" -}}
 {{- $services := include "pingan.enabledServices" . | fromJsonArray -}}
@@ -16,7 +17,11 @@ Each file is rendered with tpl; context: .Values .Release .Chart .Template
 {{- $sources = append $sources (dict "file" $f "services" (list $name) "service" $name "sel" (printf "%s, service=%q" $ns $name)) -}}
 {{- end -}}
 {{- end -}}
-{{- if and .Values.auditVerifier.alerts (gt (len $services) 0) -}}
+{{- $auditCronJobs := dict -}}
+{{- range $name := $services -}}
+{{- $_ := set $auditCronJobs $name (dict "checkpoint" (include "pingan.auditCronJobName" (dict "root" $ "name" $name "kind" "checkpoint")) "verify" (include "pingan.auditCronJobName" (dict "root" $ "name" $name "kind" "verify"))) -}}
+{{- end -}}
+{{- if and .Values.auditLog.enabled .Values.auditLog.alerts (gt (len $services) 0) -}}
 {{- $sources = append $sources (dict "file" "audit" "services" $services "service" "" "sel" $allSel) -}}
 {{- end -}}
 {{- $groups := list -}}
@@ -24,7 +29,7 @@ Each file is rendered with tpl; context: .Values .Release .Chart .Template
 {{- $path := printf "rules/%s.yaml" $src.file -}}
 {{- $raw := $.Files.Get $path -}}
 {{- if not $raw -}}{{- fail (printf "monitoring rule file %s not found in the chart" $path) -}}{{- end -}}
-{{- $ctx := dict "Values" $.Values "Release" $.Release "Chart" $.Chart "Template" $.Template "Capabilities" $.Capabilities "services" $src.services "service" $src.service "sel" $src.sel -}}
+{{- $ctx := dict "Values" $.Values "Release" $.Release "Chart" $.Chart "Template" $.Template "Capabilities" $.Capabilities "services" $src.services "service" $src.service "sel" $src.sel "auditCronJobs" $auditCronJobs -}}
 {{- $doc := tpl $raw $ctx | fromYaml -}}
 {{- if hasKey $doc "Error" -}}{{- fail (printf "%s: %s" $path $doc.Error) -}}{{- end -}}
 {{- range $g := $doc.groups -}}
