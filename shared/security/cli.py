@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -59,6 +60,10 @@ def verify_command(
     except PinganError as error:
         console.print(f"[red]cannot verify {service}: {error.message}")
         raise typer.Exit(2)
+    except SQLAlchemyError as error:
+        # Exit 1 means tampering; an unreachable database must not look like it.
+        console.print(f"[red]cannot verify {service}: database unavailable ({type(error).__name__})")
+        raise typer.Exit(2)
     summary = {
         "service": report.service, "ok": report.ok, "checked": report.checked, "anchored": report.anchored,
         "unanchored": report.unanchored, "checkpoints": report.checkpoints,
@@ -98,6 +103,9 @@ def checkpoint_command(
         checkpoint = make_checkpoint(rows, store, load_private_key(security.checkpoint_key))
     except PinganError as error:
         console.print(f"[red]cannot checkpoint {service}: {error.message}")
+        raise typer.Exit(2)
+    except SQLAlchemyError as error:
+        console.print(f"[red]cannot checkpoint {service}: database unavailable ({type(error).__name__})")
         raise typer.Exit(2)
     typer.echo(json.dumps({"service": service, "seq": checkpoint.seq, "last_id": checkpoint.last_id,
                            "count": checkpoint.count, "head": checkpoint.head}))
