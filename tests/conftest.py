@@ -69,7 +69,7 @@ def pg_url(monkeypatch):
     yield url
     cursor = admin.cursor()
     cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-    cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
 
 

@@ -18,8 +18,9 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from shared.access import authorize
 from shared.context import Role
 from shared.contracts import Envelope, tracking_for
-from shared.errors import Conflict, Forbidden
+from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.eventstore import Call, PinganApplication
+from shared.jurisdiction import Level, level_of
 
 from services.grid_events.contracts import EventReported
 from services.grid_events.domain import Source as GridSource
@@ -80,6 +81,8 @@ class MediationApplication(PinganApplication):
         The parties and subject are not on the bus (personal data); a mediator
         adds them by RPC before the first attempt.
         """
+        if level_of(dispute.jurisdiction) is not Level.VILLAGE:
+            raise ValidationFailed(f"a dispute is mediated from its village; {dispute.jurisdiction} is not a village code")
         authorize(call.caller, "open a case from a grid event", SERVICE_ONLY, dispute.jurisdiction)
 
         def act():

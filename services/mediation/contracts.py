@@ -8,7 +8,7 @@ carries its place (village, county) and the grid event it came from.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Iterable
 from uuid import UUID
 
@@ -16,9 +16,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from shared.contracts import Contracts, Payload
 from shared.jurisdiction import JurisdictionCode, Level, level_of
+from shared.security.policy import Purpose
 from shared.validation import LONG_TEXT, SHORT_TEXT, Command, Query
 
 from .domain import (
+    MANDARIN,
     FollowUpOutcome,
     MediationCase,
     Mode,
@@ -28,6 +30,7 @@ from .domain import (
     Source,
     Status,
     Tier,
+    local_today,
 )
 
 SERVICE = "mediation"
@@ -35,7 +38,6 @@ SERVICE = "mediation"
 Text = Field(min_length=1, max_length=SHORT_TEXT)
 LongText = Field(min_length=1, max_length=LONG_TEXT)
 
-MANDARIN = "mandarin"
 # A language by name, lower-cased: "tujia", "miao", "mandarin", "xiangxi dialect".
 Language = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
                      StringConstraints(pattern=r"^[a-z][a-z _-]{1,39}$")]
@@ -124,8 +126,7 @@ class Referral(BaseModel):
 
 
 def _not_future(day: date) -> date:
-    # A day's slack: the caller's calendar (UTC+8) may be ahead of the server's.
-    if day > date.today() + timedelta(days=1):
+    if day > local_today():
         raise ValueError("the date is in the future")
     return day
 
@@ -165,6 +166,7 @@ class ArchiveCase(Command):
 
 class GetCase(Query):
     case_id: UUID
+    purpose: Purpose = Field(default=Purpose.CASE_WORK, description="why the case is read; recorded in the audit trail")
 
 
 class ListCases(Query):

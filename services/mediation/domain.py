@@ -8,7 +8,7 @@ escalation on the attempt that reaches the limit of its tier.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
@@ -91,21 +91,22 @@ class Step(StrEnum):
     ARCHIVE = "archive"
 
 
+MANDARIN = "mandarin"
+
+# Attempt, agreement and follow-up dates are days on the Xiangxi calendar: China
+# Standard Time, UTC+8 all year (no tz database needed in slim images).
+XIANGXI_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def local_today() -> date:
+    return datetime.now(XIANGXI_TIME).date()
+
 # Division-code prefixes of the neighbouring provinces (Art. 4).
 PARTNER_PROVINCES = {"42": "hubei", "50": "chongqing", "52": "guizhou"}
 
 
 def partner_province(code: str | None) -> str | None:
     return PARTNER_PROVINCES.get(code[:2]) if code else None
-
-
-def tier_after(village_failures: int, township_failures: int) -> Tier:
-    """The tier the rule dictates from the failed attempts so far."""
-    if village_failures < FAILURE_LIMITS[Tier.VILLAGE]:
-        return Tier.VILLAGE
-    if township_failures < FAILURE_LIMITS[Tier.TOWNSHIP]:
-        return Tier.TOWNSHIP
-    return Tier.COUNTY
 
 
 class MediationCase(AuditedAggregate):
@@ -269,7 +270,7 @@ class MediationCase(AuditedAggregate):
         for party_id, party in self.parties.items():
             if party["understands_mandarin"]:
                 continue
-            covered = {a["language"] for a in interpreters if a["party_id"] == party_id}
+            covered = {a["language"] for a in interpreters if a["party_id"] == party_id} - {MANDARIN}
             if not covered:
                 raise InvalidTransition(
                     f"party {party_id} does not understand Mandarin: assign an interpreter for "

@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, Iterable
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text, func, insert,
                         select, update)
 from sqlalchemy.engine import Connection
@@ -192,7 +192,7 @@ class CasesView(Projection):
         )
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
-        return [open_cases_gauge(conn), local_resolution_gauge(conn), overdue_gauge(conn)]
+        return [open_cases_gauge(conn), local_resolution_gauge(conn), escalations_counter(conn), overdue_gauge(conn)]
 
 
 def projections() -> list[Projection]:
@@ -203,7 +203,7 @@ def projections() -> list[Projection]:
 
 
 def open_cases_gauge(conn: Connection) -> GaugeMetricFamily:
-    gauge = GaugeMetricFamily("pingan_mediation_open_cases",
+    gauge = GaugeMetricFamily("pingan_mediation_cases_open",
                               "Cases being mediated or under an agreement, by tier and source",
                               labels=["service", "county", "tier", "source"])
     rows = conn.execute(
@@ -240,13 +240,28 @@ def local_resolution(conn: Connection) -> dict[tuple[str, str], tuple[int, int]]
 
 
 def local_resolution_gauge(conn: Connection) -> GaugeMetricFamily:
-    gauge = GaugeMetricFamily("pingan_mediation_local_resolution_rate",
+    gauge = GaugeMetricFamily("pingan_mediation_local_resolution_ratio",
                               "Share of the cases a tier decided that it resolved by agreement (Art. 11)",
                               labels=["service", "county", "tier"])
     for (county, tier), (resolved, decided) in sorted(local_resolution(conn).items()):
         if decided:
             gauge.add_metric(["mediation", county, tier], resolved / decided)
     return gauge
+
+
+def escalations_counter(conn: Connection) -> CounterMetricFamily:
+    """Escalations so far, by target tier: a case at the county went up twice. Tiers never
+    go down, so the count only grows, and a rebuilt read model gives the same figure."""
+    counter = CounterMetricFamily("pingan_mediation_escalations", "Cases escalated, by the tier they went up to",
+                                  labels=["service", "county", "to_tier"])
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    rows = conn.execute(select(cases.c.county, cases.c.tier, func.count()).group_by(cases.c.county, cases.c.tier))
+    for county, tier, count in rows:
+        for reached in TIERS[1 : TIERS.index(tier) + 1]:
+            counts[(county, reached)] += count
+    for (county, to_tier), count in sorted(counts.items()):
+        counter.add_metric(["mediation", county, to_tier], count)
+    return counter
 
 
 def overdue_gauge(conn: Connection) -> GaugeMetricFamily:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID, uuid4
 
 from nameko.timer import timer
@@ -12,17 +11,18 @@ from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
-from shared.errors import NotFound
 from shared.eventstore import Call
 from shared.relay import SERVICE_JURISDICTION
+from shared.security.audit_log import AuditTrail, audited_read
 
 from services.grid_events import contracts as grid_events
 
 from . import contracts as c
 from . import projections as views
 from .application import READERS, MediationApplication
+from .domain import local_today
 
-# How often agreements are checked for an overdue follow-up; dates are whole days.
+# How often agreements are checked for an overdue follow-up (dates are whole days).
 FOLLOW_UP_CHECK_SECONDS = 15 * 60
 
 
@@ -76,7 +76,7 @@ class MediationService(ServiceBase):
     @timer(interval=FOLLOW_UP_CHECK_SECONDS)
     def check_follow_ups(self) -> int:
         """Flag agreements whose follow-up date has passed; returns how many were flagged now."""
-        today = date.today()
+        today = local_today()
         with self.store.read() as conn:
             due = views.overdue_candidates(conn, today)
         call = Call(caller=CallerContext(actor_id=f"service:{self.name}", role=Role.SERVICE,
@@ -88,12 +88,12 @@ class MediationService(ServiceBase):
 
     @api(c.GetCase)
     def get_case(self, call: Call, query: c.GetCase) -> dict:
+        """The case with its parties' names: a personal record, so the read is audited first."""
         with self.store.read() as conn:
             found = views.case_by_id(conn, str(query.case_id))
-        if found is None:
-            raise NotFound(f"no mediation case with id {query.case_id}")
-        authorize(call.caller, "read a mediation case", READERS, found["jurisdiction"])
-        return found
+        return audited_read(AuditTrail(self.store.app), call, "read a mediation case", READERS, "mediation case",
+                            str(query.case_id), query.purpose.value,
+                            load=lambda: (found, found["jurisdiction"], None) if found else None)
 
     @api(c.ListCases)
     def list_cases(self, call: Call, query: c.ListCases) -> dict:

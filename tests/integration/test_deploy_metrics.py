@@ -38,7 +38,7 @@ import check_metrics  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-SERVICES = [s for s in os.environ.get("PINGAN_DEPLOYTEST_SERVICES", "grid_events").split(",") if s]
+SERVICES = [s for s in os.environ.get("PINGAN_DEPLOYTEST_SERVICES", "grid_events,mediation").split(",") if s]
 AMQP_URI = os.environ.get("PINGAN_DEPLOYTEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 # Own vhost, so the services started here never take RPC calls meant for other tests'
 # services on the same broker (falls back to the URI's vhost if it cannot be made).
@@ -271,9 +271,11 @@ def test_rendered_rules_load_and_evaluate_in_prometheus(stack):
 def test_renamed_metric_breaks_the_check(stack):
     """The check has teeth: the same scrape with one metric renamed is reported missing."""
     used, recorded = check_metrics.referenced_metrics([stack["rendered"].read_text()])
-    port = next(iter(stack["targets"].values()))
-    status, text = _http(f"http://127.0.0.1:{port}/metrics")
-    assert status == 200
+    text = ""
+    for port in stack["targets"].values():  # every running service's scrape together
+        status, scraped = _http(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200
+        text += scraped
     renamed = text.replace("pingan_entrypoint_calls_total", "pingan_entrypoint_call_count_total")
     exposed = check_metrics.exposed_from_text(renamed) | check_metrics.SCRAPE_GENERATED
     missing = check_metrics.missing_metrics(used, exposed, recorded)
