@@ -135,26 +135,27 @@ class PinganApplication(Application):
         nothing and returns None. A concurrent change to the same aggregate is
         retried from a fresh read; after three tries it is a Conflict.
         """
-        if tracking is not None and self.recorder.has_tracking_id(
-            tracking.application_name, tracking.notification_id
-        ):
-            return None
-        if command_id is not None:
-            earlier = self._earlier_result(command_id)
-            if earlier is not None:
-                return earlier
+        done, earlier = self._done_before(command_id, tracking)
+        if done:
+            return earlier
         try:
             return self._execute_with_retry(call, act, command_id, tracking)
         except RecordConflictError:
-            if tracking is not None and self.recorder.has_tracking_id(
-                tracking.application_name, tracking.notification_id
-            ):
-                return None
-            if command_id is not None:
-                earlier = self._earlier_result(command_id)
-                if earlier is not None:
-                    return earlier
+            # Lost a race: to the same command or message (return what it did), or to another change.
+            done, earlier = self._done_before(command_id, tracking)
+            if done:
+                return earlier
             raise Conflict("the record was changed by another command at the same time; retry") from None
+
+    def _done_before(self, command_id: str | None, tracking: Tracking | None) -> tuple[bool, dict | None]:
+        """Whether this message was already consumed, or this command already run (and its result)."""
+        if tracking is not None and self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+            return True, None
+        if command_id is not None:
+            earlier = self._earlier_result(command_id)
+            if earlier is not None:
+                return True, earlier
+        return False, None
 
     @retry(
         retry=retry_if_exception_type(RecordConflictError),

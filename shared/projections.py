@@ -8,10 +8,12 @@ rebuild (clear, reset, catch up) gives the same tables.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
+from datetime import date, datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, delete, event, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -211,3 +213,30 @@ def create_view_tables(engine: Engine, projections: Iterable[Projection]) -> lis
             if stored is not None:
                 rebuilt.append(projection.name)
     return rebuilt
+
+
+# -- reading read models ---------------------------------------------------------------
+
+
+def row_to_dict(row: Any, json_columns: Iterable[str] = ()) -> dict:
+    """A read-model row as RPC can send it: JSON columns parsed, times in ISO 8601 (UTC)."""
+    out = {}
+    for key, value in dict(row).items():
+        if key in json_columns and isinstance(value, str):
+            value = json.loads(value)
+        elif isinstance(value, datetime):
+            # SQLite hands back naive datetimes; everything is stored in UTC.
+            value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+        elif isinstance(value, date):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def page_of(conn: Connection, query: Any, page: int, page_size: int, json_columns: Iterable[str] = ()) -> dict:
+    """One page of ``query`` with the total count, as every list query returns it."""
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
+    columns = frozenset(json_columns)
+    return {"items": [row_to_dict(row, columns) for row in rows], "page": page, "page_size": page_size,
+            "total": total}
