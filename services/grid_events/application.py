@@ -2,29 +2,59 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Callable
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from shared.access import authorize
 from shared.context import Role
 from shared.contracts import Envelope, tracking_for
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.eventstore import Call, PinganApplication
-from shared.jurisdiction import Level, level_of, parent_of
+from shared.jurisdiction import Level, covers, level_of, parent_of
 
 from services.mediation.contracts import CaseOpened
 
 from . import contracts as c
-from .domain import EventReport, Grid, Jurisdiction
+from .domain import (
+    AssigneeKind,
+    EventReport,
+    FamilySafetyAssessment,
+    Grid,
+    Jurisdiction,
+    MajorDecision,
+    MemberUnit,
+    Participant,
+    ParticipantKind,
+    Risk,
+    WorkItem,
+    checklist_for,
+)
 
 OFFICERS = {Role.ADMIN, Role.PREFECTURE_OFFICER, Role.COUNTY_OFFICER, Role.TOWNSHIP_OFFICER}
 REPORTERS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.POLICE}
 HANDLERS = OFFICERS | {Role.DEPARTMENT_OFFICER, Role.POLICE}
 FEEDBACK_GIVERS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE}
+CHECKLIST_TICKERS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.DEPARTMENT_OFFICER, Role.POLICE}
 READERS = set(Role) - {Role.SERVICE}
+
+UNIT_KEEPERS = OFFICERS | {Role.DEPARTMENT_OFFICER}
+WORK_LIST_KEEPERS = OFFICERS | {Role.VILLAGE_COMMITTEE}
+WORK_DOERS = WORK_LIST_KEEPERS | {Role.GRID_WORKER, Role.DEPARTMENT_OFFICER}
+RISK_FINDERS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.DEPARTMENT_OFFICER, Role.POLICE}
+RISK_HANDLERS = OFFICERS | {Role.DEPARTMENT_OFFICER, Role.POLICE}
+DECISION_ASSESSORS = OFFICERS | {Role.DEPARTMENT_OFFICER, Role.JUSTICE}
+FAMILY_ASSESSORS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.CIVIL_AFFAIRS}
+SERVICE_ONLY = {Role.SERVICE}
+
+# Seals a personal field under a person's key (shared.security.personal_data);
+# called only once a command has passed every check, so a refusal stores no key.
+Seal = Callable[[str, "str | None"], "str | None"]
 
 # Units registered without a parent: the top of this platform's ladder.
 ROOT_LEVELS = {Level.PROVINCE, Level.PREFECTURE}
+# Coordination bodies sit at the prefecture and the counties (Art. 2).
+BODY_LEVELS = {Level.PREFECTURE, Level.COUNTY}
 
 
 class GridEventsApplication(PinganApplication):
@@ -81,6 +111,107 @@ class GridEventsApplication(PinganApplication):
 
         return self.execute(call, act, command.command_id)
 
+    def name_township_responsible(self, call: Call, command: c.NameTownshipResponsible, seal: Seal) -> dict:
+        if level_of(command.code) is not Level.TOWNSHIP:
+            raise ValidationFailed("NameTownshipResponsible: code must be a township (9 digits)")
+        authorize(call.caller, "name a township's responsible office", OFFICERS, command.code)
+
+        def act():
+            township = self.load(Jurisdiction, Jurisdiction.create_id(command.code), "jurisdiction")
+            township.require_township()
+            township.name_responsible(command.office, command.person_id, seal(command.person_id, command.person_name))
+            return [township], {"code": township.code, "office": township.responsible_office}
+
+        return self.execute(call, act, command.command_id)
+
+    def register_member_unit(self, call: Call, command: c.RegisterMemberUnit) -> dict:
+        if level_of(command.body_code) not in BODY_LEVELS:
+            raise ValidationFailed("RegisterMemberUnit: a coordination body is the prefecture or a county")
+        authorize(call.caller, "register a member unit", OFFICERS, command.body_code)
+        unit_id = MemberUnit.unit_id_for(command.body_code, command.unit_code)
+
+        def act():
+            if not self.exists(Jurisdiction.create_id(command.body_code)):
+                raise NotFound(f"the jurisdiction {command.body_code} is not registered")
+            if self.exists(MemberUnit.id_of(unit_id)):
+                raise Conflict(f"member unit {unit_id} is already registered")
+            unit = MemberUnit(body_code=command.body_code, unit_code=command.unit_code, name=command.name,
+                              duties=list(command.duties))
+            return [unit], {"unit_id": unit.unit_id}
+
+        return self.execute(call, act, command.command_id)
+
+    def change_member_unit_duties(self, call: Call, command: c.ChangeMemberUnitDuties) -> dict:
+        if ":" not in command.unit_id:
+            raise ValidationFailed("ChangeMemberUnitDuties: unit_id must be '<body code>:<unit code>'")
+        authorize(call.caller, "change a member unit's duties", OFFICERS, command.unit_id.split(":")[0])
+
+        def act():
+            unit = self.load(MemberUnit, MemberUnit.id_of(command.unit_id), "member unit")
+            unit.change_duties(list(command.duties))
+            return [unit], {"unit_id": unit.unit_id, "duties": unit.duties}
+
+        return self.execute(call, act, command.command_id)
+
+    def name_contact_point(self, call: Call, command: c.NameContactPoint, seal: Seal) -> dict:
+        authorize(call.caller, "name a contact point", UNIT_KEEPERS, command.grid_code)
+
+        def act():
+            grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
+            unit = self.member_unit(command.unit, grid.code)
+            grid.require_new_contact_point(unit.unit_id, command.contact_id)
+            grid.name_contact_point(unit.unit_id, command.contact_id, seal(command.contact_id, command.contact_name),
+                                    seal(command.contact_id, command.contact_phone))
+            return [grid], {"grid_code": grid.code, "unit_id": unit.unit_id, "contact_id": command.contact_id}
+
+        return self.execute(call, act, command.command_id)
+
+    def register_participant(self, call: Call, command: c.RegisterParticipant, seal: Seal) -> dict:
+        authorize(call.caller, "register a participant", WORK_LIST_KEEPERS, command.jurisdiction)
+
+        def act():
+            self._require_place(command.jurisdiction)
+            name = command.name
+            if command.kind is ParticipantKind.VOLUNTEER:  # an organisation's name is not personal
+                name = seal(f"volunteer.{uuid4().hex}", name)
+            participant = Participant(jurisdiction=command.jurisdiction, kind=command.kind.value, name=name)
+            return [participant], {"participant_id": str(participant.id), "kind": participant.kind}
+
+        return self.execute(call, act, command.command_id)
+
+    def recognise_participant(self, call: Call, command: c.RecogniseParticipant) -> dict:
+        self._require_role(call, "recognise a participant", OFFICERS)
+
+        def act():
+            participant = self.load(Participant, command.participant_id, "participant")
+            authorize(call.caller, "recognise a participant", OFFICERS, participant.jurisdiction)
+            participant.recognise(command.note)
+            return [participant], {"participant_id": str(participant.id), "recognitions": len(participant.recognitions)}
+
+        return self.execute(call, act, command.command_id)
+
+    def member_unit(self, unit: str, place: str) -> MemberUnit:
+        """The member unit ``unit`` names for a record at ``place``: a full id, or a
+        unit code looked up in the place's county body, then the prefecture's."""
+        if ":" in unit:
+            candidates = [unit]
+        else:
+            bodies = [code for code in (place[:6], place[:4] + "00") if level_of(code) in BODY_LEVELS]
+            candidates = [MemberUnit.unit_id_for(body, unit) for body in dict.fromkeys(bodies)]
+        for unit_id in candidates:
+            if self.exists(MemberUnit.id_of(unit_id)):
+                found = self.load(MemberUnit, MemberUnit.id_of(unit_id), "member unit")
+                if not covers(found.body_code, place):
+                    raise ValidationFailed(f"member unit {unit_id} does not serve {place}")
+                return found
+        raise NotFound(f"no member unit {unit!r} serves {place}")
+
+    def _require_place(self, code: str) -> None:
+        """A record may be placed at a registered unit or grid only."""
+        known = Grid.create_id(code) if level_of(code) is Level.GRID else Jurisdiction.create_id(code)
+        if not self.exists(known):
+            raise NotFound(f"{code} is not a registered jurisdiction or grid")
+
     # -- reported events ----------------------------------------------------------
 
     def report_event(self, call: Call, command: c.ReportEvent) -> dict:
@@ -99,6 +230,7 @@ class GridEventsApplication(PinganApplication):
                 place=command.place,
                 description=command.description,
                 reporter_id=call.caller.actor_id,
+                required_steps=checklist_for(command.category.value),
             )
             return [report], _summary(report)
 
@@ -109,8 +241,12 @@ class GridEventsApplication(PinganApplication):
                                   lambda report: report.accept())
 
     def assign_event(self, call: Call, command: c.AssignEvent) -> dict:
-        return self._act_on_event(call, command.event_id, command.command_id, "assign an event", OFFICERS,
-                                  lambda report: report.assign(command.unit))
+        def assign(report: EventReport) -> None:
+            unit = self.member_unit(command.unit, report.grid_code)
+            grid = self.load(Grid, Grid.create_id(report.grid_code), "grid")
+            report.assign(unit.unit_code, unit.body_code, grid.contact_points.get(unit.unit_id))
+
+        return self._act_on_event(call, command.event_id, command.command_id, "assign an event", OFFICERS, assign)
 
     def record_handling(self, call: Call, command: c.RecordHandling) -> dict:
         return self._act_on_event(call, command.event_id, command.command_id, "record handling", HANDLERS,
@@ -119,6 +255,10 @@ class GridEventsApplication(PinganApplication):
     def record_feedback(self, call: Call, command: c.RecordFeedback) -> dict:
         return self._act_on_event(call, command.event_id, command.command_id, "record feedback", FEEDBACK_GIVERS,
                                   lambda report: report.record_feedback(command.feedback, command.satisfied))
+
+    def tick_checklist_step(self, call: Call, command: c.TickChecklistStep) -> dict:
+        return self._act_on_event(call, command.event_id, command.command_id, "tick a checklist step",
+                                  CHECKLIST_TICKERS, lambda report: report.tick_step(command.step, command.note))
 
     def close_event(self, call: Call, command: c.CloseEvent) -> dict:
         return self._act_on_event(call, command.event_id, command.command_id, "close an event", OFFICERS,
@@ -137,9 +277,7 @@ class GridEventsApplication(PinganApplication):
 
     def _act_on_event(self, call: Call, event_id: UUID, command_id: str | None, action: str, roles: set[Role],
                       change: Callable[[EventReport], None]) -> dict:
-        # The role is checked before loading; the jurisdiction once the record names it.
-        if call.caller.role not in roles:
-            raise Forbidden(f"the role {call.caller.role.value!r} may not {action}")
+        self._require_role(call, action, roles)
 
         def act():
             report = self.load(EventReport, event_id, "event report")
@@ -149,6 +287,254 @@ class GridEventsApplication(PinganApplication):
 
         return self.execute(call, act, command_id)
 
+    # -- work items ---------------------------------------------------------------
+
+    def add_work_item(self, call: Call, command: c.AddWorkItem) -> dict:
+        authorize(call.caller, "add a work item", WORK_LIST_KEEPERS, command.grid_code)
+
+        def act():
+            grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
+            assignee = self._assignee(grid, command.assignee_kind, command.assignee_id)
+            item = WorkItem(
+                grid_code=grid.code,
+                jurisdiction=grid.village_code,
+                kind=command.kind.value,
+                title=command.title,
+                due_date=command.due_date.isoformat(),
+                every_days=command.every_days,
+                assignee_kind=command.assignee_kind.value,
+                assignee_id=assignee,
+            )
+            return [item], _item_summary(item)
+
+        return self.execute(call, act, command.command_id)
+
+    def complete_work_item(self, call: Call, command: c.CompleteWorkItem) -> dict:
+        def complete(item: WorkItem) -> None:
+            self._require_doer(call, item)
+            item.complete(command.note)
+
+        return self._act_on_item(call, command.item_id, command.command_id, "complete a work item", WORK_DOERS, complete)
+
+    def reassign_work_item(self, call: Call, command: c.ReassignWorkItem) -> dict:
+        def reassign(item: WorkItem) -> None:
+            grid = self.load(Grid, Grid.create_id(item.grid_code), "grid")
+            item.reassign(command.assignee_kind.value, self._assignee(grid, command.assignee_kind, command.assignee_id))
+
+        return self._act_on_item(call, command.item_id, command.command_id, "reassign a work item",
+                                 WORK_LIST_KEEPERS, reassign)
+
+    def cancel_work_item(self, call: Call, command: c.CancelWorkItem) -> dict:
+        return self._act_on_item(call, command.item_id, command.command_id, "cancel a work item",
+                                 WORK_LIST_KEEPERS, lambda item: item.cancel(command.reason))
+
+    def mark_overdue(self, call: Call, item_id: UUID, today: date) -> bool:
+        """The overdue timer's command: mark the item once for its current due date.
+        A repeat (another replica, a restart) finds the mark and stores nothing."""
+        self._require_role(call, "mark a work item overdue", SERVICE_ONLY)
+
+        def act():
+            item = self.load(WorkItem, item_id, "work item")
+            authorize(call.caller, "mark a work item overdue", SERVICE_ONLY, item.grid_code)
+            if not item.needs_overdue_mark(today):
+                return [], {"marked": False}
+            item.mark_overdue(today)
+            return [item], {"marked": True}
+
+        return self.execute(call, act)["marked"]
+
+    def _act_on_item(self, call: Call, item_id: UUID, command_id: str | None, action: str, roles: set[Role],
+                     change: Callable[[WorkItem], None]) -> dict:
+        self._require_role(call, action, roles)
+
+        def act():
+            item = self.load(WorkItem, item_id, "work item")
+            authorize(call.caller, action, roles, item.grid_code)
+            change(item)
+            return [item], _item_summary(item)
+
+        return self.execute(call, act, command_id)
+
+    def _require_doer(self, call: Call, item: WorkItem) -> None:
+        """A grid worker completes only their own grid's items; a department officer
+        only items assigned to a member unit."""
+        role = call.caller.role
+        if role is Role.GRID_WORKER:
+            grid = self.load(Grid, Grid.create_id(item.grid_code), "grid")
+            if call.caller.actor_id not in grid.workers:
+                raise Forbidden(f"grid worker {call.caller.actor_id} is not assigned to grid {item.grid_code}")
+        if role is Role.DEPARTMENT_OFFICER and item.assignee_kind != AssigneeKind.MEMBER_UNIT:
+            raise Forbidden("a department officer completes only items assigned to a member unit")
+
+    def _assignee(self, grid: Grid, kind: AssigneeKind, assignee: str) -> str:
+        """Check the assignee serves the grid; returns its id as stored."""
+        if kind is AssigneeKind.GRID_WORKER:
+            if assignee not in grid.workers:
+                raise ValidationFailed(f"{assignee} is not a grid worker of grid {grid.code}")
+            return assignee
+        if kind is AssigneeKind.MEMBER_UNIT:
+            return self.member_unit(assignee, grid.code).unit_id
+        try:
+            participant = self.load(Participant, UUID(assignee), "participant")
+        except ValueError:
+            raise ValidationFailed("a participant assignee is named by its participant id") from None
+        if not covers(participant.jurisdiction, grid.code):
+            raise ValidationFailed(f"participant {assignee} does not serve grid {grid.code}")
+        return str(participant.id)
+
+    # -- risks ----------------------------------------------------------------------
+
+    def register_risk(self, call: Call, command: c.RegisterRisk, seal: Seal) -> dict:
+        authorize(call.caller, "register a risk", RISK_FINDERS, command.jurisdiction)
+
+        def act():
+            self._require_place(command.jurisdiction)
+            unit = self.member_unit(command.responsible_unit, command.jurisdiction)
+            risk = Risk(
+                jurisdiction=command.jurisdiction,
+                category=command.category.value,
+                source=command.source.value,
+                level=command.level.value,
+                place=command.place,
+                description=command.description,
+                responsible_unit=unit.unit_id,
+                responsible_person_id=command.responsible_person_id,
+                responsible_person_name=seal(command.responsible_person_id, command.responsible_person_name),
+            )
+            return [risk], _risk_summary(risk)
+
+        return self.execute(call, act, command.command_id)
+
+    def issue_warning(self, call: Call, command: c.IssueWarning) -> dict:
+        return self._act_on_risk(call, command.risk_id, command.command_id, "issue a warning", RISK_HANDLERS,
+                                 lambda risk: risk.issue_warning(command.level.value))
+
+    def change_risk_level(self, call: Call, command: c.ChangeRiskLevel) -> dict:
+        return self._act_on_risk(call, command.risk_id, command.command_id, "change a warning level", RISK_HANDLERS,
+                                 lambda risk: risk.change_level(command.level.value))
+
+    def assign_risk_responsibility(self, call: Call, command: c.AssignRiskResponsibility, seal: Seal) -> dict:
+        def assign(risk: Risk) -> None:
+            unit = self.member_unit(command.unit, risk.jurisdiction)
+            risk.require_open("reassign")
+            risk.assign_responsibility(unit.unit_id, command.person_id, seal(command.person_id, command.person_name))
+
+        return self._act_on_risk(call, command.risk_id, command.command_id, "assign a risk's responsibility",
+                                 OFFICERS, assign)
+
+    def start_risk_measures(self, call: Call, command: c.StartRiskMeasures) -> dict:
+        reinspection = command.reinspection_date.isoformat() if command.reinspection_date else None
+        return self._act_on_risk(call, command.risk_id, command.command_id, "start measures", RISK_HANDLERS,
+                                 lambda risk: risk.start_measures(command.measures, reinspection))
+
+    def record_reinspection(self, call: Call, command: c.RecordReinspection) -> dict:
+        return self._act_on_risk(call, command.risk_id, command.command_id, "record a re-inspection", RISK_HANDLERS,
+                                 lambda risk: risk.record_reinspection(command.passed, command.note))
+
+    def defuse_risk(self, call: Call, command: c.DefuseRisk) -> dict:
+        return self._act_on_risk(call, command.risk_id, command.command_id, "defuse a risk", RISK_HANDLERS,
+                                 lambda risk: risk.defuse(command.note))
+
+    def report_risk_feedback(self, call: Call, command: c.ReportRiskFeedback) -> dict:
+        return self._act_on_risk(call, command.risk_id, command.command_id, "report feedback on a risk",
+                                 FEEDBACK_GIVERS | {Role.DEPARTMENT_OFFICER}, lambda risk: risk.report_feedback(command.feedback))
+
+    def close_risk(self, call: Call, command: c.CloseRisk) -> dict:
+        return self._act_on_risk(call, command.risk_id, command.command_id, "close a risk", OFFICERS,
+                                 lambda risk: risk.close())
+
+    def _act_on_risk(self, call: Call, risk_id: UUID, command_id: str | None, action: str, roles: set[Role],
+                     change: Callable[[Risk], None]) -> dict:
+        self._require_role(call, action, roles)
+
+        def act():
+            risk = self.load(Risk, risk_id, "risk")
+            authorize(call.caller, action, roles, risk.jurisdiction)
+            change(risk)
+            return [risk], _risk_summary(risk)
+
+        return self.execute(call, act, command_id)
+
+    # -- major decisions and family assessments -------------------------------------
+
+    def register_decision(self, call: Call, command: c.RegisterDecision) -> dict:
+        authorize(call.caller, "register a major decision", OFFICERS, command.jurisdiction)
+        if level_of(command.jurisdiction) is Level.GRID:
+            raise ValidationFailed("RegisterDecision: a major decision belongs to a unit, not a grid")
+
+        def act():
+            self._require_place(command.jurisdiction)
+            decision = MajorDecision(jurisdiction=command.jurisdiction, title=command.title, summary=command.summary)
+            return [decision], _decision_summary(decision)
+
+        return self.execute(call, act, command.command_id)
+
+    def assess_decision(self, call: Call, command: c.AssessDecision) -> dict:
+        return self._act_on_decision(
+            call, command.decision_id, command.command_id, "assess a major decision", DECISION_ASSESSORS,
+            lambda decision: decision.record_assessment(command.risk_level.value, command.findings, command.measures))
+
+    def approve_assessment(self, call: Call, command: c.ApproveAssessment) -> dict:
+        return self._act_on_decision(call, command.decision_id, command.command_id, "approve an assessment",
+                                     OFFICERS, lambda decision: decision.approve_assessment())
+
+    def reject_assessment(self, call: Call, command: c.RejectAssessment) -> dict:
+        return self._act_on_decision(call, command.decision_id, command.command_id, "reject an assessment",
+                                     OFFICERS, lambda decision: decision.reject_assessment(command.reason))
+
+    def clear_decision(self, call: Call, command: c.ClearDecision) -> dict:
+        return self._act_on_decision(call, command.decision_id, command.command_id, "clear a decision",
+                                     OFFICERS, lambda decision: decision.clear_for_implementation())
+
+    def _act_on_decision(self, call: Call, decision_id: UUID, command_id: str | None, action: str, roles: set[Role],
+                         change: Callable[[MajorDecision], None]) -> dict:
+        self._require_role(call, action, roles)
+
+        def act():
+            decision = self.load(MajorDecision, decision_id, "major decision")
+            authorize(call.caller, action, roles, decision.jurisdiction)
+            change(decision)
+            return [decision], _decision_summary(decision)
+
+        return self.execute(call, act, command_id)
+
+    def record_family_assessment(self, call: Call, command: c.RecordFamilyAssessment, seal: Seal) -> dict:
+        authorize(call.caller, "record a family safety assessment", FAMILY_ASSESSORS, command.grid_code)
+
+        def act():
+            grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
+            if call.caller.role is Role.GRID_WORKER and call.caller.actor_id not in grid.workers:
+                raise Forbidden(f"grid worker {call.caller.actor_id} is not assigned to grid {grid.code}")
+            assessment = FamilySafetyAssessment(
+                grid_code=grid.code, jurisdiction=grid.village_code, household_id=command.household_id,
+                risk_level=command.risk_level.value, measures=command.measures,
+                # The findings describe the household's members: sealed under the household.
+                findings=seal(command.household_id, command.findings),
+            )
+            return [assessment], {"assessment_id": str(assessment.id), "risk_level": assessment.risk_level}
+
+        return self.execute(call, act, command.command_id)
+
+    # -- shared -----------------------------------------------------------------------
+
+    @staticmethod
+    def _require_role(call: Call, action: str, roles: set[Role]) -> None:
+        # The role is checked before loading; the jurisdiction once the record names it.
+        if call.caller.role not in roles:
+            raise Forbidden(f"the role {call.caller.role.value!r} may not {action}")
+
 
 def _summary(report: EventReport) -> dict:
     return {"event_id": str(report.id), "status": report.status, "version": report.version}
+
+
+def _item_summary(item: WorkItem) -> dict:
+    return {"item_id": str(item.id), "status": item.status, "due_date": item.due_date, "version": item.version}
+
+
+def _risk_summary(risk: Risk) -> dict:
+    return {"risk_id": str(risk.id), "status": risk.status, "level": risk.level, "version": risk.version}
+
+
+def _decision_summary(decision: MajorDecision) -> dict:
+    return {"decision_id": str(decision.id), "status": decision.status, "version": decision.version}

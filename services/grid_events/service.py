@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable
+from uuid import UUID
+
+import structlog
+from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.access import authorize
-from shared.dependencies import Store
+from shared.context import CallerContext, Role
 from shared.contracts import Envelope
+from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
 from shared.errors import NotFound
 from shared.eventstore import Call
+from shared.security.audit_log import AuditTrail, audited_list, audited_read
+from shared.security.providers import PersonalDataVault
 
 from services.mediation import contracts as mediation
 
@@ -16,13 +27,47 @@ from . import contracts as c
 from . import projections as views
 from .application import READERS, GridEventsApplication
 
+log = structlog.get_logger(__name__)
+
+# Due dates are local dates in Xiangxi (China has one time zone and no DST).
+CHINA_TIME = timezone(timedelta(hours=8))
+
+# The timer's commands are the service's own, across the whole prefecture.
+SERVICE_CALLER = CallerContext(actor_id=f"service:{c.SERVICE}", role=Role.SERVICE, jurisdiction="433100")
+
+
+class GridEventsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PINGAN_", extra="ignore")
+
+    overdue_check_interval: float = 60.0  # seconds between overdue checks
+
+
+class OverdueTimer(Timer):
+    """A timer whose interval comes from PINGAN_OVERDUE_CHECK_INTERVAL, read when
+    the container starts; it fires once at start, so a restart checks at once."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(interval=0, eager=True, **kwargs)  # the interval is read in setup()
+
+    def setup(self) -> None:
+        self.interval = GridEventsSettings().overdue_check_interval
+
+
+class Clock(DependencyProvider):
+    """Today's local date. Tests replace the provider to move time."""
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[], date]:
+        return lambda: datetime.now(CHINA_TIME).date()
+
 
 class GridEventsService(ServiceBase):
     name = c.SERVICE
 
     store = Store(GridEventsApplication, views.projections(), c.contracts())
+    vault = PersonalDataVault()
+    today = Clock()
 
-    # -- commands -------------------------------------------------------------
+    # -- registry -------------------------------------------------------------
 
     @api(c.RegisterJurisdiction)
     def register_jurisdiction(self, call: Call, command: c.RegisterJurisdiction) -> dict:
@@ -39,6 +84,32 @@ class GridEventsService(ServiceBase):
     @api(c.UnassignWorker)
     def unassign_worker(self, call: Call, command: c.UnassignWorker) -> dict:
         return self.store.app.unassign_worker(call, command)
+
+    @api(c.NameTownshipResponsible)
+    def name_township_responsible(self, call: Call, command: c.NameTownshipResponsible) -> dict:
+        return self.store.app.name_township_responsible(call, command, self.vault.seal)
+
+    @api(c.RegisterMemberUnit)
+    def register_member_unit(self, call: Call, command: c.RegisterMemberUnit) -> dict:
+        return self.store.app.register_member_unit(call, command)
+
+    @api(c.ChangeMemberUnitDuties)
+    def change_member_unit_duties(self, call: Call, command: c.ChangeMemberUnitDuties) -> dict:
+        return self.store.app.change_member_unit_duties(call, command)
+
+    @api(c.NameContactPoint)
+    def name_contact_point(self, call: Call, command: c.NameContactPoint) -> dict:
+        return self.store.app.name_contact_point(call, command, self.vault.seal)
+
+    @api(c.RegisterParticipant)
+    def register_participant(self, call: Call, command: c.RegisterParticipant) -> dict:
+        return self.store.app.register_participant(call, command, self.vault.seal)
+
+    @api(c.RecogniseParticipant)
+    def recognise_participant(self, call: Call, command: c.RecogniseParticipant) -> dict:
+        return self.store.app.recognise_participant(call, command)
+
+    # -- reported events --------------------------------------------------------
 
     @api(c.ReportEvent)
     def report_event(self, call: Call, command: c.ReportEvent) -> dict:
@@ -60,9 +131,108 @@ class GridEventsService(ServiceBase):
     def record_feedback(self, call: Call, command: c.RecordFeedback) -> dict:
         return self.store.app.record_feedback(call, command)
 
+    @api(c.TickChecklistStep)
+    def tick_checklist_step(self, call: Call, command: c.TickChecklistStep) -> dict:
+        return self.store.app.tick_checklist_step(call, command)
+
     @api(c.CloseEvent)
     def close_event(self, call: Call, command: c.CloseEvent) -> dict:
         return self.store.app.close_event(call, command)
+
+    # -- work items ----------------------------------------------------------------
+
+    @api(c.AddWorkItem)
+    def add_work_item(self, call: Call, command: c.AddWorkItem) -> dict:
+        return self.store.app.add_work_item(call, command)
+
+    @api(c.CompleteWorkItem)
+    def complete_work_item(self, call: Call, command: c.CompleteWorkItem) -> dict:
+        return self.store.app.complete_work_item(call, command)
+
+    @api(c.ReassignWorkItem)
+    def reassign_work_item(self, call: Call, command: c.ReassignWorkItem) -> dict:
+        return self.store.app.reassign_work_item(call, command)
+
+    @api(c.CancelWorkItem)
+    def cancel_work_item(self, call: Call, command: c.CancelWorkItem) -> dict:
+        return self.store.app.cancel_work_item(call, command)
+
+    @OverdueTimer.decorator
+    def check_overdue(self) -> int:
+        """Mark every open item past its due date, once per due date; the relay
+        publishes ``work_item_overdue``. Returns how many were marked."""
+        today = self.today()
+        with self.store.read() as conn:
+            candidates = views.overdue_candidates(conn, today)
+        call = Call(caller=SERVICE_CALLER, call_id=f"{c.SERVICE}.overdue:{today.isoformat()}")
+        marked = sum(self.store.app.mark_overdue(call, item_id, today) for item_id in map(UUID, candidates))
+        if marked:
+            log.info("work_items_marked_overdue", count=marked, day=today.isoformat())
+        return marked
+
+    # -- risks ------------------------------------------------------------------------
+
+    @api(c.RegisterRisk)
+    def register_risk(self, call: Call, command: c.RegisterRisk) -> dict:
+        return self.store.app.register_risk(call, command, self.vault.seal)
+
+    @api(c.IssueWarning)
+    def issue_warning(self, call: Call, command: c.IssueWarning) -> dict:
+        return self.store.app.issue_warning(call, command)
+
+    @api(c.ChangeRiskLevel)
+    def change_risk_level(self, call: Call, command: c.ChangeRiskLevel) -> dict:
+        return self.store.app.change_risk_level(call, command)
+
+    @api(c.AssignRiskResponsibility)
+    def assign_risk_responsibility(self, call: Call, command: c.AssignRiskResponsibility) -> dict:
+        return self.store.app.assign_risk_responsibility(call, command, self.vault.seal)
+
+    @api(c.StartRiskMeasures)
+    def start_risk_measures(self, call: Call, command: c.StartRiskMeasures) -> dict:
+        return self.store.app.start_risk_measures(call, command)
+
+    @api(c.RecordReinspection)
+    def record_reinspection(self, call: Call, command: c.RecordReinspection) -> dict:
+        return self.store.app.record_reinspection(call, command)
+
+    @api(c.DefuseRisk)
+    def defuse_risk(self, call: Call, command: c.DefuseRisk) -> dict:
+        return self.store.app.defuse_risk(call, command)
+
+    @api(c.ReportRiskFeedback)
+    def report_risk_feedback(self, call: Call, command: c.ReportRiskFeedback) -> dict:
+        return self.store.app.report_risk_feedback(call, command)
+
+    @api(c.CloseRisk)
+    def close_risk(self, call: Call, command: c.CloseRisk) -> dict:
+        return self.store.app.close_risk(call, command)
+
+    # -- major decisions and family assessments -------------------------------------
+
+    @api(c.RegisterDecision)
+    def register_decision(self, call: Call, command: c.RegisterDecision) -> dict:
+        return self.store.app.register_decision(call, command)
+
+    @api(c.AssessDecision)
+    def assess_decision(self, call: Call, command: c.AssessDecision) -> dict:
+        return self.store.app.assess_decision(call, command)
+
+    @api(c.ApproveAssessment)
+    def approve_assessment(self, call: Call, command: c.ApproveAssessment) -> dict:
+        return self.store.app.approve_assessment(call, command)
+
+    @api(c.RejectAssessment)
+    def reject_assessment(self, call: Call, command: c.RejectAssessment) -> dict:
+        return self.store.app.reject_assessment(call, command)
+
+    @api(c.ClearDecision)
+    def clear_decision(self, call: Call, command: c.ClearDecision) -> dict:
+        return self.store.app.clear_decision(call, command)
+
+    @api(c.RecordFamilyAssessment)
+    def record_family_assessment(self, call: Call, command: c.RecordFamilyAssessment) -> dict:
+        return self.store.app.record_family_assessment(call, command, self.vault.seal)
 
     # -- events from other services ------------------------------------------
 
@@ -75,31 +245,121 @@ class GridEventsService(ServiceBase):
 
     @api(c.ListEvents)
     def list_events(self, call: Call, query: c.ListEvents) -> dict:
-        scope = query.jurisdiction or call.caller.jurisdiction
-        authorize(call.caller, "list events", READERS, scope)
-        with self.store.read() as conn:
-            return views.page_of(conn, views.events_query(scope, query.grid_code, query.status),
-                                 query.page, query.page_size)
+        return self._audited_page(call, query, "list events", "event report", "event_id",
+                                  lambda scope: views.events_query(scope, query.grid_code, query.status, query.source))
 
     @api(c.GetEvent)
     def get_event(self, call: Call, query: c.GetEvent) -> dict:
-        with self.store.read() as conn:
-            found = views.event_by_id(conn, str(query.event_id))
-        if found is None:
-            raise NotFound(f"no event report with id {query.event_id}")
-        authorize(call.caller, "read an event", READERS, found["jurisdiction"])
-        return found
+        return self._audited_one(call, query, "read an event", "event report", query.event_id, views.event_by_id)
 
     @api(c.ListGrids)
     def list_grids(self, call: Call, query: c.ListGrids) -> dict:
-        scope = query.jurisdiction or call.caller.jurisdiction
-        authorize(call.caller, "list grids", READERS, scope)
-        with self.store.read() as conn:
-            return views.page_of(conn, views.grids_query(scope), query.page, query.page_size)
+        return self._page(call, query, "list grids", views.grids_query)
 
     @api(c.ListJurisdictions)
     def list_jurisdictions(self, call: Call, query: c.ListJurisdictions) -> dict:
-        authorize(call.caller, "list jurisdictions", READERS, query.parent_code or call.caller.jurisdiction)
+        # Township rows name their responsible person: an audited listing.
+        def load():
+            with self.store.read() as conn:
+                page = views.page_of(conn, views.jurisdictions_query(call.caller.jurisdiction, query.parent_code),
+                                     query.page, query.page_size)
+            return self._opened(page), [row["code"] for row in page["items"]]
+
+        return audited_list(AuditTrail(self.store.app), call, "list jurisdictions", READERS, "jurisdiction",
+                            query.parent_code or call.caller.jurisdiction, query.purpose, load)
+
+    @api(c.ListMemberUnits)
+    def list_member_units(self, call: Call, query: c.ListMemberUnits) -> dict:
+        return self._page(call, query, "list member units", views.member_units_query)
+
+    @api(c.ListContactPoints)
+    def list_contact_points(self, call: Call, query: c.ListContactPoints) -> dict:
+        def load():
+            with self.store.read() as conn:
+                page = views.page_of(conn, views.contact_points_query(query.grid_code), query.page, query.page_size)
+            return self._opened(page), [row["contact_id"] for row in page["items"]]
+
+        return audited_list(AuditTrail(self.store.app), call, "list contact points", READERS, "contact point",
+                            query.grid_code, query.purpose, load)
+
+    @api(c.ListParticipants)
+    def list_participants(self, call: Call, query: c.ListParticipants) -> dict:
+        return self._audited_page(call, query, "list participants", "participant", "participant_id",
+                                  lambda scope: views.participants_query(scope, query.kind))
+
+    @api(c.ListWorkItems)
+    def list_work_items(self, call: Call, query: c.ListWorkItems) -> dict:
+        return self._page(call, query, "list work items",
+                          lambda scope: views.work_items_query(scope, query.grid_code, query.status, query.overdue))
+
+    @api(c.GetWorkItem)
+    def get_work_item(self, call: Call, query: c.GetWorkItem) -> dict:
+        return self._one(call, "read a work item", "work item", query.item_id, views.work_item_by_id)
+
+    @api(c.ListRisks)
+    def list_risks(self, call: Call, query: c.ListRisks) -> dict:
+        return self._audited_page(call, query, "list risks", "risk", "risk_id", lambda scope: views.risks_query(
+            scope, query.level, query.status, query.category, query.open_only))
+
+    @api(c.GetRisk)
+    def get_risk(self, call: Call, query: c.GetRisk) -> dict:
+        return self._audited_one(call, query, "read a risk", "risk", query.risk_id, views.risk_by_id)
+
+    @api(c.ListDecisions)
+    def list_decisions(self, call: Call, query: c.ListDecisions) -> dict:
+        return self._page(call, query, "list major decisions", lambda scope: views.decisions_query(scope, query.status))
+
+    @api(c.ListFamilyAssessments)
+    def list_family_assessments(self, call: Call, query: c.ListFamilyAssessments) -> dict:
+        return self._audited_page(call, query, "list family safety assessments", "family assessment", "assessment_id",
+                                  lambda scope: views.family_assessments_query(scope, query.household_id))
+
+    @api(c.SourceReport)
+    def source_report(self, call: Call, query: c.SourceReport) -> dict:
+        scope = query.jurisdiction or call.caller.jurisdiction
+        authorize(call.caller, "report by source", READERS, scope)
         with self.store.read() as conn:
-            return views.page_of(conn, views.jurisdictions_query(call.caller.jurisdiction, query.parent_code),
-                                 query.page, query.page_size)
+            return views.source_report(conn, scope)
+
+    def _opened(self, page: dict) -> dict:
+        return {**page, "items": [self.vault.open_fields(row, views.SEALED_COLUMNS) for row in page["items"]]}
+
+    def _page(self, call: Call, query: Any, action: str, make_query: Callable[[str], Any]) -> dict:
+        scope = query.jurisdiction or call.caller.jurisdiction
+        authorize(call.caller, action, READERS, scope)
+        with self.store.read() as conn:
+            return views.page_of(conn, make_query(scope), query.page, query.page_size)
+
+    def _one(self, call: Call, action: str, what: str, record_id: Any, find: Callable) -> dict:
+        with self.store.read() as conn:
+            found = find(conn, str(record_id))
+        if found is None:
+            raise NotFound(f"no {what} with id {record_id}")
+        authorize(call.caller, action, READERS, found.get("grid_code") or found["jurisdiction"])
+        return found
+
+    def _audited_page(self, call: Call, query: Any, action: str, kind: str, id_key: str,
+                      make_query: Callable[[str], Any]) -> dict:
+        """A page of records holding personal data: one audit event names the scope and the ids returned."""
+        scope = query.jurisdiction or call.caller.jurisdiction
+
+        def load():
+            with self.store.read() as conn:
+                page = views.page_of(conn, make_query(scope), query.page, query.page_size)
+            return self._opened(page), [row[id_key] for row in page["items"]]
+
+        return audited_list(AuditTrail(self.store.app), call, action, READERS, kind, scope, query.purpose, load)
+
+    def _audited_one(self, call: Call, query: Any, action: str, kind: str, record_id: Any, find: Callable) -> dict:
+        """One record holding personal data: the read is audited (also when refused or not found)."""
+
+        def load():
+            with self.store.read() as conn:
+                found = find(conn, str(record_id))
+            if found is None:
+                return None
+            return self.vault.open_fields(found, views.SEALED_COLUMNS), found.get("grid_code") or found["jurisdiction"], None
+
+        return audited_read(AuditTrail(self.store.app), call, action, READERS, kind, str(record_id),
+                            query.purpose, load)
+

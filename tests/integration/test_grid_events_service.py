@@ -25,6 +25,8 @@ def seed_registry(rpc):
         rpc.grid_events.register_jurisdiction(code=code, name=f"unit {code}")
     rpc.grid_events.register_grid(code=GRID, name="grid 1")
     rpc.grid_events.assign_worker(grid_code=GRID, worker_id=WORKER)
+    rpc.grid_events.register_member_unit(body_code="433101", unit_code="justice-bureau",
+                                         name="Jishou Justice Bureau", duties=["mediation"])
 
 
 def stored_events(pg_url) -> int:
@@ -40,7 +42,8 @@ DISPUTE = dict(grid_code=GRID, category="dispute", source="petition", severity="
 
 
 @pytest.fixture
-def grid_events(container_factory, service_config, pg_url):
+def grid_events(pg_url, container_factory, service_config):
+    # pg_url first: the database outlives the container, so teardown never races a live service
     container = container_factory(GridEventsService, service_config)
     container.start()
     return container
@@ -166,12 +169,14 @@ def test_event_lifecycle_reaches_closed_and_read_model_follows(seeded, rpc_as):
         rpc.grid_events.assign_event(event_id=event_id, unit="justice-bureau")
         rpc.grid_events.record_handling(event_id=event_id, note="mediated")
         rpc.grid_events.record_feedback(event_id=event_id, feedback="both satisfied", satisfied=True)
+        for step in rpc.grid_events.get_event(event_id=event_id)["required_steps"]:
+            rpc.grid_events.tick_checklist_step(event_id=event_id, step=step)
         closed = rpc.grid_events.close_event(event_id=event_id)
         shown = rpc.grid_events.get_event(event_id=event_id)
         with pytest.raises(InvalidTransition, match="closed"):
             rpc.grid_events.accept_event(event_id=event_id)
     assert closed["status"] == "closed"
-    assert shown["status"] == "closed" and shown["closed_at"] and shown["assigned_unit"] == "justice-bureau"
+    assert shown["status"] == "closed" and shown["closed_at"] and shown["assigned_unit"] == "433101:justice-bureau"
 
 
 def test_list_events_is_paginated_and_scoped(seeded, rpc_as):

@@ -18,16 +18,31 @@ def grid_events(container_factory, service_config, pg_url):
     return container
 
 
+def scraped(port: int, name: str, **labels: str) -> float:
+    """One sample's value from the service's /metrics, 0 when absent."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
 def test_metrics_count_calls_and_errors_per_entrypoint(grid_events, rpc_as, web_config_port):
+    # Counters are per process and other tests ran before: compare before and after.
+    labels = dict(service="grid_events", entrypoint="register_jurisdiction", kind="rpc")
+    calls = scraped(web_config_port, "pingan_entrypoint_calls_total", **labels)
+    errors = scraped(web_config_port, "pingan_entrypoint_errors_total", error="ValidationFailed", **labels)
+    timed = scraped(web_config_port, "pingan_entrypoint_duration_seconds_count", **labels)
     with rpc_as() as rpc:
         rpc.grid_events.register_jurisdiction(code="433100", name="Xiangxi")
         with pytest.raises(ValidationFailed):
             rpc.grid_events.register_jurisdiction(code="4331", name="bad")
-    text = requests.get(f"http://127.0.0.1:{web_config_port}/metrics", timeout=5).text
-    assert 'pingan_entrypoint_calls_total{entrypoint="register_jurisdiction",kind="rpc",service="grid_events"} 2.0' in text
-    assert ('pingan_entrypoint_errors_total{entrypoint="register_jurisdiction",error="ValidationFailed",'
-            'kind="rpc",service="grid_events"} 1.0') in text
-    assert 'pingan_entrypoint_duration_seconds_count{entrypoint="register_jurisdiction",kind="rpc",service="grid_events"} 2.0' in text
+    assert scraped(web_config_port, "pingan_entrypoint_calls_total", **labels) == calls + 2
+    assert scraped(web_config_port, "pingan_entrypoint_errors_total", error="ValidationFailed", **labels) == errors + 1
+    assert scraped(web_config_port, "pingan_entrypoint_duration_seconds_count", **labels) == timed + 2
 
 
 def test_metrics_show_relay_and_projection_lag(grid_events, rpc_as, web_config_port):

@@ -59,7 +59,7 @@ class MajorDecision(AuditedAggregate):
                 f"a decision cannot be cleared for implementation without an approved "
                 f"stability-risk assessment (it is {self.status})"
             )
-        self._cleared()
+        self._cleared(self.jurisdiction, self.risk_level)
 
     @event("Assessed")
     def _assessed(self, risk_level: str, findings: str, measures: str) -> None:
@@ -76,7 +76,8 @@ class MajorDecision(AuditedAggregate):
         self.status = DecisionStatus.REGISTERED.value
 
     @event("Cleared")
-    def _cleared(self) -> None:
+    def _cleared(self, jurisdiction: str, risk_level: str) -> None:
+        # Repeated so the public event can be made from this one.
         self.status = DecisionStatus.CLEARED.value
 
 

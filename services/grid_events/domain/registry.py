@@ -35,9 +35,12 @@ class Jurisdiction(AuditedAggregate):
     def name_responsible(self, office: str, person_id: str, person_name: str) -> None:
         """Art. 3: each township names its office or person for Ping'an work.
         A new naming replaces the last one; the old one stays in the log."""
+        self.require_township()
+        self._responsible_named(office, person_id, person_name)
+
+    def require_township(self) -> None:
         if self.level != Level.TOWNSHIP.value:
             raise InvalidTransition(f"{self.code} is a {self.level}; only a township names a responsible office")
-        self._responsible_named(office, person_id, person_name)
 
     @event("ResponsibleNamed")
     def _responsible_named(self, office: str, person_id: str, person_name: str) -> None:
@@ -73,9 +76,12 @@ class Grid(AuditedAggregate):
         self._worker_unassigned(worker_id)
 
     def name_contact_point(self, unit_id: str, contact_id: str, contact_name: str, contact_phone: str | None) -> None:
+        self.require_new_contact_point(unit_id, contact_id)
+        self._contact_point_named(unit_id, contact_id, contact_name, contact_phone)
+
+    def require_new_contact_point(self, unit_id: str, contact_id: str) -> None:
         if self.contact_points.get(unit_id) == contact_id:
             raise Conflict(f"{contact_id} is already the contact point of {unit_id} for grid {self.code}")
-        self._contact_point_named(unit_id, contact_id, contact_name, contact_phone)
 
     @event("WorkerAssigned")
     def _worker_assigned(self, worker_id: str) -> None:
@@ -99,7 +105,11 @@ class MemberUnit(AuditedAggregate):
     """
 
     @staticmethod
-    def create_id(unit_id: str) -> UUID:
+    def create_id(body_code: str, unit_code: str) -> UUID:
+        return MemberUnit.id_of(MemberUnit.unit_id_for(body_code, unit_code))
+
+    @staticmethod
+    def id_of(unit_id: str) -> UUID:
         return stable_id("member_unit", unit_id)
 
     @staticmethod

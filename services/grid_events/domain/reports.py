@@ -85,7 +85,10 @@ class EventReport(AuditedAggregate):
         place: str,
         description: str,
         reporter_id: str,
+        required_steps: list[str] | None = None,
     ):
+        # required_steps: the checklist as it stood when reported (absent from
+        # events stored before checklists existed).
         self.grid_code = grid_code
         self.jurisdiction = jurisdiction
         self.category = category
@@ -100,7 +103,7 @@ class EventReport(AuditedAggregate):
         self.handling_note: str | None = None
         self.feedback: str | None = None
         self.mediation_case_id: str | None = None
-        self.required_steps: list[str] = []
+        self.required_steps: list[str] = list(required_steps or [])
         self.ticked_steps: list[str] = []
 
     @property
@@ -114,11 +117,6 @@ class EventReport(AuditedAggregate):
     @property
     def open_steps(self) -> list[str]:
         return [step for step in self.required_steps if step not in self.ticked_steps]
-
-    def set_checklist(self, steps: list[str]) -> None:
-        if self.required_steps:
-            raise Conflict(f"event {self.id} already has its checklist")
-        self._checklist_set(list(steps))
 
     def tick_step(self, step: str, note: str | None) -> None:
         if self.status == Status.CLOSED:
@@ -139,7 +137,7 @@ class EventReport(AuditedAggregate):
         """Assign to a member unit (``unit`` its code, ``body_code`` the coordination
         body it belongs to); ``contact_id`` is the unit's contact point for the grid."""
         self._require(Status.ACCEPTED, "assign")
-        self._assigned(unit, body_code, contact_id)
+        self._assigned(unit, body_code, contact_id, self.grid_code, self.jurisdiction)
 
     def record_handling(self, note: str) -> None:
         self._require(Status.ASSIGNED, "record handling of")
@@ -175,10 +173,6 @@ class EventReport(AuditedAggregate):
                 f"cannot {action} an event that is {self.status}; it must be {status.value}"
             )
 
-    @event("ChecklistSet")
-    def _checklist_set(self, steps: list[str]) -> None:
-        self.required_steps = steps
-
     @event("StepTicked")
     def _step_ticked(self, step: str, note: str | None) -> None:
         self.ticked_steps.append(step)
@@ -188,8 +182,10 @@ class EventReport(AuditedAggregate):
         self.status = Status.ACCEPTED.value
 
     @event("Assigned")
-    def _assigned(self, unit: str, body_code: str | None = None, contact_id: str | None = None) -> None:
-        # body_code and contact_id are absent from events stored before member units existed.
+    def _assigned(self, unit: str, body_code: str | None = None, contact_id: str | None = None,
+                  grid_code: str | None = None, jurisdiction: str | None = None) -> None:
+        # All but ``unit`` are absent from events stored before member units existed;
+        # grid and jurisdiction are repeated so the public event can be made from this one.
         self.assigned_unit = unit
         self.handling_body = body_code
         self.status = Status.ASSIGNED.value

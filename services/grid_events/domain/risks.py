@@ -86,16 +86,16 @@ class Risk(AuditedAggregate):
 
     def issue_warning(self, level: str) -> None:
         self._require(RiskStatus.IDENTIFIED, "issue a warning for")
-        self._warning_issued(level, self.level)
+        self._warning_issued(level, self.level, self.jurisdiction, self.category)
 
     def change_level(self, level: str) -> None:
-        self._require_not_closed("change the warning level of")
+        self.require_open("change the warning level of")
         if level == self.level:
             raise InvalidTransition(f"the risk is already at warning level {level}")
-        self._level_changed(level, self.level)
+        self._level_changed(level, self.level, self.jurisdiction, self.category)
 
     def assign_responsibility(self, unit: str, person_id: str, person_name: str) -> None:
-        self._require_not_closed("reassign")
+        self.require_open("reassign")
         self._responsibility_assigned(unit, person_id, person_name)
 
     def start_measures(self, measures: str, reinspection_date: str | None) -> None:
@@ -124,24 +124,26 @@ class Risk(AuditedAggregate):
         if self.status == RiskStatus.DEFUSED:
             raise InvalidTransition("a risk cannot be closed without feedback: report the feedback first")
         self._require(RiskStatus.FEEDBACK_REPORTED, "close")
-        self._closed()
+        self._closed(self.jurisdiction, self.category)
 
-    def _require_not_closed(self, action: str) -> None:
+    def require_open(self, action: str) -> None:
+        """Refuse ``action`` on a closed risk."""
         if self.status == RiskStatus.CLOSED:
             raise InvalidTransition(f"cannot {action} a closed risk")
 
     def _require(self, status: RiskStatus, action: str) -> None:
-        self._require_not_closed(action)
+        self.require_open(action)
         if self.status != status:
             raise InvalidTransition(f"cannot {action} a risk that is {self.status}; it must be {status.value}")
 
     @event("WarningIssued")
-    def _warning_issued(self, level: str, previous_level: str) -> None:
+    def _warning_issued(self, level: str, previous_level: str, jurisdiction: str, category: str) -> None:
+        # Jurisdiction and category are repeated here and below so the public event can be made from this one.
         self.level = level
         self.status = RiskStatus.WARNING_ISSUED.value
 
     @event("LevelChanged")
-    def _level_changed(self, level: str, previous_level: str) -> None:
+    def _level_changed(self, level: str, previous_level: str, jurisdiction: str, category: str) -> None:
         self.level = level
 
     @event("ResponsibilityAssigned")
@@ -169,5 +171,5 @@ class Risk(AuditedAggregate):
         self.status = RiskStatus.FEEDBACK_REPORTED.value
 
     @event("Closed")
-    def _closed(self) -> None:
+    def _closed(self, jurisdiction: str, category: str) -> None:
         self.status = RiskStatus.CLOSED.value

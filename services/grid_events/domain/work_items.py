@@ -74,7 +74,7 @@ class WorkItem(AuditedAggregate):
             raise InvalidTransition(f"work item {self.id} is not overdue on {today.isoformat()}")
         if self.due_date in self.overdue_marked_for:
             raise InvalidTransition(f"work item {self.id} is already marked overdue for {self.due_date}")
-        self._marked_overdue(self.due_date)
+        self._marked_overdue(self.due_date, self.grid_code, self.jurisdiction, self.kind)
 
     def complete(self, note: str) -> None:
         self._require_open("complete")
@@ -96,7 +96,8 @@ class WorkItem(AuditedAggregate):
             raise InvalidTransition(f"cannot {action} a work item that is {self.status}")
 
     @event("MarkedOverdue")
-    def _marked_overdue(self, due_date: str) -> None:
+    def _marked_overdue(self, due_date: str, grid_code: str, jurisdiction: str, kind: str) -> None:
+        # Grid, jurisdiction and kind are repeated so the public event can be made from this one.
         self.overdue_marked_for.append(due_date)
 
     @event("Completed")
