@@ -14,7 +14,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_of, level_of, scope_prefix
-from shared.projections import Projection, handles
+from shared.projections import Projection, handles, row_to_dict
+from shared.projections import page_of as shared_page_of
 
 from .domain import (
     DecisionStatus,
@@ -588,9 +589,7 @@ def _by_source(table: Table, group: Column) -> Any:
 
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
-    return {"items": [_jsonable(row) for row in rows], "page": page, "page_size": page_size, "total": total}
+    return shared_page_of(conn, query, page, page_size, _JSON_COLUMNS)
 
 
 def events_query(jurisdiction: str, grid_code: str | None, status: str | None, source: str | None = None) -> Any:
@@ -726,11 +725,4 @@ _JSON_COLUMNS = {"workers", "duties", "required_steps", "ticked_steps"}
 
 
 def _jsonable(row: Any) -> dict:
-    out = {}
-    for key, value in dict(row).items():
-        if key in _JSON_COLUMNS:
-            value = json.loads(value)
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
-    return out
+    return row_to_dict(row, _JSON_COLUMNS)
