@@ -25,7 +25,7 @@ from .contracts import Contracts
 from .errors import PinganError, Unauthenticated
 from .eventstore import Call, PinganApplication, application_env
 from .metrics import ServiceSource, metrics, service_gauges
-from .projections import Projection, ProjectionRunner, create_view_tables, views_engine
+from .projections import Projection, ProjectionRunner, Projector, create_view_tables, views_engine
 from .relay import AmqpPublisher, Relay
 
 log = structlog.get_logger(__name__)
@@ -83,6 +83,7 @@ class Store(DependencyProvider):
         service = self.container.service_name
         opened = open_store(service, self.application_class, self.projections, self.settings)
         self.app, self.engine, self.runners = opened.app, opened.engine, opened.runners
+        self.projector = Projector(self.app, self.engine, self.projections)
         self.relay = None
         if self.contracts is not None:
             self.publisher = AmqpPublisher(service, self.container.config, TokenService(self.settings.keys))
@@ -126,8 +127,7 @@ class Store(DependencyProvider):
             yield conn
 
     def catch_up(self) -> None:
-        for runner in self.runners.values():
-            runner.catch_up()
+        self.projector.catch_up()
 
     def relay_pending(self) -> int:
         return self.relay.relay_pending() if self.relay else 0

@@ -173,6 +173,47 @@ class ProjectionRunner:
         return self.follower.lag()
 
 
+class Projector:
+    """Keeps all of a service's projections current in one pass over the log.
+
+    One transaction and one read of the log per batch, whatever the number of
+    projections; each keeps its own position, so one being rebuilt (behind
+    the others) is fed from its own position while the rest skip ahead.
+    """
+
+    batch_size = 200
+
+    def __init__(self, app: Any, engine: Engine, projections: Iterable[Projection]):
+        self.app = app
+        self.engine = engine
+        self.projections = list(projections)
+        self._lock = threading.Lock()
+
+    def catch_up(self) -> int:
+        handled = 0
+        if not self.projections:
+            return handled
+        with self._lock:
+            while True:
+                with self.engine.begin() as conn:
+                    names = {p.name: f"projection:{p.name}" for p in self.projections}
+                    at = {p.name: read_position(conn, names[p.name], lock=True) for p in self.projections}
+                    notifications = self.app.recorder.select_notifications(
+                        start=min(at.values()) + 1, limit=self.batch_size
+                    )
+                    if not notifications:
+                        return handled
+                    for notification in notifications:
+                        behind = [p for p in self.projections if notification.id > at[p.name]]
+                        if behind:
+                            event = self.app.mapper.to_domain_event(notification)
+                            for projection in behind:
+                                projection.apply(event, conn)
+                    for projection in self.projections:
+                        write_position(conn, names[projection.name], notifications[-1].id)
+                handled += len(notifications)
+
+
 # The shape each projection's tables were created with. Read models are
 # disposable: when a projection's tables change shape, they are dropped, made
 # anew and refilled from the log, so a read model needs no migration script.

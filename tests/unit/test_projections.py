@@ -100,3 +100,21 @@ def test_projection_with_unchanged_tables_is_kept(tmp_path):
     runner.catch_up()
     assert create_view_tables(engine, [TicketsView()]) == []
     assert runner.catch_up() == 0 and len(rows(engine)) == 1
+
+
+def test_projector_feeds_a_rebuilt_projection_from_its_own_position(tmp_path):
+    from shared.projections import Projector
+
+    app = memory_app()
+    app.open(CALL, "one")
+    app.open(CALL, "two")
+    engine = create_engine(f"sqlite:///{tmp_path / 'views.sqlite'}")
+    create_view_tables(engine, [TicketsView()])
+    projector = Projector(app, engine, [TicketsView()])
+    assert projector.catch_up() == 2
+    with engine.begin() as conn:
+        TicketsView().clear(conn)
+        conn.execute(positions.update().where(positions.c.name == "projection:tickets.view").values(position=0))
+    app.open(CALL, "three")
+    projector.catch_up()
+    assert sorted(row[1] for row in rows(engine)) == ["one", "three", "two"]
