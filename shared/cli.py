@@ -27,6 +27,8 @@ DEMO_CALLS = [
     'n.rpc.grid_events.list_events(jurisdiction="433101")["total"]',
     'n.rpc.grid_events.report_event(grid_code="433101001001001", category="dispute", source="petition", '
     'severity="medium", place="Well by the village square", description="Two families dispute a shared well.")',
+    '[(i["title"], i["due_date"], i["status"]) for i in n.rpc.grid_events.list_work_items()["items"]]',
+    '[(c["tier"], c["status"]) for c in n.rpc.mediation.list_cases(jurisdiction="433101")["items"]]',
 ]
 
 
@@ -97,8 +99,7 @@ def run(
     rpc = proxy.start()
     if seed:
         done = demo.seed(rpc)
-        console.print(f"[green]seeded[/] {done['jurisdictions']} jurisdictions, {done['grids']} grids, "
-                      f"{done['events']} events")
+        console.print("[green]seeded[/] " + ", ".join(f"{count} {what}" for what, count in done.items()))
     _print_welcome(classes, port, data_dir)
     try:
         if console_mode:

@@ -4,6 +4,7 @@ like any other caller, so seeding exercises the real write path."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 PREFECTURE = ("433100", "湘西土家族苗族自治州 Xiangxi Prefecture")
@@ -34,6 +35,22 @@ GRIDS = [
     ("433101100201001", "德夯村网格 Dehang grid", "gw-2001"),
     ("433123100201001", "老洞村网格 Laodong grid", "gw-3001"),
 ]
+# Member units of Jishou's coordination body (Art. 2) and one contact point per grid (Art. 5(3)).
+MEMBER_UNITS = [
+    ("433101", "justice", "吉首市司法局 Jishou Justice Bureau", ["people's mediation", "community correction"]),
+    ("433101", "police", "吉首市公安局 Jishou Public Security Bureau", ["public order", "road traffic"]),
+]
+CONTACT_POINTS = [
+    ("433101001001001", "433101:justice", "cp-justice-1", "Contact, justice bureau"),
+]
+WORK_ITEMS = [  # grid, kind, title, days from today, recurring every N days, assignee
+    ("433101001001001", "patrol", "Evening patrol of the market street", 1, 7, "gw-1001"),
+    ("433101100201001", "hazard_check", "Check the slope above the bridge road", -2, None, "gw-2001"),
+]
+RISKS = [  # where, category, source, level, place, description, unit, person id, person name
+    ("433101100201", "hazardous_road_section", "risk", "yellow", "Bridge road, km 3",
+     "Rockfall after heavy rain.", "433101:police", "officer-3101", "Officer on duty"),
+]
 EVENTS = [
     ("433101001001001", "dispute", "patrol", "medium", "Courtyard, building 3", "Two households dispute a boundary wall."),
     ("433101100201001", "safety_hazard", "risk", "high", "Road to the suspension bridge", "Loose rocks above the road after rain."),
@@ -44,7 +61,7 @@ EVENTS = [
 def seed(rpc: Any) -> dict:
     """Register the demo tree and events through ``rpc`` (an admin's proxy). Idempotent."""
     grid_events = rpc.grid_events
-    done = {"jurisdictions": 0, "grids": 0, "events": 0}
+    done = {"jurisdictions": 0, "grids": 0, "events": 0, "work items": 0, "risks": 0}
     for code, name in [PREFECTURE, *COUNTIES, *TOWNSHIPS, *VILLAGES]:
         grid_events.register_jurisdiction(code=code, name=name, command_id=f"demo:jurisdiction:{code}")
         done["jurisdictions"] += 1
@@ -52,6 +69,22 @@ def seed(rpc: Any) -> dict:
         grid_events.register_grid(code=code, name=name, command_id=f"demo:grid:{code}")
         grid_events.assign_worker(grid_code=code, worker_id=worker, command_id=f"demo:worker:{code}:{worker}")
         done["grids"] += 1
+    for body, unit, name, duties in MEMBER_UNITS:
+        grid_events.register_member_unit(body_code=body, unit_code=unit, name=name, duties=duties,
+                                         command_id=f"demo:unit:{body}:{unit}")
+    for grid, unit, contact_id, contact_name in CONTACT_POINTS:
+        grid_events.name_contact_point(grid_code=grid, unit=unit, contact_id=contact_id, contact_name=contact_name,
+                                       command_id=f"demo:contact:{grid}:{unit}")
+    for number, (grid, kind, title, days, every, worker) in enumerate(WORK_ITEMS):
+        grid_events.add_work_item(grid_code=grid, kind=kind, title=title,
+                                  due_date=(date.today() + timedelta(days=days)).isoformat(), every_days=every,
+                                  assignee_kind="grid_worker", assignee_id=worker, command_id=f"demo:item:{number}")
+        done["work items"] += 1
+    for number, (where, category, source, level, place, description, unit, person, name) in enumerate(RISKS):
+        grid_events.register_risk(jurisdiction=where, category=category, source=source, level=level, place=place,
+                                  description=description, responsible_unit=unit, responsible_person_id=person,
+                                  responsible_person_name=name, command_id=f"demo:risk:{number}")
+        done["risks"] += 1
     for number, (grid, category, source, severity, place, description) in enumerate(EVENTS):
         grid_events.report_event(
             grid_code=grid, category=category, source=source, severity=severity,

@@ -16,7 +16,8 @@ PINGAN = str(Path(sys.executable).with_name("pingan"))
 
 
 def test_embedded_run_seeds_and_answers_the_printed_calls(tmp_path):
-    calls = "\n".join(DEMO_CALLS + [DEMO_CALLS[0]]) + "\n"
+    # The dispute seeded becomes a mediation case through the relay: give it a moment, as a user would.
+    calls = "\n".join(DEMO_CALLS[:3] + ["__import__('time').sleep(1)"] + DEMO_CALLS[3:] + [DEMO_CALLS[0]]) + "\n"
     finished = subprocess.run(
         [PINGAN, "run", "--data-dir", str(tmp_path / "data"), "--port", str(free_port())],
         input=calls, capture_output=True, text=True, timeout=120,
@@ -25,10 +26,12 @@ def test_embedded_run_seeds_and_answers_the_printed_calls(tmp_path):
     out = finished.stdout
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "Traceback" not in out + finished.stderr
-    assert "seeded 15 jurisdictions, 4 grids, 3 events" in out
+    assert "seeded 15 jurisdictions, 4 grids, 3 events, 2 work items, 1 risks" in out
     for call in DEMO_CALLS:
         assert call in out  # printed for the user to copy
     totals = [int(n) for n in re.findall(r"^(\d+)$", out, re.MULTILINE)]
     assert totals[0] >= 2 and totals[-1] == totals[0] + 1  # the reported event shows up in the listing
     assert re.search(r"'event_id': '[0-9a-f-]{36}', 'status': 'reported'", out)
+    assert "('Check the slope above the bridge road'," in out  # the demo's work items
+    assert "('village', 'open')" in out  # the demo dispute became a mediation case at village tier
     assert (tmp_path / "data" / "grid_events.events.sqlite").exists()
