@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from shared.config import EnvSettings
 
 
-class SecuritySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PINGAN_", extra="ignore")
-
+class SecuritySettings(EnvSettings):
     checkpoint_dir: Path = Path("data/checkpoints")
     checkpoint_key: str | None = None  # Ed25519 private key, base64 of the 32-byte seed
     checkpoint_public_key: str | None = None  # base64 of the 32-byte public key (verify-only jobs)
@@ -23,4 +21,4 @@ class SecuritySettings(BaseSettings):
 
 
 def load_security_settings() -> SecuritySettings:
-    return SecuritySettings()
+    return SecuritySettings.from_env()
