@@ -5,6 +5,12 @@ the case's *current* tier — the village (12 digits) at the village tier, its
 township (9) at the township tier, its county (6) at the county tier. So a
 village mediator cannot act on a case once it has gone up, while a county
 officer may act at any tier of a case in the county.
+
+Personal fields are sealed here, after the caller is authorised and the case
+loaded and before anything reaches the domain: each party's name and ID number
+with the party's key, the case's free text with the case's key (domain
+``party_key``/``case_key``). Commands take the service's vault
+(``shared.security.personal_data.PersonalData``) for that.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ from shared.contracts import Envelope, tracking_for
 from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, level_of
+from shared.security.personal_data import PersonalData
 
 from services.grid_events.contracts import EventReported
 from services.grid_events.domain import Source as GridSource
 
 from . import contracts as c
-from .domain import MediationCase, Source, case_id_for
+from .domain import MediationCase, Source, case_id_for, case_key, party_key
 
 HANDLERS = {
     Role.ADMIN, Role.PREFECTURE_OFFICER, Role.COUNTY_OFFICER, Role.TOWNSHIP_OFFICER,
@@ -35,6 +42,9 @@ HANDLERS = {
 INTAKE = HANDLERS | {Role.POLICE}
 READERS = HANDLERS | {Role.AUDITOR}
 SERVICE_ONLY = {Role.SERVICE}
+# Erasure destroys data for good: the county justice bureau (which guides people's mediation) or an admin,
+# whose jurisdiction covers the case's county.
+ERASERS = {Role.ADMIN, Role.JUSTICE}
 
 # grid_events also knows "patrol"; a dispute found on patrol was found by the
 # routine risk investigation of Art. 6, so it is governed as a "risk" source.
@@ -61,16 +71,18 @@ class MediationApplication(PinganApplication):
 
     # -- intake -------------------------------------------------------------------
 
-    def open_case(self, call: Call, command: c.OpenCase) -> dict:
+    def open_case(self, call: Call, command: c.OpenCase, vault: PersonalData) -> dict:
         authorize(call.caller, "open a mediation case", INTAKE, command.jurisdiction)
+        # The id is known before the case exists, so its subject is sealed under the case's own key.
+        case_id = MediationCase.create_id(command.grid_event_id)
 
         def act():
-            if command.grid_event_id and self.exists(case_id_for(command.grid_event_id)):
+            if command.grid_event_id and self.exists(case_id):
                 raise Conflict(f"grid event {command.grid_event_id} already has a mediation case")
-            case = MediationCase(jurisdiction=command.jurisdiction, source=command.source.value,
-                                 subject=command.subject, grid_event_id=command.grid_event_id,
-                                 reported_source=None)
-            party_ids = [case.add_party(**party.model_dump()) for party in command.parties]
+            case = MediationCase.open(case_id, jurisdiction=command.jurisdiction, source=command.source.value,
+                                 subject=vault.seal(case_key(case_id), command.subject),
+                                 grid_event_id=command.grid_event_id, reported_source=None)
+            party_ids = [_add_party(case, party.model_dump(), vault) for party in command.parties]
             return [case], {**_summary(case), "party_ids": party_ids}
 
         return self.execute(call, act, command.command_id)
@@ -88,57 +100,95 @@ class MediationApplication(PinganApplication):
         def act():
             if self.exists(case_id_for(dispute.event_id)):
                 return [], {}  # opened already by a direct intake for the same grid event
-            case = MediationCase(jurisdiction=dispute.jurisdiction,
-                                 source=SOURCE_FROM_GRID.get(dispute.source.value, dispute.source.value),
-                                 subject=None, grid_event_id=dispute.event_id,
-                                 reported_source=dispute.source.value)
+            case = MediationCase.open(case_id_for(dispute.event_id), jurisdiction=dispute.jurisdiction,
+                                      source=SOURCE_FROM_GRID.get(dispute.source.value, dispute.source.value),
+                                      subject=None, grid_event_id=dispute.event_id,
+                                      reported_source=dispute.source.value)
             return [case], _summary(case)
 
         self.execute(call, act, tracking=tracking_for(envelope))
 
     # -- handling -------------------------------------------------------------------
 
-    def add_party(self, call: Call, command: c.AddParty) -> dict:
+    def add_party(self, call: Call, command: c.AddParty, vault: PersonalData) -> dict:
         party = command.model_dump(exclude={"case_id", "command_id"})
 
         def change(case: MediationCase) -> dict:
-            return {"party_id": case.add_party(**party)}
+            return {"party_id": _add_party(case, party, vault)}
 
         return self._handle(call, command.case_id, command.command_id, "add a party", change)
 
-    def record_subject(self, call: Call, command: c.RecordSubject) -> dict:
+    def record_subject(self, call: Call, command: c.RecordSubject, vault: PersonalData) -> dict:
         return self._handle(call, command.case_id, command.command_id, "record the subject",
-                            lambda case: case.record_subject(command.subject))
+                            lambda case: case.record_subject(vault.seal(case_key(case.id), command.subject)))
 
-    def record_risk_check(self, call: Call, command: c.RecordRiskCheck) -> dict:
+    def record_risk_check(self, call: Call, command: c.RecordRiskCheck, vault: PersonalData) -> dict:
         return self._handle(call, command.case_id, command.command_id, "record a risk check",
-                            lambda case: case.record_risk_check(command.level.value, command.note))
+                            lambda case: case.record_risk_check(command.level.value,
+                                                                vault.seal(case_key(case.id), command.note)))
 
     def accept_case(self, call: Call, command: c.AcceptCase) -> dict:
         return self._handle(call, command.case_id, command.command_id, "accept a case", lambda case: case.accept())
 
-    def record_attempt(self, call: Call, command: c.RecordAttempt) -> dict:
-        attempt = {
-            "mode": command.mode.value,
-            "mediator_ids": list(command.mediator_ids),
-            "place": command.place,
-            "on_site": command.on_site,
-            "place_code": command.place_code,
-            "held_on": command.held_on,
-            "outcome": command.outcome.value,
-            "interpreters": [i.model_dump() for i in command.interpreters],
-        }
-        agreement = command.agreement.model_dump() if command.agreement else None
-        referral = command.referral.model_dump(mode="json") if command.referral else None
-        return self._handle(call, command.case_id, command.command_id, "record a mediation attempt",
-                            lambda case: case.record_attempt(command.tier.value, attempt, agreement, referral))
+    def record_attempt(self, call: Call, command: c.RecordAttempt, vault: PersonalData) -> dict:
+        def change(case: MediationCase) -> None:
+            # The place ("Long's courtyard"), the terms and the referral note may name people: case key.
+            key = case_key(case.id)
+            attempt = {
+                "mode": command.mode.value,
+                "mediator_ids": list(command.mediator_ids),
+                "place": vault.seal(key, command.place),
+                "on_site": command.on_site,
+                "place_code": command.place_code,
+                "held_on": command.held_on,
+                "outcome": command.outcome.value,
+                "interpreters": [i.model_dump() for i in command.interpreters],
+            }
+            agreement = referral = None
+            if command.agreement:
+                agreement = {**command.agreement.model_dump(), "terms": vault.seal(key, command.agreement.terms)}
+            if command.referral:
+                referral = {**command.referral.model_dump(mode="json"), "note": vault.seal(key, command.referral.note)}
+            case.record_attempt(command.tier.value, attempt, agreement, referral)
 
-    def record_follow_up(self, call: Call, command: c.RecordFollowUp) -> dict:
+        return self._handle(call, command.case_id, command.command_id, "record a mediation attempt", change)
+
+    def record_follow_up(self, call: Call, command: c.RecordFollowUp, vault: PersonalData) -> dict:
         return self._handle(call, command.case_id, command.command_id, "record a follow-up",
-                            lambda case: case.record_follow_up(command.held_on, command.outcome.value, command.note))
+                            lambda case: case.record_follow_up(command.held_on, command.outcome.value,
+                                                               vault.seal(case_key(case.id), command.note)))
 
     def archive_case(self, call: Call, command: c.ArchiveCase) -> dict:
         return self._handle(call, command.case_id, command.command_id, "archive a case", lambda case: case.archive())
+
+    # -- erasure (PIPL) ----------------------------------------------------------------
+
+    def erase_party(self, call: Call, command: c.ErasePartyData, vault: PersonalData) -> dict:
+        """Destroy one party's key (their name and ID number read "[erased]" everywhere) and record it."""
+        return self._erase(call, command.case_id, command.command_id, "erase a party's personal data", vault,
+                           lambda case: case.erase_party(command.party_id, command.reason.value))
+
+    def erase_case_personal_data(self, call: Call, command: c.EraseCasePersonalData, vault: PersonalData) -> dict:
+        """At the end of retention: destroy the case's key and every party's key, and record it."""
+        return self._erase(call, command.case_id, command.command_id, "erase a case's personal data", vault,
+                           lambda case: case.erase_personal_data(command.reason.value))
+
+    def _erase(self, call: Call, case_id: UUID, command_id: str | None, action: str, vault: PersonalData,
+               decide: Callable[[MediationCase], list[str]]) -> dict:
+        if call.caller.role not in ERASERS:
+            raise Forbidden(f"the role {call.caller.role.value!r} may not {action}")
+
+        def act():
+            case = self.load(MediationCase, case_id, "mediation case")
+            authorize(call.caller, action, ERASERS, case.county)
+            keys = decide(case)  # refused (not found, already erased, not archived) before any key is touched
+            # Keys go first: if the event then fails to save, a retry erases again (idempotent) and records it;
+            # the other order could leave a recorded erasure over data still readable.
+            for key in keys:
+                vault.erase(key)
+            return [case], {**_summary(case), "erased_keys": len(keys)}
+
+        return self.execute(call, act, command_id)
 
     def flag_overdue_follow_up(self, call: Call, case_id: UUID, today: date) -> bool:
         """The timer's check of one agreement; True when it was flagged now."""
@@ -166,6 +216,13 @@ class MediationApplication(PinganApplication):
             return [case], {**_summary(case), **extra}
 
         return self.execute(call, act, command_id)
+
+
+def _add_party(case: MediationCase, party: dict, vault: PersonalData) -> str:
+    """Seal a party's name and ID number under the key of the party they will become, and add them."""
+    key = party_key(case.id, case.next_party_id())
+    return case.add_party(**{**party, "name": vault.seal(key, party["name"]),
+                             "id_number": vault.seal(key, party.get("id_number"))})
 
 
 def _summary(case: MediationCase) -> dict:

@@ -21,6 +21,7 @@ from shared.validation import LONG_TEXT, SHORT_TEXT, Command, Query
 
 from .domain import (
     MANDARIN,
+    ErasureReason,
     FollowUpOutcome,
     MediationCase,
     Mode,
@@ -161,12 +162,27 @@ class ArchiveCase(Command):
     case_id: UUID
 
 
+class ErasePartyData(Command):
+    """Erase one party's name and ID number (their key is destroyed); the case goes on without them."""
+
+    case_id: UUID
+    party_id: PartyId
+    reason: ErasureReason = Field(description="PIPL Art. 47 ground; a code, so the record names no one")
+
+
+class EraseCasePersonalData(Command):
+    """At the end of retention: erase every personal field of an archived case."""
+
+    case_id: UUID
+    reason: ErasureReason = ErasureReason.RETENTION_ENDED
+
+
 # -- RPC queries ------------------------------------------------------------------
 
 
 class GetCase(Query):
     case_id: UUID
-    purpose: Purpose = Field(default=Purpose.CASE_WORK, description="why the case is read; recorded in the audit trail")
+    purpose: Purpose | None = Field(default=None, description="why the case is read; kept in the audit trail")
 
 
 class ListCases(Query):

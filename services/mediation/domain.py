@@ -4,6 +4,12 @@ checklist and joint mediation across the provincial border (Art. 4).
 
 The tier is never set by a command: it follows from the failed attempts, one
 escalation on the attempt that reaches the limit of its tier.
+
+Personal fields arrive sealed (shared.security.personal_data): a party's name
+and ID number under that party's own key (``party_key``), the free text of the
+case (subject, notes, place, agreement terms, referral note) under the case's
+key (``case_key``). The commands refuse a plaintext or wrongly keyed value, so
+no event can carry one; erasure destroys keys and records only that it happened.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.personal_data import is_sealed
 
 
 class Tier(StrEnum):
@@ -91,7 +98,42 @@ class Step(StrEnum):
     ARCHIVE = "archive"
 
 
+class ErasureReason(StrEnum):
+    """Why personal data is deleted (PIPL Art. 47); a code, never free text, so the record names no one."""
+
+    RETENTION_ENDED = "retention_ended"
+    PURPOSE_ACHIEVED = "purpose_achieved"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    UNLAWFUL_PROCESSING = "unlawful_processing"
+
+
 MANDARIN = "mandarin"
+
+
+# -- key subjects of the personal-data vault -------------------------------------------
+# One key per party, so erasing one party leaves the other's record readable; one key per
+# case for its free text, which may name anyone (both parties, witnesses, a courtyard's owner).
+
+
+def case_key(case_id: UUID | str) -> str:
+    return f"case.{case_id}"
+
+
+def party_key(case_id: UUID | str, party_id: str) -> str:
+    return f"party.{case_id}.{party_id}"
+
+
+def sealed_under(value: object) -> str | None:
+    """The key subject a sealed value was sealed under (None for anything else)."""
+    return value.split(":", 2)[1] if is_sealed(value) else None
+
+
+def require_sealed(key: str, **fields: str | None) -> None:
+    """Refuse a personal field that is not sealed under ``key``: plaintext never reaches an event."""
+    for name, value in fields.items():
+        if value is not None and sealed_under(value) != key:
+            raise ValidationFailed(f"the personal field {name!r} must be sealed under {key} before it is recorded")
+
 
 # Attempt, agreement and follow-up dates are days on the Xiangxi calendar: China
 # Standard Time, UTC+8 all year (no tz database needed in slim images).
@@ -118,6 +160,15 @@ class MediationCase(AuditedAggregate):
         # however it arrives (consumed event or direct intake).
         return case_id_for(grid_event_id) if grid_event_id else uuid4()
 
+    @classmethod
+    def open(cls, case_id: UUID, jurisdiction: str, source: str, subject: str | None, grid_event_id: UUID | None,
+             reported_source: str | None) -> "MediationCase":
+        """Open a case under an id chosen beforehand (``create_id``), so its subject can be sealed under
+        the case's key before the first event exists."""
+        require_sealed(case_key(case_id), subject=subject)
+        return cls._create(cls.Opened, id=case_id, jurisdiction=jurisdiction, source=source, subject=subject,
+                           grid_event_id=grid_event_id, reported_source=reported_source)
+
     @event("Opened")
     def __init__(self, jurisdiction: str, source: str, subject: str | None, grid_event_id: UUID | None,
                  reported_source: str | None):
@@ -136,6 +187,7 @@ class MediationCase(AuditedAggregate):
         self.agreement: dict | None = None
         self.referral: dict | None = None
         self.follow_up_overdue = False
+        self.personal_data_erased = False
 
     # -- where the case stands ------------------------------------------------
 
@@ -154,18 +206,25 @@ class MediationCase(AuditedAggregate):
 
     def record_subject(self, subject: str) -> None:
         self._require_active("record the subject of")
+        require_sealed(case_key(self.id), subject=subject)
         self._subject_recorded(subject)
+
+    def next_party_id(self) -> str:
+        """The id the next party will get (its vault key is ``party_key(case id, party id)``)."""
+        return f"P{len(self.parties) + 1}"
 
     def add_party(self, name: str, id_number: str | None, languages: list[str], understands_mandarin: bool,
                   residence: str | None) -> str:
         self._require_active("add a party to")
-        party_id = f"P{len(self.parties) + 1}"
+        party_id = self.next_party_id()
+        require_sealed(party_key(self.id, party_id), name=name, id_number=id_number)
         self._party_added(party_id, name, id_number, languages, understands_mandarin, residence)
         self._join_partner(residence)
         return party_id
 
     def record_risk_check(self, level: str, note: str) -> None:
         self._require_active("record a risk check on")
+        require_sealed(case_key(self.id), note=note)
         self._risk_checked(level, note)
 
     def accept(self) -> None:
@@ -196,6 +255,8 @@ class MediationCase(AuditedAggregate):
         if len(self.parties) < 2:
             raise InvalidTransition("a dispute needs at least two parties registered before an attempt")
         self._check_interpreters(attempt["interpreters"])
+        require_sealed(case_key(self.id), place=attempt["place"],
+                       terms=agreement["terms"] if agreement else None, note=referral["note"] if referral else None)
         outcome = Outcome(attempt["outcome"])
         limit_reached = self.failures[self.tier] + 1 >= FAILURE_LIMITS[Tier(self.tier)]
         final = outcome is Outcome.FAILED and NEXT_TIER[Tier(self.tier)] is None
@@ -230,6 +291,7 @@ class MediationCase(AuditedAggregate):
             raise InvalidTransition(f"case {self.id} has no standing agreement to follow up")
         elif held_on < self.attempts[-1]["held_on"]:
             raise ValidationFailed("a follow-up cannot precede the attempt that reached the agreement")
+        require_sealed(case_key(self.id), note=note)
         if outcome == FollowUpOutcome.BREACHED:
             self._agreement_breached(held_on=held_on, note=note)
         else:
@@ -251,6 +313,30 @@ class MediationCase(AuditedAggregate):
             raise InvalidTransition(f"the process checklist is incomplete (Art. 9): missing {', '.join(missing)}",
                                     {"missing": missing})
         self._archived()
+
+    # -- erasure (PIPL) -----------------------------------------------------------
+
+    def erase_party(self, party_id: str, reason: str) -> list[str]:
+        """Record that one party's personal data is erased; returns the vault key to destroy."""
+        party = self.parties.get(party_id)
+        if party is None:
+            raise NotFound(f"case {self.id} has no party {party_id}")
+        if party.get("erased"):
+            raise Conflict(f"party {party_id} of case {self.id} is already erased")
+        self._party_erased(party_id=party_id, reason=ErasureReason(reason).value)
+        return [party_key(self.id, party_id)]
+
+    def erase_personal_data(self, reason: str) -> list[str]:
+        """Record that every personal field of the case is erased (retention over: archived cases only);
+        returns the vault keys to destroy: the case's and each party's."""
+        if self.status != Status.ARCHIVED.value:
+            raise InvalidTransition(f"case {self.id} is {self.status}: its personal data is erased once it is archived "
+                                    "(erase a single party with erase_party)")
+        if self.personal_data_erased:
+            raise Conflict(f"the personal data of case {self.id} is already erased")
+        party_ids = sorted(self.parties)
+        self._personal_data_erased(reason=ErasureReason(reason).value, party_ids=party_ids)
+        return [case_key(self.id)] + [party_key(self.id, party_id) for party_id in party_ids]
 
     # -- rules ------------------------------------------------------------------
 
@@ -356,6 +442,16 @@ class MediationCase(AuditedAggregate):
     def _archived(self) -> None:
         self.status = Status.ARCHIVED.value
         self._done(Step.ARCHIVE)
+
+    @event("PartyErased")  # no personal data: which party, why; who and when are in the audit stamp
+    def _party_erased(self, party_id: str, reason: str) -> None:
+        self.parties[party_id]["erased"] = True
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(self, reason: str, party_ids: list[str]) -> None:
+        self.personal_data_erased = True
+        for party_id in party_ids:
+            self.parties[party_id]["erased"] = True
 
     def _done(self, step: Step) -> None:
         if step.value not in self.steps:

@@ -1,5 +1,11 @@
 """Read models of mediation: cases, their parties and attempts, and the figures
-of Arts. 9 and 11 (open cases by tier and source, local-resolution rate)."""
+of Arts. 9 and 11 (open cases by tier and source, local-resolution rate).
+
+Personal columns (``SEALED_COLUMNS``) hold the sealed values of the events as
+they are; queries open them after the audited read (``open_case_record``), and
+after erasure they open as "[erased]". Nothing else here is personal: codes,
+tiers, statuses, dates, actor ids of mediators and interpreters.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +48,7 @@ cases = Table(
     Column("partners", Text, nullable=False),  # JSON list of partner county codes
     Column("follow_up_on", Date),
     Column("follow_up_overdue", Boolean, nullable=False),
+    Column("personal_data_erased", Boolean, nullable=False, default=False),
     Column("opened_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
@@ -52,10 +59,11 @@ parties = Table(
     metadata,
     Column("case_id", String(36), primary_key=True),
     Column("party_id", String(8), primary_key=True),
-    Column("name", String(200), nullable=False),
+    Column("name", Text, nullable=False),  # sealed with the party's key
     Column("languages", Text, nullable=False),  # JSON list
     Column("understands_mandarin", Boolean, nullable=False),
     Column("residence", String(15)),
+    Column("erased", Boolean, nullable=False, default=False),
 )
 
 attempts = Table(
@@ -66,7 +74,7 @@ attempts = Table(
     Column("tier", String(20), nullable=False),
     Column("mode", String(30), nullable=False),
     Column("mediator_ids", Text, nullable=False),  # JSON list
-    Column("place", String(200), nullable=False),
+    Column("place", Text, nullable=False),  # sealed with the case's key
     Column("on_site", Boolean, nullable=False),
     Column("held_on", Date, nullable=False),
     Column("outcome", String(20), nullable=False),
@@ -96,6 +104,7 @@ class CasesView(Projection):
             reported_source=event.reported_source,
             status=Status.OPEN.value,
             subject=event.subject,
+            personal_data_erased=False,
             village_failures=0, township_failures=0, county_failures=0, attempts=0,
             steps=json.dumps([Step.INTAKE.value]),
             partners="[]",
@@ -114,7 +123,7 @@ class CasesView(Projection):
         conn.execute(insert(parties).values(
             case_id=str(event.originator_id), party_id=event.party_id, name=event.name,
             languages=json.dumps(event.languages), understands_mandarin=event.understands_mandarin,
-            residence=event.residence))
+            residence=event.residence, erased=False))
         self._update(conn, event)
 
     @handles(MediationCase.PartnerJoined)
@@ -174,6 +183,17 @@ class CasesView(Projection):
     @handles(MediationCase.Archived)
     def on_archived(self, event: Any, conn: Connection) -> None:
         self._step(conn, event, Step.ARCHIVE, status=Status.ARCHIVED.value)
+
+    @handles(MediationCase.PartyErased)
+    def on_party_erased(self, event: Any, conn: Connection) -> None:
+        conn.execute(update(parties).where(parties.c.case_id == str(event.originator_id),
+                                           parties.c.party_id == event.party_id).values(erased=True))
+        self._update(conn, event)
+
+    @handles(MediationCase.PersonalDataErased)
+    def on_personal_data_erased(self, event: Any, conn: Connection) -> None:
+        conn.execute(update(parties).where(parties.c.case_id == str(event.originator_id)).values(erased=True))
+        self._update(conn, event, personal_data_erased=True)
 
     def _row(self, conn: Connection, event: Any) -> Any:
         return conn.execute(select(cases).where(cases.c.case_id == str(event.originator_id))).one()
@@ -276,7 +296,10 @@ def overdue_gauge(conn: Connection) -> GaugeMetricFamily:
 
 # -- queries ------------------------------------------------------------------------
 
-LISTED = [c for c in cases.c if c.name != "subject"]  # lists carry no free text
+# The personal columns of each read model: sealed values, opened only by an audited read.
+SEALED_COLUMNS = {"mediation_cases_view": ("subject",), "mediation_parties_view": ("name",),
+                  "mediation_attempts_view": ("place",)}
+LISTED = [c for c in cases.c if c.name not in SEALED_COLUMNS[cases.name]]  # lists carry no personal data
 
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
@@ -303,6 +326,15 @@ def case_by_id(conn: Connection, case_id: str) -> dict | None:
     found["attempt_log"] = [_jsonable(a) for a in conn.execute(
         select(attempts).where(attempts.c.case_id == case_id).order_by(attempts.c.number)).mappings()]
     return found
+
+
+def open_case_record(found: dict, open_value: Any) -> dict:
+    """A case from ``case_by_id`` with its sealed fields opened by ``open_value`` (the vault's ``open``)."""
+    def opened(row: dict, table: Table) -> dict:
+        return {**row, **{name: open_value(row[name]) for name in SEALED_COLUMNS[table.name] if name in row}}
+
+    return {**opened(found, cases), "parties": [opened(p, parties) for p in found["parties"]],
+            "attempt_log": [opened(a, attempts) for a in found["attempt_log"]]}
 
 
 def overdue_candidates(conn: Connection, today: date) -> list[str]:

@@ -14,6 +14,7 @@ from shared.entrypoints import ServiceBase, api, consumes
 from shared.eventstore import Call
 from shared.relay import SERVICE_JURISDICTION
 from shared.security.audit_log import AuditTrail, audited_read
+from shared.security.providers import PersonalDataVault
 
 from services.grid_events import contracts as grid_events
 
@@ -30,24 +31,25 @@ class MediationService(ServiceBase):
     name = c.SERVICE
 
     store = Store(MediationApplication, views.projections(), c.contracts())
+    vault = PersonalDataVault()  # per-party and per-case keys: personal fields are sealed before any event
 
     # -- commands -------------------------------------------------------------
 
     @api(c.OpenCase)
     def open_case(self, call: Call, command: c.OpenCase) -> dict:
-        return self.store.app.open_case(call, command)
+        return self.store.app.open_case(call, command, self.vault)
 
     @api(c.AddParty)
     def add_party(self, call: Call, command: c.AddParty) -> dict:
-        return self.store.app.add_party(call, command)
+        return self.store.app.add_party(call, command, self.vault)
 
     @api(c.RecordSubject)
     def record_subject(self, call: Call, command: c.RecordSubject) -> dict:
-        return self.store.app.record_subject(call, command)
+        return self.store.app.record_subject(call, command, self.vault)
 
     @api(c.RecordRiskCheck)
     def record_risk_check(self, call: Call, command: c.RecordRiskCheck) -> dict:
-        return self.store.app.record_risk_check(call, command)
+        return self.store.app.record_risk_check(call, command, self.vault)
 
     @api(c.AcceptCase)
     def accept_case(self, call: Call, command: c.AcceptCase) -> dict:
@@ -55,15 +57,25 @@ class MediationService(ServiceBase):
 
     @api(c.RecordAttempt)
     def record_attempt(self, call: Call, command: c.RecordAttempt) -> dict:
-        return self.store.app.record_attempt(call, command)
+        return self.store.app.record_attempt(call, command, self.vault)
 
     @api(c.RecordFollowUp)
     def record_follow_up(self, call: Call, command: c.RecordFollowUp) -> dict:
-        return self.store.app.record_follow_up(call, command)
+        return self.store.app.record_follow_up(call, command, self.vault)
 
     @api(c.ArchiveCase)
     def archive_case(self, call: Call, command: c.ArchiveCase) -> dict:
         return self.store.app.archive_case(call, command)
+
+    # -- erasure (PIPL): the keys are destroyed, an event without personal data records it ------
+
+    @api(c.ErasePartyData)
+    def erase_party(self, call: Call, command: c.ErasePartyData) -> dict:
+        return self.store.app.erase_party(call, command, self.vault)
+
+    @api(c.EraseCasePersonalData)
+    def erase_case_personal_data(self, call: Call, command: c.EraseCasePersonalData) -> dict:
+        return self.store.app.erase_case_personal_data(call, command, self.vault)
 
     # -- events from other services ------------------------------------------
 
@@ -88,15 +100,20 @@ class MediationService(ServiceBase):
 
     @api(c.GetCase)
     def get_case(self, call: Call, query: c.GetCase) -> dict:
-        """The case with its parties' names: a personal record, so the read is audited first."""
-        with self.store.read() as conn:
-            found = views.case_by_id(conn, str(query.case_id))
-        return audited_read(AuditTrail(self.store.app), call, "read a mediation case", READERS, "mediation case",
-                            str(query.case_id), query.purpose.value,
-                            load=lambda: (found, found["jurisdiction"], None) if found else None)
+        """The case with its parties' names: a personal record, so the read is audited first,
+        and the sealed fields are opened only once the audit event is committed."""
+        def load():
+            with self.store.read() as conn:
+                found = views.case_by_id(conn, str(query.case_id))
+            return (found, found["jurisdiction"], None) if found else None
+
+        found = audited_read(AuditTrail(self.store.app), call, "read a mediation case", READERS, "mediation case",
+                             str(query.case_id), query.purpose.value if query.purpose else None, load)
+        return views.open_case_record(found, self.vault.open)
 
     @api(c.ListCases)
     def list_cases(self, call: Call, query: c.ListCases) -> dict:
+        """Ids, codes, tiers, statuses and dates only — no personal data (``views.LISTED``), so not audited."""
         scope = query.jurisdiction or call.caller.jurisdiction
         authorize(call.caller, "list mediation cases", READERS, scope)
         with self.store.read() as conn:

@@ -17,6 +17,7 @@ from services.mediation.domain import case_id_for
 from shared.context import Role
 from shared.contracts import Envelope
 from shared.errors import NotFound
+from shared.security.personal_data import generate_master_key
 from tests.conftest import PG_ADMIN_DSN
 from tests.e2e.processes import ServiceProcess
 
@@ -38,6 +39,8 @@ def service_databases(monkeypatch):
     for service in SERVICES:
         admin.cursor().execute(f'CREATE DATABASE "{prefix}_{service}"')
     monkeypatch.setenv("PINGAN_DATABASE_URL", f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{prefix}_{{service}}")
+    # one master key for the service processes (the generated embedded default is per data folder)
+    monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", generate_master_key())
     yield
     for service in SERVICES:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
@@ -115,6 +118,8 @@ def test_dispute_escalates_after_three_village_failures_and_grid_event_links_cas
             shown = rpc.mediation.get_case(case_id=case_id)
         assert linked == case_id
         assert (shown["tier"], shown["village_failures"]) == ("township", 3)
+        assert ([p["name"] for p in shown["parties"]], shown["subject"]) == (  # sealed in the log, opened on read
+            ["Peng Jun", "Xiang Ying"], "a blocked irrigation channel")
     finally:
         for process in processes:
             process.stop()

@@ -22,6 +22,7 @@ from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.errors import Forbidden, InvalidTransition, NotFound, Unauthenticated, ValidationFailed
 from shared.security.audit_log import AuditTrail
+from shared.security.personal_data import generate_master_key
 
 pytestmark = pytest.mark.integration
 
@@ -34,6 +35,12 @@ PARTIES = [
     {"name": "Long Mei", "id_number": "433101199001010012", "languages": ["miao"], "understands_mandarin": False},
 ]
 INTERPRETER = [{"party_id": "P2", "language": "miao", "interpreter_id": "interp-3"}]
+
+
+@pytest.fixture(autouse=True)
+def master_key(monkeypatch):
+    """A configured vault master key, as in a deployment (the data-folder fallback is for the embedded run)."""
+    monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", generate_master_key())
 
 
 def stored_events(pg_url) -> int:
@@ -267,3 +274,24 @@ def test_metrics_expose_open_cases_and_local_resolution(mediation, rpc_as, servi
     assert ('pingan_mediation_cases_open{county="433101",service="mediation",source="police_call",tier="village"} 2.0'
             in scraped)
     assert 'pingan_mediation_local_resolution_ratio{county="433101",service="mediation",tier="village"} 1.0' in scraped
+
+
+def test_party_erasure_over_rpc_reads_erased_and_tables_hold_only_sealed_values(mediation, rpc_as, pg_url):
+    with rpc_as(**MEDIATOR) as rpc:
+        case_id = ready_case(rpc)
+        with pytest.raises(Forbidden):  # a village mediator may not erase
+            rpc.mediation.erase_party(case_id=case_id, party_id="P2", reason="consent_withdrawn")
+    with rpc_as(role=Role.ADMIN, jurisdiction="433100") as rpc:
+        rpc.mediation.erase_party(case_id=case_id, party_id="P2", reason="consent_withdrawn")
+        shown = rpc.mediation.get_case(case_id=case_id, purpose="supervision")
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT name FROM mediation_parties_view")).scalars().all()
+        subjects = conn.execute(text("SELECT subject FROM mediation_cases_view")).scalars().all()
+        states = b"".join(bytes(s) for s in conn.execute(text("SELECT state FROM mediation_events")).scalars())
+    engine.dispose()
+    assert [(p["name"], p["erased"]) for p in shown["parties"]] == [("Zhang San", False), ("[erased]", True)]
+    assert shown["subject"] == "irrigation channel"
+    assert all(value.startswith("pii1:") for value in names + subjects) and len(names) == 2
+    assert not [word for word in (b"Zhang San", b"Long Mei", b"433101199001010012", b"irrigation", b"heated",
+                                  b"threshing") if word in states]

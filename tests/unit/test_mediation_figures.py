@@ -10,8 +10,9 @@ from services.mediation import contracts as c
 from services.mediation import projections as views
 from services.mediation.application import MediationApplication
 from shared.projections import ProjectionRunner, create_view_tables
+from shared.security.personal_data import is_sealed
 from shared.validation import parse
-from tests.unit.test_mediation_domain import (ADMIN, TODAY, agree, attempt, fail_county, fail_up_to_county,
+from tests.unit.test_mediation_domain import (ADMIN, TODAY, VAULT, agree, attempt, fail_county, fail_up_to_county,
                                               open_case, ready_case)
 
 OTHER_COUNTY_VILLAGE = "433123100201"
@@ -82,7 +83,7 @@ def test_breached_agreement_no_longer_counts_as_resolved(app, read):
     case_id = ready_case(app)
     agree(app, case_id)
     app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {"case_id": case_id, "held_on": TODAY.isoformat(),
-                                                         "outcome": "breached", "note": "n"}))
+                                                         "outcome": "breached", "note": "n"}), VAULT)
     with read() as conn:
         assert views.local_resolution(conn) == {}
 
@@ -117,10 +118,14 @@ def test_case_detail_shows_parties_attempts_and_checklist(app, read):
     case_id = ready_case(app)
     attempt(app, case_id)
     with read() as conn:
-        found = views.case_by_id(conn, case_id)
+        stored_row = views.case_by_id(conn, case_id)
+    found = views.open_case_record(stored_row, VAULT.open)
     assert [p["name"] for p in found["parties"]] == ["Zhang San", "Long Mei"]
-    assert [(a["number"], a["tier"], a["outcome"], a["on_site"]) for a in found["attempt_log"]] == [
-        (1, "village", "failed", True)]
+    assert [(a["number"], a["tier"], a["outcome"], a["on_site"], a["place"]) for a in found["attempt_log"]] == [
+        (1, "village", "failed", True, "Long's courtyard")]
+    # the read model itself holds only sealed values
+    assert all(is_sealed(v) for v in [stored_row["subject"], *(p["name"] for p in stored_row["parties"]),
+                                      *(a["place"] for a in stored_row["attempt_log"])])
     assert found["steps"] == ["intake", "risk_check", "acceptance", "mediation"]
     assert (found["tier"], found["village_failures"]) == ("village", 1)
 
@@ -130,6 +135,8 @@ def test_case_list_carries_no_subject(app, read):
     with read() as conn:
         listed = views.page_of(conn, views.cases_query("433101", None, None, None), 1, 10)
     assert listed["total"] == 1 and "subject" not in listed["items"][0]
+    # no personal data at all, so the list is not an audited read (docs/services/mediation.md)
+    assert not [k for k, v in listed["items"][0].items() if is_sealed(v)]
 
 
 def test_overdue_candidates_are_agreements_past_follow_up_date(app, read):
