@@ -235,7 +235,8 @@ def main() -> None:
     amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     config = {"AMQP_URI": amqp_uri, "serializer": "json"}
     env = {**os.environ, "AMQP_URI": amqp_uri, "PINGAN_TOKEN_KEYS": json.dumps(KEYS),
-           "PINGAN_ACTIVE_TOKEN_KID": "bench", "PINGAN_LOG_LEVEL": "WARNING", "PINGAN_LOG_FORMAT": "json",
+           "PINGAN_ACTIVE_TOKEN_KID": "bench", "PINGAN_LOG_LEVEL": "WARNING",
+           "PINGAN_PERSONAL_DATA_KEY": "YmVuY2gtb25seS1wZXJzb25hbC1kYXRhLWtleS0zMmI=", "PINGAN_LOG_FORMAT": "json",
            "PINGAN_DATABASE_URL": f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{database_prefix}_{{service}}"}
     processes: list[subprocess.Popen] = []
     results: list[Result] = []

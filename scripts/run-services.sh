@@ -5,6 +5,11 @@ set -euo pipefail
 BIN=${BIN:-.venv/bin}
 export AMQP_URI=${AMQP_URI:-amqp://guest:guest@127.0.0.1:5672/}
 export PINGAN_DATABASE_URL=${PINGAN_DATABASE_URL:-postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/pingan_{service}}
+# Locally, keep a generated personal-data master key beside the data (deployed: a Secret).
+if [ -z "${PINGAN_PERSONAL_DATA_KEY:-}" ]; then
+  PINGAN_PERSONAL_DATA_KEY=$("$BIN/python" -c "from pathlib import Path; from shared.config import generated_secret; from shared.security.personal_data import generate_master_key; print(generated_secret(Path('data/personal-data.key'), generate_master_key))")
+  export PINGAN_PERSONAL_DATA_KEY
+fi
 services=$("$BIN/python" -c "from shared.registry import service_names; print(' '.join(service_names()))")
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping, Self
+from typing import Callable, Mapping, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,14 +84,31 @@ class Settings(EnvSettings):
 def embedded_token_keys(data_dir: Path) -> TokenKeys:
     """The embedded default keeps one generated key under the data folder."""
     path = Path(data_dir) / "token-keys.json"
-    if path.exists():
-        return TokenKeys.from_config(path.read_text())
-    keys = TokenKeys.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(keys.to_config())
-    return keys
+    return TokenKeys.from_config(generated_secret(path, lambda: TokenKeys.generate().to_config()))
+
+
+def generated_secret(path: Path, generate: Callable[[], str]) -> str:
+    """The secret in ``path``, generating it first if missing (owner-only file).
+
+    Several processes may share a data folder and start together: each writes
+    a file of its own and links it into place, so exactly one wins and nobody
+    reads a half-written file.
+    """
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, candidate = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(generate())
+            os.chmod(candidate, 0o600)
+            try:
+                os.link(candidate, path)
+            except FileExistsError:
+                pass  # another process won; use its secret
+        finally:
+            os.unlink(candidate)
+    return path.read_text().strip()
 
 
 def load_settings() -> Settings:

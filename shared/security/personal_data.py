@@ -66,13 +66,9 @@ def generate_master_key() -> str:
 def load_master_key(encoded: str | None, data_dir: Path | None = None) -> bytes:
     """The configured master key; the embedded default keeps a generated one under the data folder."""
     if not encoded and data_dir is not None:
-        path = Path(data_dir) / "personal-data.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(generate_master_key())
-        encoded = path.read_text().strip()
+        from shared.config import generated_secret
+
+        encoded = generated_secret(Path(data_dir) / "personal-data.key", generate_master_key)
     if not encoded:
         raise PersonalDataUnavailable("no personal-data master key: set PINGAN_PERSONAL_DATA_KEY")
     try:

@@ -33,10 +33,16 @@ class PersonalDataVault(DependencyProvider):
             engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             engine = views_engine(settings.views_url(self.container.service_name))
-        master = load_master_key(security.personal_data_key, None if security.personal_data_key else settings.data_dir)
+        # Only the embedded default (SQLite under data_dir) may keep a generated key beside its data;
+        # a deployed service without PINGAN_PERSONAL_DATA_KEY would make a key no restart could find.
+        embedded = settings.database_url is None
+        master = load_master_key(security.personal_data_key, settings.data_dir if embedded else None)
         self.vault = PersonalData(engine, master)
         if settings.create_tables or settings.persistence == "memory":
             self.vault.create_tables()
+
+    def stop(self) -> None:
+        self.vault.engine.dispose()
 
     def get_dependency(self, worker_ctx: Any) -> PersonalData:
         return self.vault

@@ -10,6 +10,8 @@ their names with ``leaking_names``.
 
 from __future__ import annotations
 
+import re
+
 from typing import Iterable
 
 from eventsourcing.domain import CanMutateAggregate
@@ -31,4 +33,11 @@ def event_topics(*aggregate_classes: type) -> list[str]:
 
 def leaking_names(names: Iterable[str]) -> list[str]:
     """The names (topics, event types, exchange names) that carry a sensitive word."""
-    return [name for name in names if any(word in name.lower() for word in SENSITIVE_WORDS)]
+    return [name for name in names if any(word.startswith(sensitive) for word in _words(name)
+                                          for sensitive in SENSITIVE_WORDS)]
+
+
+def _words(name: str) -> list[str]:
+    """``services.x:MinorCase.Archived`` → services, x, minor, case, archived: whole words, so that
+    "hiv" is found in "hiv_test" but not in "Archived"."""
+    return re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())

@@ -2,8 +2,7 @@
 running service (issue 6): a renamed metric breaks the build.
 
 Starts `pingan migrate` + `pingan serve <service>` for the services that exist
-(env PINGAN_DEPLOYTEST_SERVICES, default "grid_events"; add "mediation" once it
-serves), a real Prometheus bound to 127.0.0.1 scraping them and loading the
+(env PINGAN_DEPLOYTEST_SERVICES, default "grid_events,mediation"), a real Prometheus bound to 127.0.0.1 scraping them and loading the
 rendered alert rules, then compares the names Prometheus sees (series + scraped
 metadata) with those referenced by the dashboards and rules that `helm template`
 renders for exactly those services (their values-listed rule/panel files), with the
@@ -17,6 +16,7 @@ Needs: RabbitMQ and PostgreSQL on loopback, the `pingan` package installed, and
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -183,6 +183,7 @@ def stack(tmp_path_factory):
                        PINGAN_DATABASE_URL=DB_BASE + _db_name(service),
                        PINGAN_TOKEN_KEYS=json.dumps(TOKEN_KEYS),
                        PINGAN_ACTIVE_TOKEN_KID="deploytest",
+                       PINGAN_PERSONAL_DATA_KEY=base64.b64encode(b"deploytest-personal-data-key-32b").decode(),
                        PINGAN_LOG_FORMAT="json",
                        PINGAN_HTTP_ADDRESS=f"127.0.0.1:{port}",
                        PINGAN_DATA_DIR=str(tmp / f"data-{service}"))

@@ -28,3 +28,8 @@ def test_topics_of_a_neutral_aggregate_pass():
 
 def test_topics_event_types_are_checked_too():
     assert leaking_names(["person_enrolled", "minor_case_opened"]) == ["minor_case_opened"]
+
+
+def test_sensitive_word_inside_another_word_is_no_leak():
+    assert leaking_names(["services.mediation.domain:MediationCase.Archived", "case_archived"]) == []
+    assert leaking_names(["hiv_screening_recorded"]) == ["hiv_screening_recorded"]

@@ -104,6 +104,11 @@ Args: dict root name [database (a {name, key} Secret reference; default secrets.
     secretKeyRef:
       name: {{ .root.Values.secrets.tokenKeys.name }}
       key: {{ .root.Values.secrets.tokenKeys.key }}
+- name: PINGAN_PERSONAL_DATA_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.secrets.personalDataKey.name }}
+      key: {{ .root.Values.secrets.personalDataKey.key }}
 {{- end -}}
 
 {{/* Non-secret environment as a map (ConfigMap data, or inline env for hook pods that run before the ConfigMap exists). Args: dict root name svc */}}
