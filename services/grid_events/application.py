@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Callable
+from typing import Any, Callable
 from uuid import UUID, uuid4
 
 from shared.access import authorize
@@ -12,12 +12,18 @@ from shared.contracts import Envelope, tracking_for
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, covers, level_of, parent_of
+from shared.security.personal_data import is_sealed
 
 from services.mediation.contracts import CaseOpened
 
 from . import contracts as c
 from .domain import (
+    EVENT_TEXT,
+    ITEM_TEXT,
+    RISK_TEXT,
+    VOLUNTEER,
     AssigneeKind,
+    Erasure,
     EventReport,
     FamilySafetyAssessment,
     Grid,
@@ -27,8 +33,11 @@ from .domain import (
     Participant,
     ParticipantKind,
     Risk,
+    Status,
     WorkItem,
     checklist_for,
+    is_reserved_subject,
+    record_subject,
 )
 
 OFFICERS = {Role.ADMIN, Role.PREFECTURE_OFFICER, Role.COUNTY_OFFICER, Role.TOWNSHIP_OFFICER}
@@ -46,10 +55,16 @@ RISK_HANDLERS = OFFICERS | {Role.DEPARTMENT_OFFICER, Role.POLICE}
 DECISION_ASSESSORS = OFFICERS | {Role.DEPARTMENT_OFFICER, Role.JUSTICE}
 FAMILY_ASSESSORS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.CIVIL_AFFAIRS}
 SERVICE_ONLY = {Role.SERVICE}
+# Erasure destroys data for good: officers of a county or above, within their jurisdiction.
+ERASERS = {Role.ADMIN, Role.PREFECTURE_OFFICER, Role.COUNTY_OFFICER}
+PREFECTURE = "433100"
 
-# Seals a personal field under a person's key (shared.security.personal_data);
-# called only once a command has passed every check, so a refusal stores no key.
+# Seals a personal field under a subject's key (shared.security.personal_data): a
+# person's id, or ``<kind>.<record id>`` for a record's free text (domain/erasure.py).
+# Called only once a command has passed every check, so a refusal stores no key.
 Seal = Callable[[str, "str | None"], "str | None"]
+# Destroys a subject's key (PersonalData.erase).
+Erase = Callable[[str], bool]
 
 # Units registered without a parent: the top of this platform's ladder.
 ROOT_LEVELS = {Level.PROVINCE, Level.PREFECTURE}
@@ -119,7 +134,8 @@ class GridEventsApplication(PinganApplication):
         def act():
             township = self.load(Jurisdiction, Jurisdiction.create_id(command.code), "jurisdiction")
             township.require_township()
-            township.name_responsible(command.office, command.person_id, seal(command.person_id, command.person_name))
+            township.name_responsible(command.office, command.person_id,
+                                      seal(_person(command.person_id), command.person_name))
             return [township], {"code": township.code, "office": township.responsible_office}
 
         return self.execute(call, act, command.command_id)
@@ -160,8 +176,9 @@ class GridEventsApplication(PinganApplication):
             grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
             unit = self.member_unit(command.unit, grid.code)
             grid.require_new_contact_point(unit.unit_id, command.contact_id)
-            grid.name_contact_point(unit.unit_id, command.contact_id, seal(command.contact_id, command.contact_name),
-                                    seal(command.contact_id, command.contact_phone))
+            contact = _person(command.contact_id)
+            grid.name_contact_point(unit.unit_id, command.contact_id, seal(contact, command.contact_name),
+                                    seal(contact, command.contact_phone))
             return [grid], {"grid_code": grid.code, "unit_id": unit.unit_id, "contact_id": command.contact_id}
 
         return self.execute(call, act, command.command_id)
@@ -173,7 +190,7 @@ class GridEventsApplication(PinganApplication):
             self._require_place(command.jurisdiction)
             name = command.name
             if command.kind is ParticipantKind.VOLUNTEER:  # an organisation's name is not personal
-                name = seal(f"volunteer.{uuid4().hex}", name)
+                name = seal(record_subject(VOLUNTEER, uuid4().hex), name)
             participant = Participant(jurisdiction=command.jurisdiction, kind=command.kind.value, name=name)
             return [participant], {"participant_id": str(participant.id), "kind": participant.kind}
 
@@ -214,21 +231,25 @@ class GridEventsApplication(PinganApplication):
 
     # -- reported events ----------------------------------------------------------
 
-    def report_event(self, call: Call, command: c.ReportEvent) -> dict:
+    def report_event(self, call: Call, command: c.ReportEvent, seal: Seal) -> dict:
         authorize(call.caller, "report an event", REPORTERS, command.grid_code)
 
         def act():
             grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
             if call.caller.role is Role.GRID_WORKER and call.caller.actor_id not in grid.workers:
                 raise Forbidden(f"grid worker {call.caller.actor_id} is not assigned to grid {grid.code}")
-            report = EventReport(
+            # Free text is sealed under the record's own key, so it can be erased on its own.
+            event_id = uuid4()
+            subject = record_subject(EVENT_TEXT, event_id)
+            report = _create(
+                EventReport, EventReport.Reported, event_id,
                 grid_code=grid.code,
                 jurisdiction=grid.village_code,
                 category=command.category.value,
                 source=command.source.value,
                 severity=command.severity.value,
-                place=command.place,
-                description=command.description,
+                place=seal(subject, command.place),
+                description=seal(subject, command.description),
                 reporter_id=call.caller.actor_id,
                 required_steps=checklist_for(command.category.value),
             )
@@ -248,13 +269,20 @@ class GridEventsApplication(PinganApplication):
 
         return self._act_on_event(call, command.event_id, command.command_id, "assign an event", OFFICERS, assign)
 
-    def record_handling(self, call: Call, command: c.RecordHandling) -> dict:
-        return self._act_on_event(call, command.event_id, command.command_id, "record handling", HANDLERS,
-                                  lambda report: report.record_handling(command.note))
+    def record_handling(self, call: Call, command: c.RecordHandling, seal: Seal) -> dict:
+        def handle(report: EventReport) -> None:
+            report.require_status(Status.ASSIGNED, "record handling of")
+            report.record_handling(seal(record_subject(EVENT_TEXT, report.id), command.note))
 
-    def record_feedback(self, call: Call, command: c.RecordFeedback) -> dict:
+        return self._act_on_event(call, command.event_id, command.command_id, "record handling", HANDLERS, handle)
+
+    def record_feedback(self, call: Call, command: c.RecordFeedback, seal: Seal) -> dict:
+        def feedback(report: EventReport) -> None:
+            report.require_status(Status.HANDLED, "record feedback on")
+            report.record_feedback(seal(record_subject(EVENT_TEXT, report.id), command.feedback), command.satisfied)
+
         return self._act_on_event(call, command.event_id, command.command_id, "record feedback", FEEDBACK_GIVERS,
-                                  lambda report: report.record_feedback(command.feedback, command.satisfied))
+                                  feedback)
 
     def tick_checklist_step(self, call: Call, command: c.TickChecklistStep) -> dict:
         return self._act_on_event(call, command.event_id, command.command_id, "tick a checklist step",
@@ -289,17 +317,19 @@ class GridEventsApplication(PinganApplication):
 
     # -- work items ---------------------------------------------------------------
 
-    def add_work_item(self, call: Call, command: c.AddWorkItem) -> dict:
+    def add_work_item(self, call: Call, command: c.AddWorkItem, seal: Seal) -> dict:
         authorize(call.caller, "add a work item", WORK_LIST_KEEPERS, command.grid_code)
 
         def act():
             grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
             assignee = self._assignee(grid, command.assignee_kind, command.assignee_id)
-            item = WorkItem(
+            item_id = uuid4()
+            item = _create(
+                WorkItem, WorkItem.Listed, item_id,
                 grid_code=grid.code,
                 jurisdiction=grid.village_code,
                 kind=command.kind.value,
-                title=command.title,
+                title=seal(record_subject(ITEM_TEXT, item_id), command.title),
                 due_date=command.due_date.isoformat(),
                 every_days=command.every_days,
                 assignee_kind=command.assignee_kind.value,
@@ -390,16 +420,19 @@ class GridEventsApplication(PinganApplication):
         def act():
             self._require_place(command.jurisdiction)
             unit = self.member_unit(command.responsible_unit, command.jurisdiction)
-            risk = Risk(
+            risk_id = uuid4()
+            subject = record_subject(RISK_TEXT, risk_id)
+            risk = _create(
+                Risk, Risk.Registered, risk_id,
                 jurisdiction=command.jurisdiction,
                 category=command.category.value,
                 source=command.source.value,
                 level=command.level.value,
-                place=command.place,
-                description=command.description,
+                place=seal(subject, command.place),
+                description=seal(subject, command.description),
                 responsible_unit=unit.unit_id,
                 responsible_person_id=command.responsible_person_id,
-                responsible_person_name=seal(command.responsible_person_id, command.responsible_person_name),
+                responsible_person_name=seal(_person(command.responsible_person_id), command.responsible_person_name),
             )
             return [risk], _risk_summary(risk)
 
@@ -417,7 +450,7 @@ class GridEventsApplication(PinganApplication):
         def assign(risk: Risk) -> None:
             unit = self.member_unit(command.unit, risk.jurisdiction)
             risk.require_open("reassign")
-            risk.assign_responsibility(unit.unit_id, command.person_id, seal(command.person_id, command.person_name))
+            risk.assign_responsibility(unit.unit_id, command.person_id, seal(_person(command.person_id), command.person_name))
 
         return self._act_on_risk(call, command.risk_id, command.command_id, "assign a risk's responsibility",
                                  OFFICERS, assign)
@@ -509,11 +542,68 @@ class GridEventsApplication(PinganApplication):
                 grid_code=grid.code, jurisdiction=grid.village_code, household_id=command.household_id,
                 risk_level=command.risk_level.value, measures=command.measures,
                 # The findings describe the household's members: sealed under the household.
-                findings=seal(command.household_id, command.findings),
+                findings=seal(_person(command.household_id), command.findings),
             )
             return [assessment], {"assessment_id": str(assessment.id), "risk_level": assessment.risk_level}
 
         return self.execute(call, act, command.command_id)
+
+    # -- erasure (PIPL Art. 47) -----------------------------------------------------------
+
+    def erase_person(self, call: Call, command: c.ErasePerson, places: list[str], erase: Erase) -> dict:
+        """Destroy a person's key; ``places`` are where the read models name them.
+
+        The caller must cover every place; a person named nowhere (any more) is
+        erased by an admin of the prefecture only. The Erasure event holds the
+        person's id (already stored in plain beside the sealed fields), the
+        places and the ground, never a name.
+        """
+        action = "erase a person's personal data"
+        self._require_role(call, action, ERASERS)
+        for place in places or [PREFECTURE]:
+            authorize(call.caller, action, ERASERS if places else {Role.ADMIN}, place)
+        subject = _person(command.person_id)
+        return self._erase(call, command, subject, "person", None, places, erase)
+
+    def erase_record_personal_data(self, call: Call, command: c.EraseRecordPersonalData, erase: Erase) -> dict:
+        """Crypto-shred a record's free text (or a volunteer's name); its facts (category, source,
+        status, dates) stay."""
+        action = "erase a record's personal data"
+        self._require_role(call, action, ERASERS)
+        record, kind, subject = self._record_with_text(command.record_id)
+        place = getattr(record, "grid_code", None) or record.jurisdiction
+        authorize(call.caller, action, ERASERS, place)
+        return self._erase(call, command, subject, kind, str(record.id), [place], erase)
+
+    def _erase(self, call: Call, command, subject: str, kind: str, record_id: str | None, places: list[str],
+               erase: Erase) -> dict:
+        def act():
+            if self.exists(Erasure.create_id(subject)):
+                raise Conflict(f"the personal data of {kind} {record_id or subject} is already erased")
+            # Every check has passed: destroy the key, then record it. A failed save is retried by
+            # the caller; erasing an erased key again is harmless.
+            erase(subject)
+            erasure = Erasure(subject=subject, kind=kind, record_id=record_id, places=sorted(set(places)),
+                              reason=command.reason.value)
+            return [erasure], {"erased": kind, "record_id": record_id, "reason": erasure.reason}
+
+        return self.execute(call, act, command.command_id)
+
+    def _record_with_text(self, record_id: UUID) -> tuple[Any, str, str]:
+        """The record, its kind, and the key subject its personal text is sealed under."""
+        for cls, kind, text in ((EventReport, "event report", EVENT_TEXT), (Risk, "risk", RISK_TEXT),
+                                (WorkItem, "work item", ITEM_TEXT)):
+            try:
+                return self.load(cls, record_id, kind), kind, record_subject(text, record_id)
+            except NotFound:
+                continue
+        try:
+            participant = self.load(Participant, record_id, "participant")
+        except NotFound:
+            raise NotFound(f"no event report, risk, work item or volunteer with id {record_id}") from None
+        if not is_sealed(participant.name):  # an organisation's name is not personal
+            raise ValidationFailed(f"participant {record_id} is not a volunteer: its name is not personal data")
+        return participant, "volunteer", participant.name.split(":", 2)[1]
 
     # -- shared -----------------------------------------------------------------------
 
@@ -522,6 +612,18 @@ class GridEventsApplication(PinganApplication):
         # The role is checked before loading; the jurisdiction once the record names it.
         if call.caller.role not in roles:
             raise Forbidden(f"the role {call.caller.role.value!r} may not {action}")
+
+
+def _person(person_id: str) -> str:
+    """A person id used as a key subject; records' subjects are reserved (domain/erasure.py)."""
+    if is_reserved_subject(person_id):
+        raise ValidationFailed(f"a person id may not start with {person_id.split('.')[0]!r}.")
+    return person_id
+
+
+def _create(cls: type, created: type, aggregate_id: UUID, **fields: Any) -> Any:
+    """A new aggregate with an id chosen beforehand (its free text is sealed under that id)."""
+    return cls._create(created, id=aggregate_id, **fields)
 
 
 def _summary(report: EventReport) -> dict:

@@ -23,6 +23,7 @@ from .domain import (
     AssigneeKind,
     Category,
     DecisionStatus,
+    ErasureReason,
     EventReport,
     MajorDecision,
     ParticipantKind,
@@ -276,6 +277,25 @@ class RecordFamilyAssessment(Command):
     measures: str = LongText
 
 
+# -- RPC commands: erasure (PIPL Art. 47) -------------------------------------------------
+
+
+class ErasePerson(Command):
+    """Destroy the key of a person named in the registry, a risk or a family assessment:
+    their sealed fields read ``[erased]`` from then on, everywhere."""
+
+    person_id: str = Id
+    reason: ErasureReason
+
+
+class EraseRecordPersonalData(Command):
+    """Crypto-shred the free text of a reported event, a risk or a work item (or a volunteer's
+    name, by participant id); the record's facts stay."""
+
+    record_id: UUID
+    reason: ErasureReason
+
+
 # -- RPC queries (read models; every list is a jurisdiction subtree, paginated) --------------
 
 
@@ -319,13 +339,13 @@ class ListParticipants(Scoped, Personal):
     kind: ParticipantKind | None = None
 
 
-class ListWorkItems(Scoped):
+class ListWorkItems(Scoped, Personal):
     grid_code: JurisdictionCode | None = None
     status: WorkItemStatus | None = None
     overdue: bool | None = Field(default=None, description="only items marked overdue for their current due date")
 
 
-class GetWorkItem(Query):
+class GetWorkItem(Personal):
     item_id: UUID
 
 

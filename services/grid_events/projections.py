@@ -39,7 +39,8 @@ metadata = MetaData()
 
 # Columns that hold values sealed per person by the service (shared/security/personal_data.py);
 # queries open them, everything else passes through.
-SEALED_COLUMNS = ("responsible_person_name", "contact_name", "contact_phone", "name", "findings")
+SEALED_COLUMNS = ("responsible_person_name", "contact_name", "contact_phone", "name", "findings",
+                  "place", "description", "title")
 
 
 def _county(code: str) -> str:
@@ -112,8 +113,8 @@ reports = Table(
     Column("severity", String(20), nullable=False),
     Column("status", String(30), nullable=False, index=True),
     Column("tier", String(20), nullable=False),
-    Column("place", String(200), nullable=False),
-    Column("description", Text, nullable=False),
+    Column("place", Text, nullable=False),  # sealed under the record's key
+    Column("description", Text, nullable=False),  # sealed under the record's key
     Column("reporter_id", String(64), nullable=False),
     Column("assigned_unit", String(100)),
     Column("contact_id", String(64)),
@@ -134,7 +135,7 @@ work_items = Table(
     Column("jurisdiction", String(12), nullable=False),
     Column("county", String(6), nullable=False, index=True),
     Column("kind", String(30), nullable=False),
-    Column("title", String(200), nullable=False),
+    Column("title", Text, nullable=False),  # sealed under the record's key
     Column("due_date", Date, nullable=False, index=True),
     Column("every_days", Integer),
     Column("assignee_kind", String(20), nullable=False),
@@ -158,8 +159,8 @@ risks = Table(
     Column("level", String(10), nullable=False, index=True),
     Column("status", String(30), nullable=False, index=True),
     Column("tier", String(20), nullable=False),
-    Column("place", String(200), nullable=False),
-    Column("description", Text, nullable=False),
+    Column("place", Text, nullable=False),  # sealed under the record's key
+    Column("description", Text, nullable=False),  # sealed under the record's key
     Column("responsible_unit", String(100), nullable=False),
     Column("responsible_person_id", String(64), nullable=False),
     Column("responsible_person_name", Text, nullable=False),  # personal, sealed
@@ -625,6 +626,17 @@ def member_units_query(scope: str) -> Any:
     query = select(member_units).where(
         member_units.c.body_code.startswith(scope_prefix(scope)) | member_units.c.body_code.in_(above))
     return query.order_by(member_units.c.unit_id)
+
+
+def places_naming(conn: Connection, person_id: str) -> list[str]:
+    """Where the read models name ``person_id`` now: townships, grids, risks, households' grids."""
+    found = union_all(
+        select(jurisdictions.c.code).where(jurisdictions.c.responsible_person_id == person_id),
+        select(contact_points.c.grid_code).where(contact_points.c.contact_id == person_id),
+        select(risks.c.jurisdiction).where(risks.c.responsible_person_id == person_id),
+        select(family_assessments.c.grid_code).where(family_assessments.c.household_id == person_id),
+    )
+    return sorted(set(conn.execute(found).scalars()))
 
 
 def contact_points_query(grid_code: str) -> Any:

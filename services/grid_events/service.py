@@ -9,14 +9,13 @@ from uuid import UUID
 import structlog
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.access import authorize
+from shared.config import EnvSettings
 from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
-from shared.errors import NotFound
 from shared.eventstore import Call
 from shared.security.audit_log import AuditTrail, audited_list, audited_read
 from shared.security.providers import PersonalDataVault
@@ -36,9 +35,7 @@ CHINA_TIME = timezone(timedelta(hours=8))
 SERVICE_CALLER = CallerContext(actor_id=f"service:{c.SERVICE}", role=Role.SERVICE, jurisdiction="433100")
 
 
-class GridEventsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PINGAN_", extra="ignore")
-
+class GridEventsSettings(EnvSettings):
     overdue_check_interval: float = 60.0  # seconds between overdue checks
 
 
@@ -50,7 +47,7 @@ class OverdueTimer(Timer):
         super().__init__(interval=0, eager=True, **kwargs)  # the interval is read in setup()
 
     def setup(self) -> None:
-        self.interval = GridEventsSettings().overdue_check_interval
+        self.interval = GridEventsSettings.from_env().overdue_check_interval
 
 
 class Clock(DependencyProvider):
@@ -113,7 +110,7 @@ class GridEventsService(ServiceBase):
 
     @api(c.ReportEvent)
     def report_event(self, call: Call, command: c.ReportEvent) -> dict:
-        return self.store.app.report_event(call, command)
+        return self.store.app.report_event(call, command, self.vault.seal)
 
     @api(c.AcceptEvent)
     def accept_event(self, call: Call, command: c.AcceptEvent) -> dict:
@@ -125,11 +122,11 @@ class GridEventsService(ServiceBase):
 
     @api(c.RecordHandling)
     def record_handling(self, call: Call, command: c.RecordHandling) -> dict:
-        return self.store.app.record_handling(call, command)
+        return self.store.app.record_handling(call, command, self.vault.seal)
 
     @api(c.RecordFeedback)
     def record_feedback(self, call: Call, command: c.RecordFeedback) -> dict:
-        return self.store.app.record_feedback(call, command)
+        return self.store.app.record_feedback(call, command, self.vault.seal)
 
     @api(c.TickChecklistStep)
     def tick_checklist_step(self, call: Call, command: c.TickChecklistStep) -> dict:
@@ -143,7 +140,7 @@ class GridEventsService(ServiceBase):
 
     @api(c.AddWorkItem)
     def add_work_item(self, call: Call, command: c.AddWorkItem) -> dict:
-        return self.store.app.add_work_item(call, command)
+        return self.store.app.add_work_item(call, command, self.vault.seal)
 
     @api(c.CompleteWorkItem)
     def complete_work_item(self, call: Call, command: c.CompleteWorkItem) -> dict:
@@ -234,6 +231,18 @@ class GridEventsService(ServiceBase):
     def record_family_assessment(self, call: Call, command: c.RecordFamilyAssessment) -> dict:
         return self.store.app.record_family_assessment(call, command, self.vault.seal)
 
+    # -- erasure (PIPL Art. 47) -------------------------------------------------
+
+    @api(c.ErasePerson)
+    def erase_person(self, call: Call, command: c.ErasePerson) -> dict:
+        with self.store.read() as conn:
+            places = views.places_naming(conn, command.person_id)
+        return self.store.app.erase_person(call, command, places, self.vault.erase)
+
+    @api(c.EraseRecordPersonalData)
+    def erase_record_personal_data(self, call: Call, command: c.EraseRecordPersonalData) -> dict:
+        return self.store.app.erase_record_personal_data(call, command, self.vault.erase)
+
     # -- events from other services ------------------------------------------
 
     @consumes(mediation.SERVICE, mediation.CASE_OPENED, mediation.CaseOpened)
@@ -289,12 +298,13 @@ class GridEventsService(ServiceBase):
 
     @api(c.ListWorkItems)
     def list_work_items(self, call: Call, query: c.ListWorkItems) -> dict:
-        return self._page(call, query, "list work items",
-                          lambda scope: views.work_items_query(scope, query.grid_code, query.status, query.overdue))
+        # Titles are free text that may name people: an audited listing.
+        return self._audited_page(call, query, "list work items", "work item", "item_id",
+                                  lambda scope: views.work_items_query(scope, query.grid_code, query.status, query.overdue))
 
     @api(c.GetWorkItem)
     def get_work_item(self, call: Call, query: c.GetWorkItem) -> dict:
-        return self._one(call, "read a work item", "work item", query.item_id, views.work_item_by_id)
+        return self._audited_one(call, query, "read a work item", "work item", query.item_id, views.work_item_by_id)
 
     @api(c.ListRisks)
     def list_risks(self, call: Call, query: c.ListRisks) -> dict:
@@ -325,18 +335,11 @@ class GridEventsService(ServiceBase):
         return {**page, "items": [self.vault.open_fields(row, views.SEALED_COLUMNS) for row in page["items"]]}
 
     def _page(self, call: Call, query: Any, action: str, make_query: Callable[[str], Any]) -> dict:
+        """A page of records without personal data (grids, member units, decisions): authorised, not audited."""
         scope = query.jurisdiction or call.caller.jurisdiction
         authorize(call.caller, action, READERS, scope)
         with self.store.read() as conn:
             return views.page_of(conn, make_query(scope), query.page, query.page_size)
-
-    def _one(self, call: Call, action: str, what: str, record_id: Any, find: Callable) -> dict:
-        with self.store.read() as conn:
-            found = find(conn, str(record_id))
-        if found is None:
-            raise NotFound(f"no {what} with id {record_id}")
-        authorize(call.caller, action, READERS, found.get("grid_code") or found["jurisdiction"])
-        return found
 
     def _audited_page(self, call: Call, query: Any, action: str, kind: str, id_key: str,
                       make_query: Callable[[str], Any]) -> dict:

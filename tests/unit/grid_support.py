@@ -37,8 +37,9 @@ SERVICE = call_as(Role.SERVICE, actor_id="service:grid_events")
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, seal: Any = keep_plain) -> None:
         self.app = GridEventsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        self.seal = seal  # keep_plain, or a real vault's seal (tests/unit/test_grid_erasure.py)
 
     def stored(self) -> int:
         """How many events the store holds: a refused command must not change it."""
@@ -64,18 +65,18 @@ class World:
                  assignee_kind: str = "grid_worker", assignee_id: str = WORKER) -> str:
         return self.app.add_work_item(ADMIN, c.AddWorkItem(
             grid_code=grid, kind="patrol", title="night patrol", due_date=due, every_days=every_days,
-            assignee_kind=assignee_kind, assignee_id=assignee_id))["item_id"]
+            assignee_kind=assignee_kind, assignee_id=assignee_id), self.seal)["item_id"]
 
     def report(self, **change: Any) -> str:
         payload = dict(grid_code=GRID, category="dispute", source="petition", severity="medium",
                        place="courtyard", description="boundary wall")
-        return self.app.report_event(ADMIN, c.ReportEvent(**{**payload, **change}))["event_id"]
+        return self.app.report_event(ADMIN, c.ReportEvent(**{**payload, **change}), self.seal)["event_id"]
 
     def risk(self, **change: Any) -> str:
         payload = dict(jurisdiction=VILLAGE, category="lending", source="risk", level="yellow",
                        place="village shop", description="illegal lending circle", responsible_unit=UNIT,
                        responsible_person_id="p-1", responsible_person_name="Officer Zhang")
-        return self.app.register_risk(ADMIN, c.RegisterRisk(**{**payload, **change}), keep_plain)["risk_id"]
+        return self.app.register_risk(ADMIN, c.RegisterRisk(**{**payload, **change}), self.seal)["risk_id"]
 
     def decision(self) -> str:
         return self.app.register_decision(ADMIN, c.RegisterDecision(

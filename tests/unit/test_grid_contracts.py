@@ -54,3 +54,19 @@ def test_stored_topics_and_event_types_name_no_sensitive_category():
                   if isinstance(getattr(domain, name), type) and hasattr(getattr(domain, name), "Event")]
     names = event_topics(*aggregates) + sorted(c.contracts().schemas)
     assert len(names) > 40 and leaking_names(names) == []
+
+
+# Queries answered without an audited read return only non-personal columns; every other query
+# takes a purpose and is audited (docs/services/grid_events.md, "Calling conventions").
+NON_PERSONAL_QUERIES = {"list_grids", "list_member_units", "list_decisions", "source_report", "health"}
+
+
+@pytest.mark.parametrize("method", [m for m in rpc_methods() if m.startswith(("list_", "get_", "source_", "health"))])
+def test_every_query_is_audited_or_known_to_return_no_personal_data(method):
+    query = getattr(c, "".join(part.title() for part in method.split("_")), None)
+    if method in NON_PERSONAL_QUERIES:
+        assert query is None or not issubclass(query, c.Personal)
+    else:
+        assert query is not None and issubclass(query, c.Personal), f"{method} returns personal data unaudited"
+        source = inspect.getsource(getattr(GridEventsService, method))
+        assert "audited" in source, f"{method} does not go through an audited read"

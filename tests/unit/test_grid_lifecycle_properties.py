@@ -286,9 +286,9 @@ def test_event_closes_only_after_feedback_and_every_required_step(steps):
         command = {
             "accept": lambda: app.accept_event(ADMIN, c.AcceptEvent(event_id=event_id)),
             "assign": lambda: app.assign_event(ADMIN, c.AssignEvent(event_id=event_id, unit="justice-bureau")),
-            "handle": lambda: app.record_handling(ADMIN, c.RecordHandling(event_id=event_id, note="n")),
+            "handle": lambda: app.record_handling(ADMIN, c.RecordHandling(event_id=event_id, note="n"), keep_plain),
             "feedback": lambda: app.record_feedback(ADMIN, c.RecordFeedback(
-                event_id=event_id, feedback="f", satisfied=True)),
+                event_id=event_id, feedback="f", satisfied=True), keep_plain),
             "close": lambda: app.close_event(ADMIN, c.CloseEvent(event_id=event_id)),
             "tick": lambda: app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step=arg)),
         }[name]

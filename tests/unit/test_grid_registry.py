@@ -66,7 +66,7 @@ def test_village_committee_reports_an_event_in_its_village(world):
     committee = call_as(Role.VILLAGE_COMMITTEE, VILLAGE, "vc-1")
     event_id = world.app.report_event(committee, c.ReportEvent(
         grid_code=GRID, category="safety_hazard", source="patrol", severity="low", place="bridge",
-        description="loose railing"))["event_id"]
+        description="loose railing"), keep_plain)["event_id"]
     assert world.events_of(event_id) == ["Reported"]
 
 

@@ -20,8 +20,8 @@ def handle_to_feedback(world, event_id, unit=UNIT):
     app = world.app
     app.accept_event(ADMIN, c.AcceptEvent(event_id=event_id))
     app.assign_event(ADMIN, c.AssignEvent(event_id=event_id, unit=unit))
-    app.record_handling(ADMIN, c.RecordHandling(event_id=event_id, note="met both households"))
-    app.record_feedback(ADMIN, c.RecordFeedback(event_id=event_id, feedback="both satisfied", satisfied=True))
+    app.record_handling(ADMIN, c.RecordHandling(event_id=event_id, note="met both households"), keep_plain)
+    app.record_feedback(ADMIN, c.RecordFeedback(event_id=event_id, feedback="both satisfied", satisfied=True), keep_plain)
 
 
 def tick_all(world, event_id):

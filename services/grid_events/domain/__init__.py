@@ -5,13 +5,17 @@ as their topic; the names below keep those topics resolving.
 """
 
 from .decisions import AssessedRisk, DecisionStatus, FamilySafetyAssessment, MajorDecision
+from .erasure import (
+    EVENT_TEXT, ITEM_TEXT, RISK_TEXT, VOLUNTEER, Erasure, ErasureReason, is_reserved_subject, record_subject,
+)
 from .registry import Grid, Jurisdiction, MemberUnit, Participant, ParticipantKind
 from .reports import Category, EventReport, Severity, Source, Status, Tier, checklist_for
 from .risks import TRAFFIC_CATEGORIES, Risk, RiskCategory, RiskStatus, WarningLevel
 from .work_items import AssigneeKind, WorkItem, WorkItemKind, WorkItemStatus
 
-# Fields holding personal data, per stored event, for the kernel's per-person
-# encryption to mark; none of them is ever published, logged or a metric label.
+# Fields holding personal data, per stored event, sealed by the application
+# (a person's key, or the record's own key for free text, see erasure.py);
+# none of them is ever published, logged or a metric label.
 PERSONAL_FIELDS: dict[type, tuple[str, ...]] = {
     Jurisdiction.ResponsibleNamed: ("person_name",),
     Grid.ContactPointNamed: ("contact_name", "contact_phone"),
@@ -20,11 +24,14 @@ PERSONAL_FIELDS: dict[type, tuple[str, ...]] = {
     EventReport.Handled: ("note",),
     EventReport.FeedbackRecorded: ("feedback",),
     Risk.Registered: ("place", "description", "responsible_person_name"),
+    WorkItem.Listed: ("title",),
     Risk.ResponsibilityAssigned: ("person_name",),
     FamilySafetyAssessment.Recorded: ("findings", "measures"),
 }
 
 __all__ = [
+    "EVENT_TEXT", "ITEM_TEXT", "RISK_TEXT", "VOLUNTEER", "Erasure", "ErasureReason", "is_reserved_subject",
+    "record_subject",
     "AssessedRisk", "AssigneeKind", "Category", "DecisionStatus", "EventReport", "FamilySafetyAssessment",
     "Grid", "Jurisdiction", "MajorDecision", "MemberUnit", "PERSONAL_FIELDS", "Participant", "ParticipantKind",
     "Risk", "RiskCategory", "RiskStatus", "Severity", "Source", "Status", "TRAFFIC_CATEGORIES", "Tier",

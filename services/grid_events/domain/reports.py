@@ -165,6 +165,10 @@ class EventReport(AuditedAggregate):
             raise Conflict(f"event {self.id} is already linked to mediation case {self.mediation_case_id}")
         self._mediation_case_linked(case_id)
 
+    def require_status(self, status: Status, action: str) -> None:
+        """Refuse ``action`` unless the event is in ``status`` (checked before free text is sealed)."""
+        self._require(status, action)
+
     def _require(self, status: Status, action: str) -> None:
         if self.status == Status.CLOSED:
             raise InvalidTransition(f"cannot {action} a closed event")
