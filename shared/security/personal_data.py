@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -91,9 +92,16 @@ def is_sealed(value: object) -> bool:
 
 
 class PersonalData:
+    # Keys used to seal stay in memory this long, so a command sealing several fields
+    # of one record looks its key up once. Only sealing uses them: a key erased by
+    # another process meanwhile seals data that is already unreadable, while reads
+    # (open) always ask the key table, so erasure shows everywhere at once.
+    SEALING_KEY_SECONDS = 2.0
+
     def __init__(self, engine: Engine, master_key: bytes):
         self.engine = engine
         self._master = AESGCM(master_key)
+        self._sealing_keys: dict[str, tuple[bytes, float]] = {}
 
     def create_tables(self) -> None:
         metadata.create_all(self.engine)
@@ -139,12 +147,24 @@ class PersonalData:
         if value is None:
             return None
         check_person_id(person_id)
-        key = self._key(person_id, create=True)
+        key = self._sealing_key(person_id)
         if key is None:
             raise Conflict(f"person {person_id} has been erased; nothing more is stored about them")
         nonce = os.urandom(12)
         sealed = nonce + AESGCM(key).encrypt(nonce, value.encode(), self._aad(person_id))
         return f"{PREFIX}:{person_id}:{base64.b64encode(sealed).decode()}"
+
+    def _sealing_key(self, person_id: str) -> bytes | None:
+        now = time.monotonic()
+        cached = self._sealing_keys.get(person_id)
+        if cached is not None and now - cached[1] < self.SEALING_KEY_SECONDS:
+            return cached[0]
+        key = self._key(person_id, create=True)
+        if len(self._sealing_keys) > 1024:
+            self._sealing_keys = {p: v for p, v in self._sealing_keys.items() if now - v[1] < self.SEALING_KEY_SECONDS}
+        if key is not None:
+            self._sealing_keys[person_id] = (key, now)
+        return key
 
     def open(self, value: str | None) -> str | None:
         """The plaintext of a sealed value, ERASED once its person is erased; other values pass through."""
@@ -169,6 +189,7 @@ class PersonalData:
     def erase(self, person_id: str) -> bool:
         """Destroy the person's key (leaving a tombstone); True if there was one to destroy."""
         check_person_id(person_id)
+        self._sealing_keys.pop(person_id, None)
         now = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
             done = conn.execute(

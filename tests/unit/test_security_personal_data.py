@@ -77,3 +77,11 @@ def test_personal_data_master_key_missing_is_refused():
 def test_personal_data_cipher_env_names_the_cryptography_cipher():
     assert cipher_env(None) == {}
     assert cipher_env("a2V5")["CIPHER_TOPIC"] == "eventsourcing.cryptography:AESCipher"
+
+
+def test_personal_data_erasure_by_another_process_shows_at_once(vault):
+    other_process = PersonalData(vault.engine, bytes(32))
+    sealed = vault.seal("p-1", "Canary Li")  # this process now holds p-1's key for sealing
+    other_process.erase("p-1")
+    assert vault.open(sealed) == ERASED
+    assert other_process.open(vault.seal("p-1", "more about Canary Li")) == ERASED  # sealed, but unreadable
