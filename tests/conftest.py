@@ -13,6 +13,7 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # noqa: E402  (must precede the imports below)
 
 import json  # noqa: E402
+import logging  # noqa: E402
 import uuid  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
@@ -21,6 +22,7 @@ import pytest  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from shared.context import CallerContext, Role, TokenKeys, TokenService  # noqa: E402
+from shared.security.log_guard import guard_payload_loggers  # noqa: E402
 
 TEST_KEYS = {"test-k1": "a-test-signing-key-that-is-long-enough-0001"}
 TEST_PERSONAL_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # base64 of 32 zero bytes: tests only
@@ -91,3 +93,15 @@ def rpc_as(service_config, token_for):
             yield proxy
 
     return connect
+
+
+@pytest.fixture
+def debug_logs(caplog):
+    """The most verbose setting an operator could choose, with the kernel's guard on (as configure_logging does)."""
+    names = ("nameko", "kombu", "amqp")
+    before = {name: logging.getLogger(name).level for name in names}
+    caplog.set_level(logging.DEBUG)
+    guard_payload_loggers()
+    yield caplog
+    for name, level in before.items():
+        logging.getLogger(name).setLevel(level)

@@ -6,19 +6,13 @@ test vhost's queues, logs at DEBUG, read models (also rebuilt from the log), /me
 remain, and the log verifies against signed checkpoints taken before and after the erasure."""
 
 import json
-import logging
 import os
 import subprocess
 import uuid
 from datetime import date, timedelta
-from urllib.parse import quote
 from urllib.request import urlopen
 
-import eventlet
 import pytest
-import requests
-from kombu import Connection, Queue
-from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, text
 from structlog.testing import capture_logs
 
@@ -31,10 +25,10 @@ from shared.errors import Conflict, Forbidden
 from shared.security.audit_log import AuditTrail
 from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
     load_public_key, make_checkpoint
-from shared.security.log_guard import guard_payload_loggers
 from shared.security.personal_data import ERASED, PersonalData, generate_master_key, load_master_key
 from shared.projections import ProjectionRunner
 from shared.security.verifier import verify
+from tests.canary import unconsumed_queue, vhost_messages, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +37,6 @@ PERSON = f"Person{uuid.uuid4().hex[:12]}"  # a named person
 PHONE = f"139{uuid.uuid4().int % 10**8:08d}"
 TOWNSHIP, VILLAGE, GRID = "433101001", "433101001001", "433101001001001"
 COUNTY_OFFICER = dict(role=Role.COUNTY_OFFICER, jurisdiction="433101", actor_id="county-7")
-MANAGEMENT = "http://127.0.0.1:15672/api"
 PUBLISHED = ("dispute_reported", "severe_event_reported", "event_assigned", "risk_registered")
 VIEWS = ("grid_jurisdictions_view", "grid_contact_points_view", "grid_event_reports_view", "grid_work_items_view",
          "grid_risks_view")
@@ -58,42 +51,8 @@ def master_key(monkeypatch):
 
 @pytest.fixture
 def in_flight(service_config):
-    """A queue bound to every grid_events event that nobody consumes: the relayed messages stay in flight."""
-    queue = Queue(f"canary-{uuid.uuid4().hex[:8]}", exchange=get_event_exchange("grid_events", service_config),
-                  routing_key="#", durable=False)
-    with Connection(service_config["AMQP_URI"]) as connection:
-        bound = queue(connection.default_channel)
-        bound.declare()
-        yield bound
-        bound.delete()
-
-
-@pytest.fixture
-def debug_logs(caplog):
-    """The most verbose setting an operator could choose, with the kernel's guard on (as configure_logging does)."""
-    names = ("nameko", "kombu", "amqp")
-    before = {name: logging.getLogger(name).level for name in names}
-    caplog.set_level(logging.DEBUG)
-    guard_payload_loggers()
-    yield caplog
-    for name, level in before.items():
-        logging.getLogger(name).setLevel(level)
-
-
-def vhost_messages(vhost) -> tuple[list[str], str]:
-    """Every message still in any queue of the test vhost (peeked through the management API and requeued)."""
-    names, bodies = [], []
-    auth = ("guest", "guest")
-    queues = requests.get(f"{MANAGEMENT}/queues/{quote(vhost, safe='')}", auth=auth, timeout=10)
-    queues.raise_for_status()
-    for queue in queues.json():
-        names.append(queue["name"])
-        answer = requests.post(f"{MANAGEMENT}/queues/{quote(vhost, safe='')}/{quote(queue['name'], safe='')}/get",
-                               json={"count": 1000, "ackmode": "ack_requeue_true", "encoding": "auto"},
-                               auth=auth, timeout=10)
-        answer.raise_for_status()
-        bodies += [m["payload"] for m in answer.json()]
-    return names, "\n".join(bodies)
+    with unconsumed_queue(service_config, "grid_events") as queue:
+        yield queue
 
 
 def read_models(pg_url) -> dict[str, list[dict]]:
@@ -112,13 +71,6 @@ def rebuild(pg_url) -> None:
     for projection in views.projections():
         ProjectionRunner(app, engine, projection).rebuild()
     engine.dispose()
-
-
-def wait_for(check, tries=300):
-    for _ in range(tries):  # bounded; the assertions after it are not about time
-        if check():
-            return
-        eventlet.sleep(0.05)
 
 
 def seed(g):

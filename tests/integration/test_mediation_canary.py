@@ -5,19 +5,13 @@ messages still in the test vhost's queues, logs at DEBUG, read models, /metrics 
 against signed checkpoints taken before and after the erasure."""
 
 import json
-import logging
 import os
 import subprocess
 import uuid
 from datetime import timedelta
-from urllib.parse import quote
 from urllib.request import urlopen
 
-import eventlet
 import pytest
-import requests
-from kombu import Connection, Queue
-from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, text
 from structlog.testing import capture_logs
 
@@ -29,9 +23,9 @@ from shared.errors import Forbidden
 from shared.security.audit_log import AuditTrail
 from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
     load_public_key, make_checkpoint
-from shared.security.log_guard import guard_payload_loggers
 from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
+from tests.canary import unconsumed_queue, vhost_messages, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +34,6 @@ ID_NUMBER = "433101199001010012"
 VILLAGE = "433101001001"
 TODAY = local_today()
 JUSTICE = dict(role=Role.JUSTICE, jurisdiction="433101", actor_id="justice-7")  # every tier, and erasure
-MANAGEMENT = "http://127.0.0.1:15672/api"
 PUBLISHED = ("case_opened", "joint_case_shared", "agreement_reached", "case_archived")
 
 
@@ -51,42 +44,8 @@ def master_key(monkeypatch):
 
 @pytest.fixture
 def in_flight(service_config):
-    """A queue bound to every mediation event that nobody consumes: the relayed messages stay in flight."""
-    queue = Queue(f"canary-{uuid.uuid4().hex[:8]}", exchange=get_event_exchange("mediation", service_config),
-                  routing_key="#", durable=False)
-    with Connection(service_config["AMQP_URI"]) as connection:
-        bound = queue(connection.default_channel)
-        bound.declare()
-        yield bound
-        bound.delete()
-
-
-@pytest.fixture
-def debug_logs(caplog):
-    """The most verbose setting an operator could choose, with the kernel's guard on (as configure_logging does)."""
-    names = ("nameko", "kombu", "amqp")
-    before = {name: logging.getLogger(name).level for name in names}
-    caplog.set_level(logging.DEBUG)
-    guard_payload_loggers()
-    yield caplog
-    for name, level in before.items():
-        logging.getLogger(name).setLevel(level)
-
-
-def vhost_messages(vhost) -> tuple[list[str], str]:
-    """Every message still in any queue of the test vhost (peeked and requeued), and the queues' names.
-    (The management API's message counts lag, so every queue is asked.)"""
-    names, bodies = [], []
-    queues = requests.get(f"{MANAGEMENT}/queues/{quote(vhost, safe='')}", auth=("guest", "guest"), timeout=10)
-    queues.raise_for_status()
-    for queue in queues.json():
-        names.append(queue["name"])
-        answer = requests.post(f"{MANAGEMENT}/queues/{quote(vhost, safe='')}/{quote(queue['name'], safe='')}/get",
-                               json={"count": 1000, "ackmode": "ack_requeue_true", "encoding": "auto"},
-                               auth=("guest", "guest"), timeout=10)
-        answer.raise_for_status()
-        bodies += [m["payload"] for m in answer.json()]
-    return names, "\n".join(bodies)
+    with unconsumed_queue(service_config, "mediation") as queue:
+        yield queue
 
 
 def read_models(pg_url) -> str:
@@ -97,13 +56,6 @@ def read_models(pg_url) -> str:
     engine.dispose()
     assert rows
     return repr(rows)
-
-
-def wait_for(check, tries=300):
-    for _ in range(tries):  # bounded; the assertions after it are not about time
-        if check():
-            return
-        eventlet.sleep(0.05)
 
 
 def test_canary_is_found_nowhere_after_case_erasure(container_factory, service_config, pg_url, rpc_as, in_flight,

@@ -6,7 +6,6 @@ personal field, the relay publishing it, the vault, audited reads) stands in
 for any service that keeps personal data.
 """
 
-import logging
 import os
 import subprocess
 import uuid
@@ -14,8 +13,6 @@ import uuid
 import eventlet
 import pytest
 from eventsourcing.domain import event
-from kombu import Connection, Queue
-from nameko.standalone.events import get_event_exchange
 from prometheus_client import REGISTRY, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import Column, MetaData, String, Table, Text, insert, select
@@ -29,9 +26,9 @@ from shared.entrypoints import ServiceBase, api
 from shared.eventstore import AuditedAggregate, Call, PinganApplication, stable_id
 from shared.projections import Projection, handles
 from shared.security.audit_log import AuditTrail, audited_read
-from shared.security.log_guard import guard_payload_loggers
 from shared.security.personal_data import ERASED
 from shared.security.providers import PersonalDataVault
+from tests.canary import unconsumed_queue
 
 pytestmark = pytest.mark.integration
 
@@ -149,14 +146,8 @@ class PeopleService(ServiceBase):
 
 @pytest.fixture
 def in_flight(service_config):
-    """A queue bound to the service's events that nobody consumes: the messages stay in flight."""
-    queue = Queue(f"canary-{uuid.uuid4().hex[:8]}", exchange=get_event_exchange("people", service_config),
-                  routing_key="person_registered", durable=False)
-    with Connection(service_config["AMQP_URI"]) as connection:
-        bound = queue(connection.default_channel)
-        bound.declare()
-        yield bound
-        bound.delete()
+    with unconsumed_queue(service_config, "people", "person_registered") as queue:
+        yield queue
 
 
 def drain(queue) -> list[bytes]:
@@ -164,18 +155,6 @@ def drain(queue) -> list[bytes]:
     while (message := queue.get(no_ack=False)) is not None:
         bodies.append(message.body if isinstance(message.body, bytes) else message.body.encode())
     return bodies
-
-
-@pytest.fixture
-def debug_logs(caplog):
-    """The most verbose setting an operator could choose, with the kernel's guard on (as configure_logging does)."""
-    names = ("nameko", "kombu", "amqp")
-    before = {name: logging.getLogger(name).level for name in names}
-    caplog.set_level(logging.DEBUG)
-    guard_payload_loggers()
-    yield caplog
-    for name, level in before.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def test_canary_is_found_nowhere_after_erasure(container_factory, service_config, pg_url, rpc_as, in_flight,
