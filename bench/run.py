@@ -51,10 +51,15 @@ class Result:
     count: int
     seconds: float
     latencies: list[float]
+    server_cpu: float | None = None  # CPU seconds the serving process used during the measurement
 
     @property
     def rate(self) -> float:
         return self.count / self.seconds
+
+    @property
+    def server_cpu_ms(self) -> str:
+        return "—" if self.server_cpu is None else f"{self.server_cpu / self.count * 1000:.1f}"
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -110,6 +115,20 @@ def start_process(args: list[str], env: dict, port: int, log: Path) -> subproces
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"{args} did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, run) -> Result:
+    """``run()``'s result, with the CPU the serving process ``pid`` spent on it."""
+    before = cpu_seconds(pid)
+    result = run()
+    result.server_cpu = cpu_seconds(pid) - before
+    return result
 
 
 def rss_mib(pid: int) -> float:
@@ -276,13 +295,13 @@ def main() -> None:
 
         print("no-op RPC and the command path…", file=sys.stderr)
         for callers in (1, 10):
-            results.append(closed_loop("nameko no-op RPC", config, context, noop_call, callers, SECONDS))
-            results.append(closed_loop("report_event command over RPC", config, context, report_call, callers, SECONDS))
+            results.append(measured(noop.pid, lambda: closed_loop(
+                "nameko no-op RPC", config, context, noop_call, callers, SECONDS)))
+            results.append(measured(grid.pid, lambda: closed_loop(
+                "report_event command over RPC", config, context, report_call, callers, SECONDS)))
         best = max(r.rate for r in results if r.path.startswith("report_event"))
-        half = closed = open_loop(f"report_event at half the max rate ({best / 2:.0f}/s)", config, context,
-                                  report_call, best / 2, SECONDS)
-        results.append(half)
-        del closed
+        results.append(measured(grid.pid, lambda: open_loop(
+            f"report_event at half the max rate ({best / 2:.0f}/s)", config, context, report_call, best / 2, SECONDS)))
         busy_rss = rss_mib(grid.pid)
         metrics = urlopen(f"http://127.0.0.1:{grid_port}/metrics", timeout=5).read().decode()
         lag = [line for line in metrics.splitlines() if line.startswith("pingan_relay_lag_events")]
@@ -309,12 +328,12 @@ def report(results: list[Result], notes: list[str], verifier: list[str] = ()) ->
     noop10 = next(r for r in results if r.path == "nameko no-op RPC" and r.callers == 10)
     cmd10 = next(r for r in results if r.path.startswith("report_event command") and r.callers == 10)
     lines = [
-        "| path | callers | calls | rate (/s) | p50 (ms) | p99 (ms) |",
-        "|---|---|---|---|---|---|",
+        "| path | callers | calls | rate (/s) | p50 (ms) | p99 (ms) | server CPU per call (ms) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         callers = "open loop" if r.callers == 0 else str(r.callers)
-        lines.append(f"| {r.path} | {callers} | {r.count} | {r.rate:,.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} |")
+        lines.append(f"| {r.path} | {callers} | {r.count} | {r.rate:,.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | {r.server_cpu_ms} |")
     ratio = cmd10.rate / noop10.rate
     machine = f"{platform.node()}: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, " \
               f"{platform.platform()}"
