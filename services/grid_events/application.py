@@ -18,8 +18,11 @@ from services.mediation.contracts import CaseOpened
 
 from . import contracts as c
 from .domain import (
+    DECISION_TEXT,
     EVENT_TEXT,
+    FAMILY_TEXT,
     ITEM_TEXT,
+    PARTICIPANT_TEXT,
     RISK_TEXT,
     VOLUNTEER,
     AssigneeKind,
@@ -196,13 +199,13 @@ class GridEventsApplication(PinganApplication):
 
         return self.execute(call, act, command.command_id)
 
-    def recognise_participant(self, call: Call, command: c.RecogniseParticipant) -> dict:
+    def recognise_participant(self, call: Call, command: c.RecogniseParticipant, seal: Seal) -> dict:
         self._require_role(call, "recognise a participant", OFFICERS)
 
         def act():
             participant = self.load(Participant, command.participant_id, "participant")
             authorize(call.caller, "recognise a participant", OFFICERS, participant.jurisdiction)
-            participant.recognise(command.note)
+            participant.recognise(seal(_participant_subject(participant), command.note))
             return [participant], {"participant_id": str(participant.id), "recognitions": len(participant.recognitions)}
 
         return self.execute(call, act, command.command_id)
@@ -284,9 +287,13 @@ class GridEventsApplication(PinganApplication):
         return self._act_on_event(call, command.event_id, command.command_id, "record feedback", FEEDBACK_GIVERS,
                                   feedback)
 
-    def tick_checklist_step(self, call: Call, command: c.TickChecklistStep) -> dict:
+    def tick_checklist_step(self, call: Call, command: c.TickChecklistStep, seal: Seal) -> dict:
+        def tick(report: EventReport) -> None:
+            report.check_tick(command.step)
+            report.tick_step(command.step, seal(record_subject(EVENT_TEXT, report.id), command.note))
+
         return self._act_on_event(call, command.event_id, command.command_id, "tick a checklist step",
-                                  CHECKLIST_TICKERS, lambda report: report.tick_step(command.step, command.note))
+                                  CHECKLIST_TICKERS, tick)
 
     def close_event(self, call: Call, command: c.CloseEvent) -> dict:
         return self._act_on_event(call, command.event_id, command.command_id, "close an event", OFFICERS,
@@ -339,10 +346,11 @@ class GridEventsApplication(PinganApplication):
 
         return self.execute(call, act, command.command_id)
 
-    def complete_work_item(self, call: Call, command: c.CompleteWorkItem) -> dict:
+    def complete_work_item(self, call: Call, command: c.CompleteWorkItem, seal: Seal) -> dict:
         def complete(item: WorkItem) -> None:
             self._require_doer(call, item)
-            item.complete(command.note)
+            item.require_open("complete")
+            item.complete(seal(record_subject(ITEM_TEXT, item.id), command.note))
 
         return self._act_on_item(call, command.item_id, command.command_id, "complete a work item", WORK_DOERS, complete)
 
@@ -354,9 +362,13 @@ class GridEventsApplication(PinganApplication):
         return self._act_on_item(call, command.item_id, command.command_id, "reassign a work item",
                                  WORK_LIST_KEEPERS, reassign)
 
-    def cancel_work_item(self, call: Call, command: c.CancelWorkItem) -> dict:
+    def cancel_work_item(self, call: Call, command: c.CancelWorkItem, seal: Seal) -> dict:
+        def cancel(item: WorkItem) -> None:
+            item.require_open("cancel")
+            item.cancel(seal(record_subject(ITEM_TEXT, item.id), command.reason))
+
         return self._act_on_item(call, command.item_id, command.command_id, "cancel a work item",
-                                 WORK_LIST_KEEPERS, lambda item: item.cancel(command.reason))
+                                 WORK_LIST_KEEPERS, cancel)
 
     def mark_overdue(self, call: Call, item_id: UUID, today: date) -> bool:
         """The overdue timer's command: mark the item once for its current due date.
@@ -455,22 +467,39 @@ class GridEventsApplication(PinganApplication):
         return self._act_on_risk(call, command.risk_id, command.command_id, "assign a risk's responsibility",
                                  OFFICERS, assign)
 
-    def start_risk_measures(self, call: Call, command: c.StartRiskMeasures) -> dict:
+    # The risk's free text (measures, notes, feedback) is sealed under risk.<id>, after the step's check.
+
+    def start_risk_measures(self, call: Call, command: c.StartRiskMeasures, seal: Seal) -> dict:
         reinspection = command.reinspection_date.isoformat() if command.reinspection_date else None
-        return self._act_on_risk(call, command.risk_id, command.command_id, "start measures", RISK_HANDLERS,
-                                 lambda risk: risk.start_measures(command.measures, reinspection))
 
-    def record_reinspection(self, call: Call, command: c.RecordReinspection) -> dict:
+        def start(risk: Risk) -> None:
+            risk.check_start_measures(reinspection)
+            risk.start_measures(seal(record_subject(RISK_TEXT, risk.id), command.measures), reinspection)
+
+        return self._act_on_risk(call, command.risk_id, command.command_id, "start measures", RISK_HANDLERS, start)
+
+    def record_reinspection(self, call: Call, command: c.RecordReinspection, seal: Seal) -> dict:
+        def reinspect(risk: Risk) -> None:
+            risk.check_reinspection()
+            risk.record_reinspection(command.passed, seal(record_subject(RISK_TEXT, risk.id), command.note))
+
         return self._act_on_risk(call, command.risk_id, command.command_id, "record a re-inspection", RISK_HANDLERS,
-                                 lambda risk: risk.record_reinspection(command.passed, command.note))
+                                 reinspect)
 
-    def defuse_risk(self, call: Call, command: c.DefuseRisk) -> dict:
-        return self._act_on_risk(call, command.risk_id, command.command_id, "defuse a risk", RISK_HANDLERS,
-                                 lambda risk: risk.defuse(command.note))
+    def defuse_risk(self, call: Call, command: c.DefuseRisk, seal: Seal) -> dict:
+        def defuse(risk: Risk) -> None:
+            risk.check_defuse()
+            risk.defuse(seal(record_subject(RISK_TEXT, risk.id), command.note))
 
-    def report_risk_feedback(self, call: Call, command: c.ReportRiskFeedback) -> dict:
+        return self._act_on_risk(call, command.risk_id, command.command_id, "defuse a risk", RISK_HANDLERS, defuse)
+
+    def report_risk_feedback(self, call: Call, command: c.ReportRiskFeedback, seal: Seal) -> dict:
+        def feedback(risk: Risk) -> None:
+            risk.check_feedback()
+            risk.report_feedback(seal(record_subject(RISK_TEXT, risk.id), command.feedback))
+
         return self._act_on_risk(call, command.risk_id, command.command_id, "report feedback on a risk",
-                                 FEEDBACK_GIVERS | {Role.DEPARTMENT_OFFICER}, lambda risk: risk.report_feedback(command.feedback))
+                                 FEEDBACK_GIVERS | {Role.DEPARTMENT_OFFICER}, feedback)
 
     def close_risk(self, call: Call, command: c.CloseRisk) -> dict:
         return self._act_on_risk(call, command.risk_id, command.command_id, "close a risk", OFFICERS,
@@ -490,30 +519,45 @@ class GridEventsApplication(PinganApplication):
 
     # -- major decisions and family assessments -------------------------------------
 
-    def register_decision(self, call: Call, command: c.RegisterDecision) -> dict:
+    # A decision's texts (title, summary, findings, measures, rejection reasons) are sealed under decision.<id>.
+
+    def register_decision(self, call: Call, command: c.RegisterDecision, seal: Seal) -> dict:
         authorize(call.caller, "register a major decision", OFFICERS, command.jurisdiction)
         if level_of(command.jurisdiction) is Level.GRID:
             raise ValidationFailed("RegisterDecision: a major decision belongs to a unit, not a grid")
 
         def act():
             self._require_place(command.jurisdiction)
-            decision = MajorDecision(jurisdiction=command.jurisdiction, title=command.title, summary=command.summary)
+            decision_id = uuid4()
+            subject = record_subject(DECISION_TEXT, decision_id)
+            decision = _create(MajorDecision, MajorDecision.Registered, decision_id,
+                               jurisdiction=command.jurisdiction, title=seal(subject, command.title),
+                               summary=seal(subject, command.summary))
             return [decision], _decision_summary(decision)
 
         return self.execute(call, act, command.command_id)
 
-    def assess_decision(self, call: Call, command: c.AssessDecision) -> dict:
-        return self._act_on_decision(
-            call, command.decision_id, command.command_id, "assess a major decision", DECISION_ASSESSORS,
-            lambda decision: decision.record_assessment(command.risk_level.value, command.findings, command.measures))
+    def assess_decision(self, call: Call, command: c.AssessDecision, seal: Seal) -> dict:
+        def assess(decision: MajorDecision) -> None:
+            decision.check_assessment()
+            subject = record_subject(DECISION_TEXT, decision.id)
+            decision.record_assessment(command.risk_level.value, seal(subject, command.findings),
+                                       seal(subject, command.measures))
+
+        return self._act_on_decision(call, command.decision_id, command.command_id, "assess a major decision",
+                                     DECISION_ASSESSORS, assess)
 
     def approve_assessment(self, call: Call, command: c.ApproveAssessment) -> dict:
         return self._act_on_decision(call, command.decision_id, command.command_id, "approve an assessment",
                                      OFFICERS, lambda decision: decision.approve_assessment())
 
-    def reject_assessment(self, call: Call, command: c.RejectAssessment) -> dict:
+    def reject_assessment(self, call: Call, command: c.RejectAssessment, seal: Seal) -> dict:
+        def reject(decision: MajorDecision) -> None:
+            decision.check_rejection()
+            decision.reject_assessment(seal(record_subject(DECISION_TEXT, decision.id), command.reason))
+
         return self._act_on_decision(call, command.decision_id, command.command_id, "reject an assessment",
-                                     OFFICERS, lambda decision: decision.reject_assessment(command.reason))
+                                     OFFICERS, reject)
 
     def clear_decision(self, call: Call, command: c.ClearDecision) -> dict:
         return self._act_on_decision(call, command.decision_id, command.command_id, "clear a decision",
@@ -538,11 +582,21 @@ class GridEventsApplication(PinganApplication):
             grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
             if call.caller.role is Role.GRID_WORKER and call.caller.actor_id not in grid.workers:
                 raise Forbidden(f"grid worker {call.caller.actor_id} is not assigned to grid {grid.code}")
-            assessment = FamilySafetyAssessment(
+            # Findings and measures describe the household's members: sealed under the household's
+            # key, then under the assessment's own (family.<id>), so erasing either shreds them. The
+            # household's seal comes first: an erased household is refused before a record key exists.
+            household = _person(command.household_id)
+            assessment_id = uuid4()
+            subject = record_subject(FAMILY_TEXT, assessment_id)
+
+            def sealed(text: str) -> str | None:
+                return seal(subject, seal(household, text))
+
+            assessment = _create(
+                FamilySafetyAssessment, FamilySafetyAssessment.Recorded, assessment_id,
                 grid_code=grid.code, jurisdiction=grid.village_code, household_id=command.household_id,
-                risk_level=command.risk_level.value, measures=command.measures,
-                # The findings describe the household's members: sealed under the household.
-                findings=seal(_person(command.household_id), command.findings),
+                risk_level=command.risk_level.value, findings=sealed(command.findings),
+                measures=sealed(command.measures),
             )
             return [assessment], {"assessment_id": str(assessment.id), "risk_level": assessment.risk_level}
 
@@ -566,8 +620,9 @@ class GridEventsApplication(PinganApplication):
         return self._erase(call, command, subject, "person", None, places, erase)
 
     def erase_record_personal_data(self, call: Call, command: c.EraseRecordPersonalData, erase: Erase) -> dict:
-        """Crypto-shred a record's free text (or a volunteer's name); its facts (category, source,
-        status, dates) stay."""
+        """Crypto-shred a record's free text (an event, risk, work item, major decision, family
+        assessment; a volunteer's name and notes, an organisation's notes); its facts (category,
+        source, status, dates) stay."""
         action = "erase a record's personal data"
         self._require_role(call, action, ERASERS)
         record, kind, subject = self._record_with_text(command.record_id)
@@ -591,19 +646,21 @@ class GridEventsApplication(PinganApplication):
 
     def _record_with_text(self, record_id: UUID) -> tuple[Any, str, str]:
         """The record, its kind, and the key subject its personal text is sealed under."""
-        for cls, kind, text in ((EventReport, "event report", EVENT_TEXT), (Risk, "risk", RISK_TEXT),
-                                (WorkItem, "work item", ITEM_TEXT)):
-            try:
-                return self.load(cls, record_id, kind), kind, record_subject(text, record_id)
-            except NotFound:
-                continue
+        missing = NotFound(f"no event report, risk, work item, major decision, family assessment or participant "
+                           f"with id {record_id}")
         try:
-            participant = self.load(Participant, record_id, "participant")
+            record = self.load(object, record_id, "record")
         except NotFound:
-            raise NotFound(f"no event report, risk, work item or volunteer with id {record_id}") from None
-        if not is_sealed(participant.name):  # an organisation's name is not personal
-            raise ValidationFailed(f"participant {record_id} is not a volunteer: its name is not personal data")
-        return participant, "volunteer", participant.name.split(":", 2)[1]
+            raise missing from None
+        for cls, kind, text in RECORDS_WITH_TEXT:
+            if isinstance(record, cls):
+                return record, kind, record_subject(text, record_id)
+        if not isinstance(record, Participant):
+            raise missing
+        if not is_sealed(record.name) and not record.recognitions:
+            # An organisation's name is not personal; its recognition notes are, once it has some.
+            raise ValidationFailed(f"participant {record_id} holds no personal data: not a volunteer, no recognitions")
+        return record, "volunteer" if is_sealed(record.name) else "participant", _participant_subject(record)
 
     # -- shared -----------------------------------------------------------------------
 
@@ -612,6 +669,24 @@ class GridEventsApplication(PinganApplication):
         # The role is checked before loading; the jurisdiction once the record names it.
         if call.caller.role not in roles:
             raise Forbidden(f"the role {call.caller.role.value!r} may not {action}")
+
+
+# Records whose free text is sealed under their own key: class, kind (in Erasure events), key prefix.
+RECORDS_WITH_TEXT = (
+    (EventReport, "event report", EVENT_TEXT),
+    (Risk, "risk", RISK_TEXT),
+    (WorkItem, "work item", ITEM_TEXT),
+    (MajorDecision, "major decision", DECISION_TEXT),
+    (FamilySafetyAssessment, "family assessment", FAMILY_TEXT),
+)
+
+
+def _participant_subject(participant: Participant) -> str:
+    """A volunteer's subject is the one its name is sealed under (``volunteer.<hex>``), so erasing the
+    volunteer shreds the name and the recognition notes at once; an organisation's is ``participant.<id>``."""
+    if is_sealed(participant.name):
+        return participant.name.split(":", 2)[1]
+    return record_subject(PARTICIPANT_TEXT, participant.id)
 
 
 def _person(person_id: str) -> str:

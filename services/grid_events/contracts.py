@@ -289,8 +289,9 @@ class ErasePerson(Command):
 
 
 class EraseRecordPersonalData(Command):
-    """Crypto-shred the free text of a reported event, a risk or a work item (or a volunteer's
-    name, by participant id); the record's facts stay."""
+    """Crypto-shred the free text of a reported event, a risk, a work item, a major decision or a
+    family assessment (or a volunteer's name and recognition notes, an organisation's recognition
+    notes, by participant id); the record's facts stay."""
 
     record_id: UUID
     reason: ErasureReason
@@ -360,7 +361,7 @@ class GetRisk(Personal):
     risk_id: UUID
 
 
-class ListDecisions(Scoped):
+class ListDecisions(Scoped, Personal):
     status: DecisionStatus | None = None
 
 

@@ -19,6 +19,7 @@ from shared.projections import page_of as shared_page_of
 
 from .domain import (
     DecisionStatus,
+    Erasure,
     EventReport,
     FamilySafetyAssessment,
     Grid,
@@ -37,10 +38,19 @@ from .domain import (
 SERVICE = "grid_events"
 metadata = MetaData()
 
-# Columns that hold values sealed per person by the service (shared/security/personal_data.py);
-# queries open them, everything else passes through.
+# Columns that hold values sealed per person or per record by the service
+# (shared/security/personal_data.py); queries open them, everything else passes through.
 SEALED_COLUMNS = ("responsible_person_name", "contact_name", "contact_phone", "name", "findings",
-                  "place", "description", "title")
+                  "place", "description", "title", "measures")
+# A family assessment's findings and measures are sealed twice: under the assessment's key
+# (family.<id>) around the household's; opening the outer seal gives the inner one.
+DOUBLY_SEALED_COLUMNS = ("findings", "measures")
+DOUBLY_SEALED_PREFIX = "pii1:family."
+
+
+def _erased_flag() -> Column:
+    """True once the record's own personal data is erased (its key destroyed): its free text reads [erased]."""
+    return Column("personal_data_erased", Boolean, nullable=False, default=False)
 
 
 def _county(code: str) -> str:
@@ -98,7 +108,8 @@ participants = Table(
     Column("jurisdiction", String(15), nullable=False, index=True),
     Column("kind", String(30), nullable=False),
     Column("name", Text, nullable=False),  # personal for a volunteer, sealed
-    Column("recognitions", Integer, nullable=False),
+    Column("recognitions", Integer, nullable=False),  # how many; the notes are sealed, in the log only
+    _erased_flag(),
 )
 
 reports = Table(
@@ -125,6 +136,7 @@ reports = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
+    _erased_flag(),
 )
 
 work_items = Table(
@@ -146,6 +158,7 @@ work_items = Table(
     Column("listed_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    _erased_flag(),
 )
 
 risks = Table(
@@ -164,13 +177,14 @@ risks = Table(
     Column("responsible_unit", String(100), nullable=False),
     Column("responsible_person_id", String(64), nullable=False),
     Column("responsible_person_name", Text, nullable=False),  # personal, sealed
-    Column("measures", Text),
+    Column("measures", Text),  # sealed under the record's key
     Column("reinspection_date", Date),
     Column("reinspection_passed", Boolean),
     Column("registered_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
+    _erased_flag(),
 )
 
 decisions = Table(
@@ -179,12 +193,13 @@ decisions = Table(
     Column("decision_id", String(36), primary_key=True),
     Column("jurisdiction", String(12), nullable=False, index=True),
     Column("county", String(6), nullable=False),
-    Column("title", String(200), nullable=False),
+    Column("title", Text, nullable=False),  # sealed under the record's key
     Column("status", String(20), nullable=False),
     Column("risk_level", String(10)),
     Column("assessments", Integer, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    _erased_flag(),
 )
 
 family_assessments = Table(
@@ -194,10 +209,17 @@ family_assessments = Table(
     Column("grid_code", String(15), nullable=False, index=True),
     Column("household_id", String(64), nullable=False, index=True),
     Column("risk_level", String(10), nullable=False),
-    Column("findings", Text, nullable=False),  # personal, sealed
-    Column("measures", Text, nullable=False),
+    Column("findings", Text, nullable=False),  # sealed twice: the record's key around the household's
+    Column("measures", Text, nullable=False),  # likewise
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    _erased_flag(),  # the assessment erased, or its household
 )
+
+
+def _mark_erased(conn: Connection, table: Table, key: Column, event: Any, *kinds: str) -> None:
+    """Flag the record an Erasure names (the record's version is not the erasure's: left as is)."""
+    if event.kind in kinds and event.record_id:
+        conn.execute(update(table).where(key == event.record_id).values(personal_data_erased=True))
 
 
 def _update(conn: Connection, table: Table, key: Column, event: Any, **values: Any) -> None:
@@ -261,12 +283,16 @@ class RegistryView(Projection):
     def on_participant_registered(self, event: Any, conn: Connection) -> None:
         conn.execute(insert(participants).values(
             participant_id=str(event.originator_id), jurisdiction=event.jurisdiction, kind=event.kind,
-            name=event.name, recognitions=0))
+            name=event.name, recognitions=0, personal_data_erased=False))
 
     @handles(Participant.Recognised)
     def on_participant_recognised(self, event: Any, conn: Connection) -> None:
         conn.execute(update(participants).where(participants.c.participant_id == str(event.originator_id))
                      .values(recognitions=participants.c.recognitions + 1))
+
+    @handles(Erasure.Recorded)
+    def on_erased(self, event: Any, conn: Connection) -> None:
+        _mark_erased(conn, participants, participants.c.participant_id, event, "volunteer", "participant")
 
     def _change_workers(self, conn: Connection, event: Any, change: Any) -> None:
         grid = grids.c.grid_id == str(event.originator_id)
@@ -299,6 +325,7 @@ class EventReportsView(Projection):
             reported_at=event.timestamp,
             updated_at=event.timestamp,
             version=event.originator_version,
+            personal_data_erased=False,
         ))
 
     @handles(EventReport.StepTicked)
@@ -334,6 +361,10 @@ class EventReportsView(Projection):
     @handles(EventReport.Closed)
     def on_closed(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=Status.CLOSED.value, closed_at=event.timestamp)
+
+    @handles(Erasure.Recorded)
+    def on_erased(self, event: Any, conn: Connection) -> None:
+        _mark_erased(conn, reports, reports.c.event_id, event, "event report")
 
     def _update(self, conn: Connection, event: Any, **values: Any) -> None:
         _update(conn, reports, reports.c.event_id, event, **values)
@@ -403,6 +434,7 @@ class WorkItemsView(Projection):
             listed_at=event.timestamp,
             updated_at=event.timestamp,
             version=event.originator_version,
+            personal_data_erased=False,
         ))
 
     @handles(WorkItem.MarkedOverdue)
@@ -425,6 +457,10 @@ class WorkItemsView(Projection):
     @handles(WorkItem.Cancelled)
     def on_cancelled(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=WorkItemStatus.CANCELLED.value, overdue=False)
+
+    @handles(Erasure.Recorded)
+    def on_erased(self, event: Any, conn: Connection) -> None:
+        _mark_erased(conn, work_items, work_items.c.item_id, event, "work item")
 
     def _update(self, conn: Connection, event: Any, **values: Any) -> None:
         _update(conn, work_items, work_items.c.item_id, event, **values)
@@ -467,6 +503,7 @@ class RisksView(Projection):
             registered_at=event.timestamp,
             updated_at=event.timestamp,
             version=event.originator_version,
+            personal_data_erased=False,
         ))
 
     @handles(Risk.WarningIssued)
@@ -504,6 +541,10 @@ class RisksView(Projection):
     def on_closed(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=RiskStatus.CLOSED.value, closed_at=event.timestamp)
 
+    @handles(Erasure.Recorded)
+    def on_erased(self, event: Any, conn: Connection) -> None:
+        _mark_erased(conn, risks, risks.c.risk_id, event, "risk")
+
     def _update(self, conn: Connection, event: Any, **values: Any) -> None:
         _update(conn, risks, risks.c.risk_id, event, **values)
 
@@ -536,7 +577,7 @@ class DecisionsView(Projection):
         conn.execute(insert(decisions).values(
             decision_id=str(event.originator_id), jurisdiction=event.jurisdiction,
             county=_county(event.jurisdiction), title=event.title, status=DecisionStatus.REGISTERED.value,
-            assessments=0, registered_at=event.timestamp, updated_at=event.timestamp))
+            assessments=0, registered_at=event.timestamp, updated_at=event.timestamp, personal_data_erased=False))
 
     @handles(MajorDecision.Assessed)
     def on_assessed(self, event: Any, conn: Connection) -> None:
@@ -560,7 +601,15 @@ class DecisionsView(Projection):
         conn.execute(insert(family_assessments).values(
             assessment_id=str(event.originator_id), grid_code=event.grid_code, household_id=event.household_id,
             risk_level=event.risk_level, findings=event.findings, measures=event.measures,
-            recorded_at=event.timestamp))
+            recorded_at=event.timestamp, personal_data_erased=False))
+
+    @handles(Erasure.Recorded)
+    def on_erased(self, event: Any, conn: Connection) -> None:
+        _mark_erased(conn, decisions, decisions.c.decision_id, event, "major decision")
+        _mark_erased(conn, family_assessments, family_assessments.c.assessment_id, event, "family assessment")
+        if event.kind == "person":  # a household erased: its assessments' texts read [erased] too
+            conn.execute(update(family_assessments).where(family_assessments.c.household_id == event.subject)
+                         .values(personal_data_erased=True))
 
     def _update(self, conn: Connection, event: Any, **values: Any) -> None:
         _update(conn, decisions, decisions.c.decision_id, event, **values)

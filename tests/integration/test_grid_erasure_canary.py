@@ -1,9 +1,13 @@
-"""grid_events on real PostgreSQL and RabbitMQ: a reported event whose place, description, handling note
-and feedback carry a random canary, a work item and a risk titled by it, and a township responsible person
-and contact point named by another canary are read back through audited reads, relayed, then erased
-(records and persons). Afterwards neither canary is found anywhere — database dump, messages still in the
-test vhost's queues, logs at DEBUG, read models (also rebuilt from the log), /metrics — the records' facts
-remain, and the log verifies against signed checkpoints taken before and after the erasure."""
+"""grid_events on real PostgreSQL and RabbitMQ: a random canary planted in every free text the service
+takes — a reported event's place, description, checklist tick note, handling note and feedback; work
+items' titles, completion notes and cancel reasons; a risk's place, description, measures, defuse note and
+feedback; a major decision's title, summary, assessment findings and measures and rejection reason; family
+assessments' findings and measures; participants' recognition notes — and a township responsible person,
+contact point and volunteer named by another canary, are read back through audited reads, relayed, then
+erased (records and persons). Afterwards neither canary is found anywhere — database dump, messages still
+in the test vhost's queues, logs at DEBUG, read models (also rebuilt from the log), /metrics — the records'
+facts remain, flagged `personal_data_erased`, and the log verifies against signed checkpoints taken before
+and after the erasure."""
 
 import json
 import os
@@ -37,9 +41,10 @@ PERSON = f"Person{uuid.uuid4().hex[:12]}"  # a named person
 PHONE = f"139{uuid.uuid4().int % 10**8:08d}"
 TOWNSHIP, VILLAGE, GRID = "433101001", "433101001001", "433101001001001"
 COUNTY_OFFICER = dict(role=Role.COUNTY_OFFICER, jurisdiction="433101", actor_id="county-7")
-PUBLISHED = ("dispute_reported", "severe_event_reported", "event_assigned", "risk_registered")
+PUBLISHED = ("dispute_reported", "severe_event_reported", "event_assigned", "risk_registered", "risk_level_changed",
+             "decision_cleared")
 VIEWS = ("grid_jurisdictions_view", "grid_contact_points_view", "grid_event_reports_view", "grid_work_items_view",
-         "grid_risks_view")
+         "grid_risks_view", "grid_decisions_view", "grid_family_assessments_view", "grid_participants_view")
 
 
 @pytest.fixture(autouse=True)
@@ -102,15 +107,45 @@ def test_canaries_are_found_nowhere_after_erasure(container_factory, service_con
                 "event_id"]
             g.accept_event(event_id=event_id)
             g.assign_event(event_id=event_id, unit="justice-bureau")
+            g.tick_checklist_step(event_id=event_id, step="verify_facts", note=f"{CANARY} confirmed it")
             g.record_handling(event_id=event_id, note=f"met {CANARY} at home")
             g.record_feedback(event_id=event_id, feedback=f"{CANARY} is satisfied", satisfied=True)
-            item_id = g.add_work_item(grid_code=GRID, kind="home_visit", title=f"visit {CANARY}",
-                                      due_date=(date.today() + timedelta(days=7)).isoformat(),
-                                      assignee_kind="member_unit", assignee_id="justice-bureau")["item_id"]
+            due = (date.today() + timedelta(days=7)).isoformat()
+            item_id = g.add_work_item(grid_code=GRID, kind="home_visit", title=f"visit {CANARY}", due_date=due,
+                                      every_days=7, assignee_kind="member_unit",
+                                      assignee_id="justice-bureau")["item_id"]
+            g.complete_work_item(item_id=item_id, note=f"{CANARY} was at home")  # recurring: stays open
+            cancelled_id = g.add_work_item(grid_code=GRID, kind="patrol", title="patrol", due_date=due,
+                                           assignee_kind="member_unit", assignee_id="justice-bureau")["item_id"]
+            g.cancel_work_item(item_id=cancelled_id, reason=f"{CANARY} moved away")
             risk_id = g.register_risk(jurisdiction=VILLAGE, category="lending", source="risk", level="yellow",
                                       place=f"{CANARY}'s shop", description=f"{CANARY} lends at 40%",
                                       responsible_unit="justice-bureau", responsible_person_id="p-canary",
                                       responsible_person_name=PERSON)["risk_id"]
+            g.issue_warning(risk_id=risk_id, level="yellow")
+            g.start_risk_measures(risk_id=risk_id, measures=f"talk {CANARY} out of it")
+            g.defuse_risk(risk_id=risk_id, note=f"{CANARY} stopped lending")
+            g.report_risk_feedback(risk_id=risk_id, feedback=f"{CANARY}'s debtors relieved")
+            decision_id = g.register_decision(jurisdiction="433101", title=f"move {CANARY}'s market",
+                                              summary=f"{CANARY}'s stall moves")["decision_id"]
+            g.assess_decision(decision_id=decision_id, risk_level="high", findings=f"{CANARY} objects",
+                              measures=f"consult {CANARY}")
+            g.reject_assessment(decision_id=decision_id, reason=f"{CANARY} was not heard")
+            g.assess_decision(decision_id=decision_id, risk_level="low", findings=f"{CANARY} agrees",
+                              measures=f"compensate {CANARY}")
+            g.approve_assessment(decision_id=decision_id)
+            g.clear_decision(decision_id=decision_id)
+            family_id = g.record_family_assessment(grid_code=GRID, household_id="hh-canary", risk_level="medium",
+                                                   findings=f"{CANARY} drinks", measures=f"visit {CANARY} weekly")[
+                "assessment_id"]
+            g.record_family_assessment(grid_code=GRID, household_id="hh-canary", risk_level="low",
+                                       findings=f"{CANARY} sober", measures=f"praise {CANARY}")  # erased by person
+            volunteer_id = g.register_participant(jurisdiction=VILLAGE, kind="volunteer", name=PERSON)[
+                "participant_id"]
+            g.recognise_participant(participant_id=volunteer_id, note=f"{CANARY} led the patrol")
+            organisation_id = g.register_participant(jurisdiction=VILLAGE, kind="social_organisation",
+                                                     name="Red Cross branch")["participant_id"]
+            g.recognise_participant(participant_id=organisation_id, note=f"its {CANARY} ran the relief")
             shown = {
                 "event": g.get_event(event_id=event_id, purpose="case_work"),
                 "item": g.get_work_item(item_id=item_id, purpose="case_work"),
@@ -118,8 +153,11 @@ def test_canaries_are_found_nowhere_after_erasure(container_factory, service_con
                 "township": g.list_jurisdictions(parent_code="433101")["items"],
                 "contacts": g.list_contact_points(grid_code=GRID, purpose="case_work")["items"],
                 "items": g.list_work_items(grid_code=GRID)["items"],
+                "decisions": g.list_decisions(purpose="case_work")["items"],
+                "families": g.list_family_assessments(household_id="hh-canary")["items"],
+                "participants": g.list_participants()["items"],
             }
-            unaudited = [g.list_grids(), g.list_member_units(), g.list_decisions(), g.source_report()]
+            unaudited = [g.list_grids(), g.list_member_units(), g.source_report()]
             wait_for(lambda: in_flight.channel.queue_declare(queue=in_flight.name, passive=True).message_count
                      >= len(PUBLISHED))
             make_checkpoint(rows, checkpoints, load_private_key(private))  # the log as it was before erasure
@@ -130,9 +168,10 @@ def test_canaries_are_found_nowhere_after_erasure(container_factory, service_con
             township.grid_events.erase_person(person_id="p-canary", reason="subject_request")
         with rpc_as(**COUNTY_OFFICER) as rpc:
             g = rpc.grid_events
-            for record in (event_id, item_id, risk_id):
+            for record in (event_id, item_id, cancelled_id, risk_id, decision_id, family_id, volunteer_id,
+                           organisation_id):
                 g.erase_record_personal_data(record_id=record, reason="subject_request")
-            for person in ("p-canary", "c-canary"):
+            for person in ("p-canary", "c-canary", "hh-canary"):
                 g.erase_person(person_id=person, reason="subject_request")
             with pytest.raises(Conflict):
                 g.erase_person(person_id="p-canary", reason="subject_request")
@@ -143,6 +182,10 @@ def test_canaries_are_found_nowhere_after_erasure(container_factory, service_con
                 "township": g.list_jurisdictions(parent_code="433101")["items"],
                 "contacts": g.list_contact_points(grid_code=GRID, purpose="audit")["items"],
                 "events": g.list_events(grid_code=GRID)["items"],
+                "items": g.list_work_items(grid_code=GRID)["items"],
+                "decisions": g.list_decisions(purpose="audit")["items"],
+                "families": g.list_family_assessments(household_id="hh-canary")["items"],
+                "participants": g.list_participants()["items"],
             }
         with urlopen(f"http://{service_config['WEB_SERVER_ADDRESS']}/metrics", timeout=5) as answer:
             metrics_text = answer.read().decode()
@@ -159,8 +202,15 @@ def test_canaries_are_found_nowhere_after_erasure(container_factory, service_con
     # read back while alive, through audited reads
     assert (shown["event"]["place"], shown["event"]["description"]) == (f"{CANARY}'s courtyard",
                                                                           f"{CANARY} and a neighbour quarrel")
-    assert shown["item"]["title"] == shown["items"][0]["title"] == f"visit {CANARY}"
+    assert shown["item"]["title"] == f"visit {CANARY}" and f"visit {CANARY}" in [i["title"] for i in shown["items"]]
     assert shown["risk"]["place"] == f"{CANARY}'s shop" and shown["risk"]["responsible_person_name"] == PERSON
+    assert shown["risk"]["measures"] == f"talk {CANARY} out of it"
+    assert [(d["title"], d["status"]) for d in shown["decisions"]] == [(f"move {CANARY}'s market", "cleared")]
+    assert sorted((f["findings"], f["measures"]) for f in shown["families"]) == [
+        (f"{CANARY} drinks", f"visit {CANARY} weekly"), (f"{CANARY} sober", f"praise {CANARY}")]
+    assert sorted(p["name"] for p in shown["participants"]) == sorted([PERSON, "Red Cross branch"])
+    assert not any(row["personal_data_erased"] for key in ("decisions", "families", "participants", "items")
+                   for row in shown[key]) and not shown["event"]["personal_data_erased"]
     assert [t["responsible_person_name"] for t in shown["township"] if t["code"] == TOWNSHIP] == [PERSON]
     assert [(c["contact_name"], c["contact_phone"]) for c in shown["contacts"]] == [(PERSON, PHONE)]
     assert not any(secret in json.dumps(unaudited) for secret in (CANARY, PERSON, PHONE, "pii1:"))
@@ -175,6 +225,13 @@ def test_canaries_are_found_nowhere_after_erasure(container_factory, service_con
     assert [t["responsible_person_name"] for t in erased["township"] if t["code"] == TOWNSHIP] == [ERASED]
     assert [(c["contact_name"], c["contact_phone"]) for c in erased["contacts"]] == [(ERASED, ERASED)]
     assert [e["place"] for e in erased["events"]] == [ERASED]
+    assert erased["risk"]["measures"] == ERASED and erased["risk"]["status"] == "feedback_reported"
+    assert [(d["title"], d["status"], d["risk_level"]) for d in erased["decisions"]] == [(ERASED, "cleared", "low")]
+    assert [(f["findings"], f["measures"]) for f in erased["families"]] == [(ERASED, ERASED)] * 2
+    assert sorted(p["name"] for p in erased["participants"]) == sorted([ERASED, "Red Cross branch"])
+    flagged = [erased["event"], erased["item"], erased["risk"], *erased["items"], *erased["decisions"],
+               *erased["families"], *erased["participants"]]
+    assert all(row["personal_data_erased"] is True for row in flagged), flagged
     # the log still verifies; a rebuild from it gives the same read models, which open to [erased]
     assert report.ok and report.anchored == report.checked > 20, report
     assert rebuilt == projected

@@ -80,7 +80,7 @@ class World:
 
     def decision(self) -> str:
         return self.app.register_decision(ADMIN, c.RegisterDecision(
-            jurisdiction=COUNTY, title="relocate the market", summary="move the market to the new site"))["decision_id"]
+            jurisdiction=COUNTY, title="relocate the market", summary="move the market to the new site"), self.seal)["decision_id"]
 
     def events_of(self, aggregate_id: Any) -> list[str]:
         from uuid import UUID

@@ -58,7 +58,7 @@ def test_stored_topics_and_event_types_name_no_sensitive_category():
 
 # Queries answered without an audited read return only non-personal columns; every other query
 # takes a purpose and is audited (docs/services/grid_events.md, "Calling conventions").
-NON_PERSONAL_QUERIES = {"list_grids", "list_member_units", "list_decisions", "source_report", "health"}
+NON_PERSONAL_QUERIES = {"list_grids", "list_member_units", "source_report", "health"}
 
 
 @pytest.mark.parametrize("method", [m for m in rpc_methods() if m.startswith(("list_", "get_", "source_", "health"))])

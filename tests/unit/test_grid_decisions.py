@@ -19,7 +19,7 @@ def world():
 
 def assess(world, decision, level="medium"):
     return world.app.assess_decision(ADMIN, c.AssessDecision(
-        decision_id=decision, risk_level=level, findings="traders oppose", measures="consult traders"))
+        decision_id=decision, risk_level=level, findings="traders oppose", measures="consult traders"), keep_plain)
 
 
 def test_clear_decision_without_assessment_is_refused_and_stores_nothing(world):
@@ -52,7 +52,7 @@ def test_clear_decision_after_approved_assessment_publishes_decision_cleared(wor
 def test_rejected_assessment_must_be_redone_before_approval(world):
     decision = world.decision()
     assess(world, decision, "high")
-    world.app.reject_assessment(ADMIN, c.RejectAssessment(decision_id=decision, reason="no consultation"))
+    world.app.reject_assessment(ADMIN, c.RejectAssessment(decision_id=decision, reason="no consultation"), keep_plain)
     with pytest.raises(InvalidTransition):
         world.app.approve_assessment(ADMIN, c.ApproveAssessment(decision_id=decision))
     assess(world, decision, "medium")

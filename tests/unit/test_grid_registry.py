@@ -73,8 +73,8 @@ def test_village_committee_reports_an_event_in_its_village(world):
 def test_recognise_participant_keeps_each_recognition(world):
     participant = world.app.register_participant(ADMIN, c.RegisterParticipant(
         jurisdiction=VILLAGE, kind="social_organisation", name="Red Cross branch"), keep_plain)["participant_id"]
-    world.app.recognise_participant(ADMIN, c.RecogniseParticipant(participant_id=participant, note="flood relief"))
-    again = world.app.recognise_participant(ADMIN, c.RecogniseParticipant(participant_id=participant, note="patrols"))
+    world.app.recognise_participant(ADMIN, c.RecogniseParticipant(participant_id=participant, note="flood relief"), keep_plain)
+    again = world.app.recognise_participant(ADMIN, c.RecogniseParticipant(participant_id=participant, note="patrols"), keep_plain)
     assert again["recognitions"] == 2
 
 

@@ -26,7 +26,7 @@ def handle_to_feedback(world, event_id, unit=UNIT):
 
 def tick_all(world, event_id):
     for step in world.app.repository.get(UUID(event_id)).required_steps:
-        world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step=step))
+        world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step=step), keep_plain)
 
 
 def test_report_event_gets_the_checklist_of_its_category(world):
@@ -39,7 +39,7 @@ def test_report_event_gets_the_checklist_of_its_category(world):
 def test_close_event_with_unticked_steps_is_refused_and_stores_nothing(world):
     event_id = world.report()
     handle_to_feedback(world, event_id)
-    world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step="verify_facts"))
+    world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step="verify_facts"), keep_plain)
     before = world.stored()
     with pytest.raises(InvalidTransition, match="contact_parties, mediate, return_visit"):
         world.app.close_event(ADMIN, c.CloseEvent(event_id=event_id))
@@ -57,15 +57,15 @@ def test_tick_unknown_step_is_refused_and_stores_nothing(world):
     event_id = world.report()
     before = world.stored()
     with pytest.raises(ValidationFailed, match="not a step"):
-        world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step="pray"))
+        world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step="pray"), keep_plain)
     assert world.stored() == before
 
 
 def test_tick_step_twice_is_refused(world):
     event_id = world.report()
-    world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step="verify_facts"))
+    world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step="verify_facts"), keep_plain)
     with pytest.raises(InvalidTransition, match="already ticked"):
-        world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step="verify_facts"))
+        world.app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step="verify_facts"), keep_plain)
 
 
 def test_assign_event_to_unregistered_unit_is_refused_and_stores_nothing(world):

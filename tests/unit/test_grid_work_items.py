@@ -20,7 +20,7 @@ def world():
 
 def test_complete_work_item_by_its_grid_worker_completes_a_one_off_item(world):
     item = world.add_item()
-    done = world.app.complete_work_item(world.worker(), c.CompleteWorkItem(item_id=item, note="patrolled"))
+    done = world.app.complete_work_item(world.worker(), c.CompleteWorkItem(item_id=item, note="patrolled"), keep_plain)
     assert done["status"] == "completed"
     assert world.events_of(item) == ["Listed", "Completed"]
 
@@ -29,22 +29,22 @@ def test_complete_work_item_of_another_grid_is_forbidden_and_stores_nothing(worl
     item = world.add_item(grid=OTHER_GRID, assignee_id=OTHER_WORKER)
     before = world.stored()
     with pytest.raises(Forbidden, match="not assigned to grid"):
-        world.app.complete_work_item(world.worker(WORKER), c.CompleteWorkItem(item_id=item, note="not mine"))
+        world.app.complete_work_item(world.worker(WORKER), c.CompleteWorkItem(item_id=item, note="not mine"), keep_plain)
     assert world.stored() == before
 
 
 def test_complete_work_item_twice_is_refused_and_stores_nothing(world):
     item = world.add_item()
-    world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="done"))
+    world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="done"), keep_plain)
     before = world.stored()
     with pytest.raises(InvalidTransition, match="completed"):
-        world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="again"))
+        world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="again"), keep_plain)
     assert world.stored() == before
 
 
 def test_complete_recurring_work_item_moves_it_to_the_next_due_date(world):
     item = world.add_item(due=date(2026, 11, 1), every_days=7)
-    done = world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="week 1"))
+    done = world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="week 1"), keep_plain)
     assert (done["status"], done["due_date"]) == ("open", "2026-11-08")
 
 
@@ -77,7 +77,7 @@ def test_add_work_item_for_volunteer_of_another_county_is_refused(world):
 def test_mark_overdue_marks_once_per_due_date(world):
     item = UUID(world.add_item(due=date(2026, 11, 1), every_days=7))
     marks = [world.app.mark_overdue(SERVICE, item, date(2026, 11, day)) for day in (1, 2, 3, 4)]
-    world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="late"))
+    world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="late"), keep_plain)
     marks += [world.app.mark_overdue(SERVICE, item, date(2026, 11, day)) for day in (8, 9, 10)]
     assert marks == [False, True, False, False, False, True, False]
     overdue = [e.due_date for e in world.app.events.get(item) if type(e).__name__ == "MarkedOverdue"]
@@ -86,7 +86,7 @@ def test_mark_overdue_marks_once_per_due_date(world):
 
 def test_mark_overdue_of_completed_item_stores_nothing(world):
     item = world.add_item(due=date(2026, 11, 1))
-    world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="done"))
+    world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="done"), keep_plain)
     before = world.stored()
     assert world.app.mark_overdue(SERVICE, UUID(item), date(2026, 12, 1)) is False
     assert world.stored() == before
@@ -103,6 +103,6 @@ def test_department_officer_completes_only_member_unit_items(world):
     workers_item = world.add_item()
     units_item = world.add_item(assignee_kind="member_unit", assignee_id=UNIT)
     with pytest.raises(Forbidden, match="member unit"):
-        world.app.complete_work_item(officer, c.CompleteWorkItem(item_id=workers_item, note="x"))
-    done = world.app.complete_work_item(officer, c.CompleteWorkItem(item_id=units_item, note="checked"))
+        world.app.complete_work_item(officer, c.CompleteWorkItem(item_id=workers_item, note="x"), keep_plain)
+    done = world.app.complete_work_item(officer, c.CompleteWorkItem(item_id=units_item, note="checked"), keep_plain)
     assert done["status"] == "completed"

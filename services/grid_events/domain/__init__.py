@@ -6,7 +6,8 @@ as their topic; the names below keep those topics resolving.
 
 from .decisions import AssessedRisk, DecisionStatus, FamilySafetyAssessment, MajorDecision
 from .erasure import (
-    EVENT_TEXT, ITEM_TEXT, RISK_TEXT, VOLUNTEER, Erasure, ErasureReason, is_reserved_subject, record_subject,
+    DECISION_TEXT, EVENT_TEXT, FAMILY_TEXT, ITEM_TEXT, PARTICIPANT_TEXT, RISK_TEXT, VOLUNTEER, Erasure, ErasureReason,
+    is_reserved_subject, record_subject,
 )
 from .registry import Grid, Jurisdiction, MemberUnit, Participant, ParticipantKind
 from .reports import Category, EventReport, Severity, Source, Status, Tier, checklist_for
@@ -20,18 +21,29 @@ PERSONAL_FIELDS: dict[type, tuple[str, ...]] = {
     Jurisdiction.ResponsibleNamed: ("person_name",),
     Grid.ContactPointNamed: ("contact_name", "contact_phone"),
     Participant.Registered: ("name",),
+    Participant.Recognised: ("note",),
     EventReport.Reported: ("place", "description"),
+    EventReport.StepTicked: ("note",),
     EventReport.Handled: ("note",),
     EventReport.FeedbackRecorded: ("feedback",),
     Risk.Registered: ("place", "description", "responsible_person_name"),
-    WorkItem.Listed: ("title",),
     Risk.ResponsibilityAssigned: ("person_name",),
+    Risk.MeasuresStarted: ("measures",),
+    Risk.Reinspected: ("note",),
+    Risk.Defused: ("note",),
+    Risk.FeedbackReported: ("feedback",),
+    WorkItem.Listed: ("title",),
+    WorkItem.Completed: ("note",),
+    WorkItem.Cancelled: ("reason",),
+    MajorDecision.Registered: ("title", "summary"),
+    MajorDecision.Assessed: ("findings", "measures"),
+    MajorDecision.AssessmentRejected: ("reason",),
     FamilySafetyAssessment.Recorded: ("findings", "measures"),
 }
 
 __all__ = [
-    "EVENT_TEXT", "ITEM_TEXT", "RISK_TEXT", "VOLUNTEER", "Erasure", "ErasureReason", "is_reserved_subject",
-    "record_subject",
+    "DECISION_TEXT", "EVENT_TEXT", "FAMILY_TEXT", "ITEM_TEXT", "PARTICIPANT_TEXT", "RISK_TEXT", "VOLUNTEER", "Erasure",
+    "ErasureReason", "is_reserved_subject", "record_subject",
     "AssessedRisk", "AssigneeKind", "Category", "DecisionStatus", "EventReport", "FamilySafetyAssessment",
     "Grid", "Jurisdiction", "MajorDecision", "MemberUnit", "PERSONAL_FIELDS", "Participant", "ParticipantKind",
     "Risk", "RiskCategory", "RiskStatus", "Severity", "Source", "Status", "TRAFFIC_CATEGORIES", "Tier",

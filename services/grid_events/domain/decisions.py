@@ -32,16 +32,22 @@ class MajorDecision(AuditedAggregate):
     @event("Registered")
     def __init__(self, jurisdiction: str, title: str, summary: str):
         self.jurisdiction = jurisdiction
-        self.title = title
+        self.title = title  # sealed under decision.<id>, as are the summary, findings, measures, reasons
         self.summary = summary
         self.status = DecisionStatus.REGISTERED.value
         self.assessments = 0
         self.risk_level: str | None = None
 
+    # Steps with free text (title, summary, findings, measures, reason: sealed under the
+    # decision's key) are checked before the text is sealed, and again by the step.
+
     def record_assessment(self, risk_level: str, findings: str, measures: str) -> None:
+        self.check_assessment()
+        self._assessed(risk_level, findings, measures)
+
+    def check_assessment(self) -> None:
         if self.status not in (DecisionStatus.REGISTERED, DecisionStatus.ASSESSED):
             raise InvalidTransition(f"cannot assess a decision that is {self.status}")
-        self._assessed(risk_level, findings, measures)
 
     def approve_assessment(self) -> None:
         if self.status != DecisionStatus.ASSESSED:
@@ -49,9 +55,12 @@ class MajorDecision(AuditedAggregate):
         self._assessment_approved()
 
     def reject_assessment(self, reason: str) -> None:
+        self.check_rejection()
+        self._assessment_rejected(reason)
+
+    def check_rejection(self) -> None:
         if self.status != DecisionStatus.ASSESSED:
             raise InvalidTransition(f"cannot reject the assessment of a decision that is {self.status}")
-        self._assessment_rejected(reason)
 
     def clear_for_implementation(self) -> None:
         if self.status != DecisionStatus.APPROVED:
@@ -92,5 +101,7 @@ class FamilySafetyAssessment(AuditedAggregate):
         self.jurisdiction = jurisdiction
         self.household_id = household_id
         self.risk_level = risk_level
-        self.findings = findings  # personal: about a household's members
+        # Personal: about a household's members. Both are sealed twice, under the
+        # household's key and the assessment's (family.<id>), so erasing either shreds them.
+        self.findings = findings
         self.measures = measures

@@ -119,6 +119,11 @@ class EventReport(AuditedAggregate):
         return [step for step in self.required_steps if step not in self.ticked_steps]
 
     def tick_step(self, step: str, note: str | None) -> None:
+        self.check_tick(step)
+        self._step_ticked(step, note)
+
+    def check_tick(self, step: str) -> None:
+        """Refuse ticking ``step`` (checked before its note is sealed)."""
         if self.status == Status.CLOSED:
             raise InvalidTransition("cannot tick a step of a closed event")
         if step not in self.required_steps:
@@ -127,7 +132,6 @@ class EventReport(AuditedAggregate):
             )
         if step in self.ticked_steps:
             raise InvalidTransition(f"the step {step!r} is already ticked")
-        self._step_ticked(step, note)
 
     def accept(self) -> None:
         self._require(Status.REPORTED, "accept")

@@ -98,27 +98,42 @@ class Risk(AuditedAggregate):
         self.require_open("reassign")
         self._responsibility_assigned(unit, person_id, person_name)
 
+    # Each step with free text has a check of its own, run before the text is sealed
+    # (a refused command creates no key), and again by the step itself.
+
     def start_measures(self, measures: str, reinspection_date: str | None) -> None:
+        self.check_start_measures(reinspection_date)
+        self._measures_started(measures, reinspection_date)
+
+    def check_start_measures(self, reinspection_date: str | None) -> None:
         self._require(RiskStatus.WARNING_ISSUED, "start measures for")
         if self.is_traffic and reinspection_date is None:
             raise ValidationFailed("a traffic black spot or hazardous section needs a re-inspection date")
-        self._measures_started(measures, reinspection_date)
 
     def record_reinspection(self, passed: bool, note: str) -> None:
+        self.check_reinspection()
+        self._reinspected(passed, note)
+
+    def check_reinspection(self) -> None:
         if not self.is_traffic:
             raise InvalidTransition("only traffic black spots and hazardous sections are re-inspected")
         self._require(RiskStatus.MEASURES_UNDER_WAY, "re-inspect")
-        self._reinspected(passed, note)
 
     def defuse(self, note: str) -> None:
+        self.check_defuse()
+        self._defused(note)
+
+    def check_defuse(self) -> None:
         self._require(RiskStatus.MEASURES_UNDER_WAY, "defuse")
         if self.is_traffic and not self.reinspection_passed:
             raise InvalidTransition("a traffic black spot is defused only after a passed re-inspection")
-        self._defused(note)
 
     def report_feedback(self, feedback: str) -> None:
-        self._require(RiskStatus.DEFUSED, "report feedback on")
+        self.check_feedback()
         self._feedback_reported(feedback)
+
+    def check_feedback(self) -> None:
+        self._require(RiskStatus.DEFUSED, "report feedback on")
 
     def close(self) -> None:
         if self.status == RiskStatus.DEFUSED:

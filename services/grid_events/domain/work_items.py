@@ -91,6 +91,10 @@ class WorkItem(AuditedAggregate):
         self._require_open("cancel")
         self._cancelled(reason)
 
+    def require_open(self, action: str) -> None:
+        """Refuse ``action`` unless the item is open (checked before free text is sealed)."""
+        self._require_open(action)
+
     def _require_open(self, action: str) -> None:
         if self.status != WorkItemStatus.OPEN:
             raise InvalidTransition(f"cannot {action} a work item that is {self.status}")
