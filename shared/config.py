@@ -49,7 +49,8 @@ class Settings(EnvSettings):
     http_address: str = "127.0.0.1:8000"
     log_format: str = "auto"  # json | console | auto (console on a terminal)
     log_level: str = "INFO"
-    relay_interval: float = 0.5
+    relay_interval: float = 0.5  # seconds between polls of the log when no save wakes the relay
+    follow_delay: float = 0.02  # seconds a woken relay/projector waits for more saves to batch
     create_tables: bool = True
 
     def events_url(self, service: str) -> str:

@@ -106,14 +106,23 @@ class Store(DependencyProvider):
         self.container.spawn_managed_thread(self._follow_log)
 
     def stop(self) -> None:
+        # Workers have finished: relay and project what they stored before going (best effort;
+        # whatever is left is picked up from the stored positions by the next start).
         self._running = False
         self._wake.set()
+        try:
+            self.relay_pending()
+            self.catch_up()
+        except Exception as error:
+            log.warning("final_follow_failed", error=type(error).__name__)
         if self.relay is not None:
             self.publisher.close()
         service_gauges().remove(self.container.service_name)
 
     def kill(self) -> None:
-        self.stop()
+        self._running = False
+        self._wake.set()
+        service_gauges().remove(self.container.service_name)
 
     def get_dependency(self, worker_ctx: Any) -> "Store":
         return self
@@ -149,6 +158,9 @@ class Store(DependencyProvider):
         backoff = self.settings.relay_interval
         while self._running:
             self._wake.wait(timeout=backoff)
+            # Let saves gather for a moment: under load one relay and one projection pass
+            # then serve many commands, instead of a pair of transactions per command.
+            time.sleep(self.settings.follow_delay)
             self._wake.clear()
             if not self._running:
                 break
