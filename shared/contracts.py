@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
+from eventsourcing.persistence import Tracking
 from pydantic import BaseModel, ConfigDict
 
 from .errors import ValidationFailed
@@ -88,14 +89,12 @@ def open_envelope(raw: Any, schema: type[Payload]) -> tuple[Envelope, Payload]:
     return envelope, parse(schema, envelope.data)
 
 
-def tracking_for(envelope: Envelope) -> "Tracking":
+def tracking_for(envelope: Envelope) -> Tracking:
     """The consumer's record that this message has had its effect.
 
     Keyed by source and event type as well as position, since one stored event
     may be published as more than one public event.
     """
-    from eventsourcing.persistence import Tracking
-
     return Tracking(
         application_name=f"{envelope.source}.{envelope.event_type}",
         notification_id=envelope.notification_id,

@@ -20,7 +20,8 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, Stri
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import scope_prefix
-from shared.projections import Projection, handles
+from shared.projections import Projection, handles, row_to_dict
+from shared.projections import page_of as shared_page_of
 
 from .domain import MediationCase, Status, Step, Tier
 
@@ -303,9 +304,7 @@ LISTED = [c for c in cases.c if c.name not in SEALED_COLUMNS[cases.name]]  # lis
 
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
-    return {"items": [_jsonable(row) for row in rows], "page": page, "page_size": page_size, "total": total}
+    return shared_page_of(conn, query, page, page_size, _JSON_COLUMNS)
 
 
 def cases_query(scope: str, tier: str | None, status: str | None, source: str | None) -> Any:
@@ -347,12 +346,8 @@ def overdue_candidates(conn: Connection, today: date) -> list[str]:
     return [case_id for case_id, steps in rows if Step.FOLLOW_UP.value not in json.loads(steps)]
 
 
+_JSON_COLUMNS = frozenset({"steps", "partners", "languages", "mediator_ids", "interpreters"})
+
+
 def _jsonable(row: Any) -> dict:
-    out = {}
-    for key, value in dict(row).items():
-        if key in ("steps", "partners", "languages", "mediator_ids", "interpreters"):
-            value = json.loads(value)
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
-    return out
+    return row_to_dict(row, _JSON_COLUMNS)

@@ -5,7 +5,7 @@ from eventsourcing.domain import event
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_waiter
-from sqlalchemy import Column, Integer, String, Table, MetaData, create_engine, insert, select, func
+from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 
 from services.grid_events.contracts import EventReported
 from services.grid_events.service import GridEventsService

@@ -1,12 +1,11 @@
 """Bad input gets a clear, typed error that names fields but never echoes values."""
 
 import pytest
-from pydantic import Field
 
 from services.grid_events.contracts import ReportEvent
 from shared.contracts import Envelope, Payload, open_envelope
 from shared.errors import ValidationFailed
-from shared.validation import Command, parse
+from shared.validation import parse
 
 VALID = dict(grid_code="433101001001001", category="dispute", source="petition", severity="low",
              place="courtyard", description="boundary wall")
