@@ -370,22 +370,16 @@ class EventReportsView(Projection):
         _update(conn, reports, reports.c.event_id, event, **values)
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
-        open_events = GaugeMetricFamily(
-            "pingan_grid_events_open", "Reported events not yet closed", labels=["service", "county", "status"]
+        open_events = _counted(
+            "pingan_grid_events_open", "Reported events not yet closed", ["county", "status"],
+            conn.execute(select(reports.c.county, reports.c.status, func.count())
+                         .where(reports.c.status != Status.CLOSED.value)
+                         .group_by(reports.c.county, reports.c.status)),
         )
-        rows = conn.execute(
-            select(reports.c.county, reports.c.status, func.count())
-            .where(reports.c.status != Status.CLOSED.value)
-            .group_by(reports.c.county, reports.c.status)
-        )
-        for county, status, count in rows:
-            open_events.add_metric([SERVICE, county, status], count)
-        by_source = GaugeMetricFamily(
+        by_source = _counted(
             "pingan_grid_events_by_source", "Reported events by source, handling tier and open/closed (Art. 9)",
-            labels=["service", "county", "source", "tier", "state"],
+            ["county", "source", "tier", "state"], conn.execute(_by_source(reports, reports.c.county)),
         )
-        for county, source, tier, state, count in conn.execute(_by_source(reports, reports.c.county)):
-            by_source.add_metric([SERVICE, county, source, tier, state], count)
         return [open_events, by_source, _closure_times(conn)]
 
 
@@ -466,18 +460,12 @@ class WorkItemsView(Projection):
         _update(conn, work_items, work_items.c.item_id, event, **values)
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
-        overdue = GaugeMetricFamily(
-            "pingan_work_items_overdue", "Open work items marked overdue for their current due date",
-            labels=["service", "county"],
-        )
-        rows = conn.execute(
-            select(work_items.c.county, func.count())
-            .where(work_items.c.status == WorkItemStatus.OPEN.value, work_items.c.overdue.is_(True))
-            .group_by(work_items.c.county)
-        )
-        for county, count in rows:
-            overdue.add_metric([SERVICE, county], count)
-        return [overdue]
+        return [_counted(
+            "pingan_work_items_overdue", "Open work items marked overdue for their current due date", ["county"],
+            conn.execute(select(work_items.c.county, func.count())
+                         .where(work_items.c.status == WorkItemStatus.OPEN.value, work_items.c.overdue.is_(True))
+                         .group_by(work_items.c.county)),
+        )]
 
 
 class RisksView(Projection):
@@ -549,22 +537,16 @@ class RisksView(Projection):
         _update(conn, risks, risks.c.risk_id, event, **values)
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
-        open_risks = GaugeMetricFamily(
-            "pingan_risks_open", "Registered risks not yet closed, by warning level", labels=["service", "county", "level"]
+        open_risks = _counted(
+            "pingan_risks_open", "Registered risks not yet closed, by warning level", ["county", "level"],
+            conn.execute(select(risks.c.county, risks.c.level, func.count())
+                         .where(risks.c.status != RiskStatus.CLOSED.value)
+                         .group_by(risks.c.county, risks.c.level)),
         )
-        rows = conn.execute(
-            select(risks.c.county, risks.c.level, func.count())
-            .where(risks.c.status != RiskStatus.CLOSED.value)
-            .group_by(risks.c.county, risks.c.level)
-        )
-        for county, level, count in rows:
-            open_risks.add_metric([SERVICE, county, level], count)
-        by_source = GaugeMetricFamily(
+        by_source = _counted(
             "pingan_risks_by_source", "Registered risks by source, tier and open/closed (Art. 9)",
-            labels=["service", "county", "source", "tier", "state"],
+            ["county", "source", "tier", "state"], conn.execute(_by_source(risks, risks.c.county)),
         )
-        for county, source, tier, state, count in conn.execute(_by_source(risks, risks.c.county)):
-            by_source.add_metric([SERVICE, county, source, tier, state], count)
         return [open_risks, by_source]
 
 
@@ -627,6 +609,14 @@ def _tier_of(code: str) -> str:
 
 def _state(table: Table) -> Any:
     return case((table.c.status == "closed", literal("closed")), else_=literal("open"))
+
+
+def _counted(name: str, documentation: str, labels: list[str], rows: Iterable[Any]) -> GaugeMetricFamily:
+    """A gauge from (label values..., count) rows; labels are bounded (county codes, enums), never ids."""
+    family = GaugeMetricFamily(name, documentation, labels=["service", *labels])
+    for *values, count in rows:
+        family.add_metric([SERVICE, *values], count)
+    return family
 
 
 def _by_source(table: Table, group: Column) -> Any:
