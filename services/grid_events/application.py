@@ -310,17 +310,25 @@ class GridEventsApplication(PinganApplication):
 
         self.execute(call, act, tracking=tracking_for(envelope))
 
-    def _act_on_event(self, call: Call, event_id: UUID, command_id: str | None, action: str, roles: set[Role],
-                      change: Callable[[EventReport], None]) -> dict:
+    def _act_on(self, call: Call, kind: type, record_id: UUID, what: str, where: Callable[[Any], str],
+                summary: Callable[[Any], dict], command_id: str | None, action: str, roles: set[Role],
+                change: Callable[[Any], None]) -> dict:
+        """The shape of every command on an existing record: role first (before loading),
+        then the record's own jurisdiction, then the change, saved once."""
         self._require_role(call, action, roles)
 
         def act():
-            report = self.load(EventReport, event_id, "event report")
-            authorize(call.caller, action, roles, report.jurisdiction)
-            change(report)
-            return [report], _summary(report)
+            record = self.load(kind, record_id, what)
+            authorize(call.caller, action, roles, where(record))
+            change(record)
+            return [record], summary(record)
 
         return self.execute(call, act, command_id)
+
+    def _act_on_event(self, call: Call, event_id: UUID, command_id: str | None, action: str, roles: set[Role],
+                      change: Callable[[EventReport], None]) -> dict:
+        return self._act_on(call, EventReport, event_id, "event report", lambda report: report.jurisdiction, _summary,
+                            command_id, action, roles, change)
 
     # -- work items ---------------------------------------------------------------
 
@@ -387,15 +395,8 @@ class GridEventsApplication(PinganApplication):
 
     def _act_on_item(self, call: Call, item_id: UUID, command_id: str | None, action: str, roles: set[Role],
                      change: Callable[[WorkItem], None]) -> dict:
-        self._require_role(call, action, roles)
-
-        def act():
-            item = self.load(WorkItem, item_id, "work item")
-            authorize(call.caller, action, roles, item.grid_code)
-            change(item)
-            return [item], _item_summary(item)
-
-        return self.execute(call, act, command_id)
+        return self._act_on(call, WorkItem, item_id, "work item", lambda item: item.grid_code, _item_summary,
+                            command_id, action, roles, change)
 
     def _require_doer(self, call: Call, item: WorkItem) -> None:
         """A grid worker completes only their own grid's items; a department officer
@@ -507,15 +508,8 @@ class GridEventsApplication(PinganApplication):
 
     def _act_on_risk(self, call: Call, risk_id: UUID, command_id: str | None, action: str, roles: set[Role],
                      change: Callable[[Risk], None]) -> dict:
-        self._require_role(call, action, roles)
-
-        def act():
-            risk = self.load(Risk, risk_id, "risk")
-            authorize(call.caller, action, roles, risk.jurisdiction)
-            change(risk)
-            return [risk], _risk_summary(risk)
-
-        return self.execute(call, act, command_id)
+        return self._act_on(call, Risk, risk_id, "risk", lambda risk: risk.jurisdiction, _risk_summary,
+                            command_id, action, roles, change)
 
     # -- major decisions and family assessments -------------------------------------
 
@@ -565,15 +559,8 @@ class GridEventsApplication(PinganApplication):
 
     def _act_on_decision(self, call: Call, decision_id: UUID, command_id: str | None, action: str, roles: set[Role],
                          change: Callable[[MajorDecision], None]) -> dict:
-        self._require_role(call, action, roles)
-
-        def act():
-            decision = self.load(MajorDecision, decision_id, "major decision")
-            authorize(call.caller, action, roles, decision.jurisdiction)
-            change(decision)
-            return [decision], _decision_summary(decision)
-
-        return self.execute(call, act, command_id)
+        return self._act_on(call, MajorDecision, decision_id, "major decision", lambda decision: decision.jurisdiction, _decision_summary,
+                            command_id, action, roles, change)
 
     def record_family_assessment(self, call: Call, command: c.RecordFamilyAssessment, seal: Seal) -> dict:
         authorize(call.caller, "record a family safety assessment", FAMILY_ASSESSORS, command.grid_code)
