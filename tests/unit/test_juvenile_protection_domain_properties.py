@@ -17,7 +17,7 @@ from services.juvenile_protection.domain import report_key
 from shared.errors import Conflict, InvalidTransition, NotFound, PinganError, ValidationFailed
 
 from .test_juvenile_protection_domain_support import (
-    NOW, TODAY, acting, new_case, new_referral, new_report, note, seal,
+    NOW, TODAY, acting, new_case, new_plan, new_referral, new_report, note, seal,
 )
 
 RUNS = settings(max_examples=100, stateful_step_count=25, deadline=None,
@@ -252,3 +252,81 @@ class ReferralMachine(RuleBasedStateMachine):
 
 
 TestReferralMachine = RUNS(ReferralMachine).TestCase
+
+
+# -- coordinated protection plan ------------------------------------------------------------------
+
+
+class PlanMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        with acting():
+            self.plan = new_plan()
+        self.today = TODAY
+        self.tasks: list[dict] = []  # the model: status, due date, flagged
+        self.ended = False
+
+    def task_error(self, index, allowed):
+        if self.ended:
+            return InvalidTransition
+        if index >= len(self.tasks):
+            return NotFound
+        return None if self.tasks[index]["status"] in allowed else InvalidTransition
+
+    @rule(days=st.integers(min_value=0, max_value=10))
+    def advance(self, days):
+        self.today += timedelta(days=days)
+
+    @rule(unit=st.sampled_from(["education", "public_security", None, "bank"]), in_days=st.integers(0, 15))
+    def assign(self, unit, in_days):
+        error = InvalidTransition if self.ended else None if unit in ("education", "public_security") \
+            else ValidationFailed
+        due = self.today + timedelta(days=in_days)
+        run(self.plan, error, self.plan.assign_task, unit, due, self.today, note(self.plan.case_id))
+        if error is None:
+            self.tasks.append({"status": "assigned", "due": due, "flagged": False})
+
+    @rule(index=st.integers(0, 3))
+    def acknowledge(self, index):
+        error = self.task_error(index, ("assigned",))
+        run(self.plan, error, self.plan.acknowledge_task, f"T{index + 1}")
+        if error is None:
+            self.tasks[index]["status"] = "acknowledged"
+
+    @rule(index=st.integers(0, 3))
+    def complete(self, index):
+        error = self.task_error(index, ("acknowledged",))
+        run(self.plan, error, self.plan.complete_task, f"T{index + 1}", self.today, note(self.plan.case_id))
+        if error is None:
+            self.tasks[index]["status"] = "done"
+
+    @rule(index=st.integers(0, 3))
+    def cancel(self, index):
+        error = self.task_error(index, ("assigned", "acknowledged"))
+        run(self.plan, error, self.plan.cancel_task, f"T{index + 1}", note(self.plan.case_id))
+        if error is None:
+            self.tasks[index]["status"] = "cancelled"
+
+    @rule()
+    def flag_overdue(self):
+        due = [f"T{i + 1}" for i, task in enumerate(self.tasks)
+               if not self.ended and task["status"] in ("assigned", "acknowledged") and task["due"] < self.today
+               and not task["flagged"]]
+        run(self.plan, None, self.plan.flag_overdue_tasks, self.today, events=len(due))
+        for task_id in due:
+            self.tasks[int(task_id[1:]) - 1]["flagged"] = True
+
+    @rule()
+    def end(self):
+        error = InvalidTransition if self.ended else None
+        run(self.plan, error, self.plan.end, self.today)
+        self.ended = True
+
+    @invariant()
+    def agrees_with_model(self):
+        statuses = [task["status"] for task in self.tasks]
+        assert [task["status"] for task in self.plan.tasks.values()] == statuses
+        assert self.plan.complete == ("done" in statuses and not {"assigned", "acknowledged"} & set(statuses))
+
+
+TestPlanMachine = RUNS(PlanMachine).TestCase

@@ -82,7 +82,7 @@ def new_case(birth_month=BORN, categories=("left_behind",), today=TODAY, minor_i
 
 def guardian_fields(case: MinorCase, name="Long Da") -> dict:
     key = guardian_key(case.id, case.next_guardian_id())
-    return {"name": seal(key, name), "phone": seal(key, "13800000000")}
+    return {"guardian_name": seal(key, name), "guardian_phone": seal(key, "13800000000")}
 
 
 def note(case_id, text="note") -> str:

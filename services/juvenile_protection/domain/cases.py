@@ -100,8 +100,9 @@ def case_id_for(report_id: UUID | str) -> UUID:
 class MinorCase(AuditedAggregate):
     """One child's protection case, from intake to hand-over or closure."""
 
-    # Sealed under minor_key(minor_id): name, id_number, date_of_birth, address;
-    # under guardian_key(case id, guardian id): guardian name and phone.
+    # Command arguments and event attributes of the same name. Sealed under
+    # minor_key(minor_id): name, id_number, date_of_birth, address; under
+    # guardian_key(case id, guardian id): guardian_name, guardian_phone.
     PERSONAL_FIELDS = ("name", "id_number", "date_of_birth", "address", "guardian_name", "guardian_phone")
 
     @classmethod
@@ -192,14 +193,15 @@ class MinorCase(AuditedAggregate):
         """The id the next guardian will get (its vault key is ``guardian_key(case id, guardian id)``)."""
         return f"G{len(self.guardians) + 1}"
 
-    def add_guardian(self, relation: str, name: str, phone: str | None = None) -> str:
+    def add_guardian(self, relation: str, guardian_name: str, guardian_phone: str | None = None) -> str:
         self._require_open("add a guardian to")
         guardian_id = self.next_guardian_id()
         value = member(GuardianRelation, relation, "guardian relation")
-        require_sealed(guardian_key(self.id, guardian_id), guardian_name=name, guardian_phone=phone)
-        if name is None:
+        require_sealed(guardian_key(self.id, guardian_id), guardian_name=guardian_name, guardian_phone=guardian_phone)
+        if guardian_name is None:
             raise ValidationFailed("a guardian is named")
-        self._guardian_added(guardian_id=guardian_id, relation=value, name=name, phone=phone)
+        self._guardian_added(guardian_id=guardian_id, relation=value, guardian_name=guardian_name,
+                             guardian_phone=guardian_phone)
         return guardian_id
 
     def record_school(self, school_id: str | None) -> None:
@@ -278,8 +280,8 @@ class MinorCase(AuditedAggregate):
         self.categories.remove(category)
 
     @event("GuardianAdded")
-    def _guardian_added(self, guardian_id: str, relation: str, name: str, phone: str | None) -> None:
-        self.guardians[guardian_id] = {"relation": relation, "name": name, "phone": phone}
+    def _guardian_added(self, guardian_id: str, relation: str, guardian_name: str, guardian_phone: str | None) -> None:
+        self.guardians[guardian_id] = {"relation": relation, "name": guardian_name, "phone": guardian_phone}
 
     @event("SchoolRecorded")
     def _school_recorded(self, school_id: str | None) -> None:
