@@ -1,6 +1,6 @@
 """Minor's case rules: intake facts, the age-18 rule on a fixed clock, categories, guardians, closure."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -46,6 +46,17 @@ def test_case_for_child_in_18th_birthday_month_is_opened():
     # The birthday may still be ahead this month: in doubt the child is a minor.
     with acting():
         assert new_case(birth_month="2008-12").age(TODAY) == 17
+
+
+@pytest.mark.parametrize("birth_month", ["２０１２-03", "2012-3", "2012-13", "2012-03-17", None])
+def test_case_with_malformed_birth_month_is_refused(birth_month):
+    with acting(), pytest.raises(ValidationFailed, match="birth month"):
+        new_case(birth_month=birth_month)
+
+
+def test_case_with_a_datetime_for_today_is_refused():
+    with acting(), pytest.raises(ValidationFailed, match="today"):
+        new_case(today=datetime(2026, 12, 2, 9, 0))
 
 
 def test_case_with_unknown_category_is_refused():

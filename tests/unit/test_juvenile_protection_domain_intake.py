@@ -3,9 +3,9 @@
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from services.juvenile_protection.domain import (
-    Report, ReportStatus, case_id_for, report_id_for, report_key,
-)
+import pytest
+
+from services.juvenile_protection.domain import Report, ReportStatus, case_id_for, report_id_for, report_key
 from shared.errors import InvalidTransition, ValidationFailed
 
 from .test_juvenile_protection_domain_support import NOW, VILLAGE, acting, new_report, refused, seal
@@ -23,56 +23,34 @@ def test_report_deadline_can_be_set_shorter():
     assert datetime.fromisoformat(report.deadline_at) == NOW + timedelta(hours=2)
 
 
-def test_report_deadline_out_of_range_is_refused():
-    with acting():
-        for hours in (0, -1, 24 * 8, "24", True):
-            try:
-                new_report(deadline_hours=hours)
-            except ValidationFailed:
-                continue
-            raise AssertionError(f"deadline {hours!r} was accepted")
+@pytest.mark.parametrize("hours", [0, -1, 24 * 7 + 1, "24", True])
+def test_report_deadline_out_of_range_is_refused(hours):
+    with acting(), pytest.raises(ValidationFailed, match="deadline"):
+        new_report(deadline_hours=hours)
 
 
 def test_report_with_unknown_source_is_refused():
-    with acting():
-        try:
-            new_report(source="newspaper")
-        except ValidationFailed as error:
-            assert "report source" in str(error)
-        else:
-            raise AssertionError("an unknown source was accepted")
+    with acting(), pytest.raises(ValidationFailed, match="report source"):
+        new_report(source="newspaper")
 
 
 def test_report_with_plaintext_summary_is_refused():
-    with acting():
-        try:
-            Report.receive(source="hospital", reference="h-1", jurisdiction=VILLAGE, received_at=NOW,
-                           summary="child with burns")
-        except ValidationFailed as error:
-            assert "summary" in str(error)
-        else:
-            raise AssertionError("a plaintext summary was accepted")
+    with acting(), pytest.raises(ValidationFailed, match="'summary'"):
+        Report.receive(source="hospital", reference="h-1", jurisdiction=VILLAGE, received_at=NOW,
+                       summary="child with burns")
 
 
 def test_report_with_naive_received_time_is_refused():
-    with acting():
-        try:
-            new_report(received_at=NOW.replace(tzinfo=None))
-        except ValidationFailed:
-            return
-    raise AssertionError("a time without zone was accepted")
+    with acting(), pytest.raises(ValidationFailed, match="time zone"):
+        new_report(received_at=NOW.replace(tzinfo=None))
 
 
-def test_report_outside_a_village_is_refused():
+@pytest.mark.parametrize("code", ["433123", "433123001", "４３３１２３００１００２", "43312300100\x00"])
+def test_report_outside_a_village_is_refused(code):
     reference = "r-county"
-    with acting():
-        try:
-            Report.receive(source="police", reference=reference, jurisdiction="433123", received_at=NOW,
-                           summary=seal(report_key(report_id_for("police", reference)), "s"))
-        except ValidationFailed as error:
-            assert "12-digit" in str(error)
-        else:
-            raise AssertionError("a county code was accepted for a report")
+    with acting(), pytest.raises(ValidationFailed):
+        Report.receive(source="police", reference=reference, jurisdiction=code, received_at=NOW,
+                       summary=seal(report_key(report_id_for("police", reference)), "s"))
 
 
 def test_referral_id_is_the_same_for_the_same_source_reference():

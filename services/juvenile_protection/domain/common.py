@@ -18,7 +18,7 @@ Rules:
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -27,7 +27,7 @@ from shared.jurisdiction import Level, level_of
 from shared.security.personal_data import check_person_id, is_sealed
 
 ADULT_AGE = 18
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")  # ASCII digits: \d would take full-width ones
 # A resident ID number (18 characters, the last a digit or X; or the old 15 digits) is never an id here.
 _RESIDENT_ID = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
 
@@ -107,7 +107,8 @@ def require_sealed(key: str, **fields: str | None) -> None:
 
 def check_village(code: str) -> str:
     """A case and a report belong to the child's village or residents' community (12 digits)."""
-    if level_of(code) is not Level.VILLAGE:
+    # The kernel's code pattern uses \d, which also matches full-width digits.
+    if not isinstance(code, str) or not code.isascii() or level_of(code) is not Level.VILLAGE:
         raise ValidationFailed("a minor's case belongs to a village or residents' community: a 12-digit code")
     return code
 
@@ -147,6 +148,6 @@ def age_on(birth_month: str, today: date) -> int:
 
 
 def iso_day(value: date, what: str) -> str:
-    if not isinstance(value, date):
+    if not isinstance(value, date) or isinstance(value, datetime):
         raise ValidationFailed(f"{what} is a date")
     return value.isoformat()
