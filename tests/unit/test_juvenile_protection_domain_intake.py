@@ -14,7 +14,8 @@ from .test_juvenile_protection_domain_support import NOW, VILLAGE, acting, new_r
 def test_report_received_with_default_deadline_of_24_hours():
     with acting():
         report = new_report()
-    assert datetime.fromisoformat(report.deadline_at) - datetime.fromisoformat(report.received_at) == timedelta(hours=24)
+    received, deadline = (datetime.fromisoformat(value) for value in (report.received_at, report.deadline_at))
+    assert deadline - received == timedelta(hours=24)
 
 
 def test_report_deadline_can_be_set_shorter():

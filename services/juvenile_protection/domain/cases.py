@@ -215,6 +215,7 @@ class MinorCase(AuditedAggregate):
         """The child is 18: hand the case to a department's adult services, or (None) close it."""
         self._require_open("record majority on")
         to = department(handed_over_to, "department to hand over to") if handed_over_to is not None else None
+        iso_day(today, "today")
         if not self.due_for_majority(today):
             raise InvalidTransition(f"the child counts as a minor until {self.majority_on.isoformat()}")
         if to is None:
@@ -244,7 +245,8 @@ class MinorCase(AuditedAggregate):
             raise InvalidTransition("only the record of a minor in conflict with the law is sealed")
         if not reference:
             raise ValidationFailed("sealing cites the decision it follows")
-        if check_month(offence_month, "offence month") < self.birth_month or offence_month >= self.majority_on.isoformat()[:7]:
+        minority = (self.birth_month, self.majority_on.isoformat()[:7])  # birth month up to, not incl., majority
+        if not minority[0] <= check_month(offence_month, "offence month") < minority[1]:
             raise ValidationFailed("the offence lies outside the child's minority")
         if value == SealingGround.NOT_PROSECUTED and sentence_months is not None:
             raise ValidationFailed("a child not prosecuted has no sentence")
@@ -280,7 +282,8 @@ class MinorCase(AuditedAggregate):
         self.categories.remove(category)
 
     @event("GuardianAdded")
-    def _guardian_added(self, guardian_id: str, relation: str, guardian_name: str, guardian_phone: str | None) -> None:
+    def _guardian_added(self, guardian_id: str, relation: str, guardian_name: str,
+                        guardian_phone: str | None) -> None:
         self.guardians[guardian_id] = {"relation": relation, "name": guardian_name, "phone": guardian_phone}
 
     @event("SchoolRecorded")

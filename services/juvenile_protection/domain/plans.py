@@ -108,7 +108,8 @@ class ProtectionPlan(AuditedAggregate):
     def acknowledge_task(self, task_id: str) -> None:
         self._require_active("acknowledge a task in")
         if self._task(task_id)["status"] != TaskStatus.ASSIGNED:
-            raise InvalidTransition(f"task {task_id} is {self.tasks[task_id]['status']}, not waiting to be acknowledged")
+            raise InvalidTransition(f"task {task_id} is {self.tasks[task_id]['status']}: "
+                                    "only an assigned task is acknowledged")
         self._task_acknowledged(task_id=task_id, department=self.tasks[task_id]["department"])
 
     def complete_task(self, task_id: str, on: date, note: str) -> None:
