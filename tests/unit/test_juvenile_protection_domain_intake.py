@@ -66,6 +66,13 @@ def test_referral_id_differs_per_source_service():
     assert report_id_for("key_populations", "ref-1") != report_id_for("grid_events", "ref-1")
 
 
+def test_referral_without_summary_is_received():
+    with acting():
+        report = Report.receive(source="key_populations", reference="kp-event-18", jurisdiction=VILLAGE,
+                                received_at=NOW, summary=None)
+    assert (report.status, report.summary) == (ReportStatus.RECEIVED, None)
+
+
 def test_referral_is_marked_as_referral():
     with acting():
         assert new_report(source="grid_events").is_referral

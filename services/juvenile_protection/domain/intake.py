@@ -68,8 +68,9 @@ class Report(AuditedAggregate):
     PERSONAL_FIELDS = ("summary",)  # sealed under report_key(report id)
 
     @classmethod
-    def receive(cls, source: str, reference: str, jurisdiction: str, received_at: datetime, summary: str,
+    def receive(cls, source: str, reference: str, jurisdiction: str, received_at: datetime, summary: str | None,
                 deadline_hours: int = DEFAULT_DEADLINE_HOURS) -> "Report":
+        """Receive a report; a referral off the bus carries no summary (None), a unit's report usually does."""
         source = member(Source, source, "report source")
         if not reference:
             raise ValidationFailed("a report names its source reference")
@@ -85,7 +86,7 @@ class Report(AuditedAggregate):
 
     @event("Received")
     def __init__(self, source: str, reference: str, jurisdiction: str, received_at: str, deadline_at: str,
-                 summary: str):
+                 summary: str | None):
         self.source = source
         self.reference = reference
         self.jurisdiction = jurisdiction
