@@ -25,8 +25,11 @@ from uuid import UUID
 from shared.errors import ValidationFailed
 from shared.jurisdiction import Level, level_of
 from shared.security.personal_data import check_person_id, is_sealed
+from shared.security.policy import Category as RecordCategory
 
 ADULT_AGE = 18
+# The access-policy category of every record here: reads need a stated purpose and a role serving minors.
+RECORD_CATEGORY = RecordCategory.MINORS.value
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")  # ASCII digits: \d would take full-width ones
 # A resident ID number (18 characters, the last a digit or X; or the old 15 digits) is never an id here.
 _RESIDENT_ID = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
