@@ -53,7 +53,7 @@ class History(Query):
 class AccessLog(Query):
     """``access_log(person_id)``: every audited read of the person's records, for a data-subject request."""
 
-    person_id: str = Field(min_length=1, max_length=200)
+    person_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="as the service names people")
     page_size: int = Field(default=50, ge=1, le=MAX_PAGE)
     purpose: Purpose = Purpose.DATA_SUBJECT_REQUEST
 
