@@ -22,7 +22,8 @@ from datetime import date, datetime, timezone
 from typing import Annotated, Any, Callable, Collection, Iterable
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from eventsourcing.application import AggregateNotFoundError
+from pydantic import AwareDatetime, BeforeValidator, Field
 
 from shared.context import Role
 from shared.errors import Forbidden, NotFound, ValidationFailed
@@ -37,8 +38,15 @@ from .policy import DATA_SUBJECT_ANSWERERS, Decision, Purpose, default_policy
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "audit", "originator_topic"})
 MAX_PAGE = MAX_LISTED_IDS  # pages no longer than an audit event may name
 
+def _time_text(value: Any) -> Any:
+    # pydantic would read a number as a Unix time; here a number is a version, so a time is text.
+    if not isinstance(value, (str, datetime)):
+        raise ValueError("a time is ISO 8601 text with its zone")
+    return value
+
+
 # A past moment: a version (1 = as created) or an ISO 8601 time with its zone.
-AsOf = Annotated[int, Field(ge=1)] | AwareDatetime
+AsOf = Annotated[int, Field(strict=True, ge=1)] | Annotated[AwareDatetime, BeforeValidator(_time_text)]
 
 
 class History(Query):
@@ -124,7 +132,7 @@ def _found(app: PinganApplication, kind: RecordKind, record_id: UUID) -> tuple[A
     """The record as it is now, for the access decision (None when there is no such record of this kind)."""
     try:
         record = app.repository.get(record_id)
-    except Exception:  # AggregateNotFoundError, or an id naming nothing of this service
+    except AggregateNotFoundError:
         return None
     if not isinstance(record, kind.aggregate):
         return None

@@ -2,18 +2,19 @@
 and RabbitMQ: the risk goes through three hands, is read (allowed, denied, break-glass), its responsible
 person is erased; the history then reads "[erased]" and the log still verifies against signed checkpoints."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine
 
 from services.grid_events.service import GridEventsService
-from shared.context import BreakGlass, CallerContext, Role
+from shared.context import Role
 from shared.errors import Forbidden
 from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
     load_public_key, make_checkpoint
 from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
+from tests.history_support import AUDITOR, OUTSIDER, rescuer
 
 pytestmark = pytest.mark.integration
 
@@ -21,8 +22,6 @@ VILLAGE = "433101001001"
 COUNTY_OFFICER = dict(role=Role.COUNTY_OFFICER, jurisdiction="433101", actor_id="county-1")
 TOWNSHIP = dict(role=Role.TOWNSHIP_OFFICER, jurisdiction="433101001", actor_id="township-2")
 ADMIN = dict(role=Role.ADMIN, jurisdiction="433100", actor_id="admin-3")
-AUDITOR = dict(role=Role.AUDITOR, jurisdiction="433100", actor_id="auditor-4")
-OUTSIDER = dict(role=Role.COUNTY_OFFICER, jurisdiction="433102", actor_id="officer-5")
 
 
 @pytest.fixture(autouse=True)
@@ -62,18 +61,15 @@ def test_risk_history_as_of_erasure_and_access_log(pg_url, container_factory, se
         then = rpc.grid_events.get_risk(risk_id=risk_id, as_of=(changed + (warned - changed) / 2).isoformat(),
                                         purpose="supervision")
         rpc.grid_events.get_risk(risk_id=other, purpose="case_work")
-    with rpc_as(**OUTSIDER) as rpc, pytest.raises(Forbidden):
+    with rpc_as(token=tokens.issue(OUTSIDER)) as rpc, pytest.raises(Forbidden):
         rpc.grid_events.get_risk(risk_id=risk_id, purpose="audit")
-    rescuer = CallerContext(actor_id="officer-6", role=Role.COUNTY_OFFICER, jurisdiction="433102",
-                            break_glass=BreakGlass(reason="flood evacuation of the village",
-                                                   expires=datetime.now(timezone.utc) + timedelta(hours=1)))
-    with rpc_as(token=tokens.issue(rescuer)) as rpc:
+    with rpc_as(token=tokens.issue(rescuer())) as rpc:
         rpc.grid_events.history(kind="risk", record_id=risk_id, purpose="emergency")
     make_checkpoint(rows, checkpoints, load_private_key(private))
     with rpc_as(**ADMIN) as rpc:
         rpc.grid_events.erase_record_personal_data(record_id=risk_id, reason="subject_request")
         rpc.grid_events.erase_person(person_id="p-1", reason="subject_request")
-    with rpc_as(**AUDITOR) as rpc:
+    with rpc_as(token=tokens.issue(AUDITOR)) as rpc:
         after = rpc.grid_events.history(kind="risk", record_id=risk_id, purpose="audit")["items"]
         access = rpc.grid_events.access_log(person_id="p-1")["items"]
     container.stop()

@@ -6,7 +6,7 @@ erased; the history then reads "[erased]", the log still verifies against signed
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine
@@ -15,12 +15,13 @@ from typer.testing import CliRunner
 from services.mediation.domain import local_today
 from services.mediation.service import MediationService
 from shared.cli import _mount_optional_commands, app as cli
-from shared.context import BreakGlass, CallerContext, Role
+from shared.context import Role
 from shared.errors import Forbidden
 from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
     load_public_key, make_checkpoint
 from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
+from tests.history_support import AUDITOR, OUTSIDER, rescuer
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +30,6 @@ TODAY = local_today()
 MEDIATOR = dict(role=Role.MEDIATOR, jurisdiction=VILLAGE, actor_id="mediator-1")
 TOWNSHIP = dict(role=Role.TOWNSHIP_OFFICER, jurisdiction="433101001", actor_id="township-2")
 JUSTICE = dict(role=Role.JUSTICE, jurisdiction="433101", actor_id="justice-3")
-AUDITOR = dict(role=Role.AUDITOR, jurisdiction="433100", actor_id="auditor-4")
-OUTSIDER = dict(role=Role.COUNTY_OFFICER, jurisdiction="433102", actor_id="officer-5")
 
 
 @pytest.fixture(autouse=True)
@@ -61,24 +60,21 @@ def test_case_history_as_of_erasure_and_access_log(container_factory, service_co
     container.start()
     case_id = open_and_accept(rpc_as)
     other = open_and_accept(rpc_as)
-    with rpc_as(**AUDITOR) as rpc:
+    with rpc_as(token=tokens.issue(AUDITOR)) as rpc:
         before = rpc.mediation.history(kind="case", record_id=case_id, purpose="audit")["items"]
         risk_checked, accepted = (datetime.fromisoformat(before[i]["at"]) for i in (3, 4))
         then = rpc.mediation.get_case(case_id=case_id, as_of=(risk_checked + (accepted - risk_checked) / 2)
                                       .isoformat(), purpose="audit")
-    with rpc_as(**OUTSIDER) as rpc, pytest.raises(Forbidden):
+    with rpc_as(token=tokens.issue(OUTSIDER)) as rpc, pytest.raises(Forbidden):
         rpc.mediation.history(kind="case", record_id=case_id, purpose="audit")
-    rescuer = CallerContext(actor_id="officer-6", role=Role.COUNTY_OFFICER, jurisdiction="433102",
-                            break_glass=BreakGlass(reason="flood evacuation of the village",
-                                                   expires=datetime.now(timezone.utc) + timedelta(hours=1)))
-    with rpc_as(token=tokens.issue(rescuer)) as rpc:
+    with rpc_as(token=tokens.issue(rescuer())) as rpc:
         rpc.mediation.get_case(case_id=case_id, purpose="emergency")
     with rpc_as(**TOWNSHIP) as rpc:
         rpc.mediation.get_case(case_id=other, purpose="case_work")
     make_checkpoint(rows, checkpoints, load_private_key(private))
     with rpc_as(**JUSTICE) as rpc:
         rpc.mediation.erase_party(case_id=case_id, party_id="P1", reason="consent_withdrawn")
-    with rpc_as(**AUDITOR) as rpc:
+    with rpc_as(token=tokens.issue(AUDITOR)) as rpc:
         after = rpc.mediation.history(kind="case", record_id=case_id, purpose="audit")["items"]
         access = rpc.mediation.access_log(person_id=f"party.{case_id}.P1")["items"]
 

@@ -2,10 +2,9 @@
 (nameko's worker_factory): a record's history, a record as of a past moment, who read a person."""
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from types import SimpleNamespace
 from unittest.mock import Mock
-from uuid import uuid4
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -15,35 +14,24 @@ from sqlalchemy.pool import StaticPool
 from services.grid_events import contracts as c
 from services.grid_events import projections as views
 from services.grid_events.service import GridEventsService
-from shared.context import BreakGlass, CallerContext, Role
-from shared.errors import Forbidden
-from shared.eventstore import Call
+from shared.context import CallerContext, Role
+from shared.errors import Forbidden, NotFound
 from shared.projections import ProjectionRunner, create_view_tables
 from shared.security.audit_log import AuditTrail
-from shared.security.personal_data import ERASED, PersonalData, generate_master_key, load_master_key
+from shared.security.personal_data import ERASED
+from tests.history_support import AUDITOR, OUTSIDER, as_call, rescuer
+from tests.unit.test_mediation_domain import memory_vault
 
 from .grid_support import ADMIN, COUNTY, GRID, UNIT, VILLAGE, World
 
 WORKER = CallerContext(actor_id="gw-1001", role=Role.GRID_WORKER, jurisdiction=VILLAGE)
 TOWNSHIP = CallerContext(actor_id="township-2", role=Role.TOWNSHIP_OFFICER, jurisdiction="433101001")
 COUNTY_OFFICER = CallerContext(actor_id="county-3", role=Role.COUNTY_OFFICER, jurisdiction=COUNTY)
-AUDITOR = CallerContext(actor_id="auditor-4", role=Role.AUDITOR, jurisdiction="433100")
-OUTSIDER = CallerContext(actor_id="officer-5", role=Role.COUNTY_OFFICER, jurisdiction="433102")
-RESCUER = CallerContext(actor_id="officer-6", role=Role.COUNTY_OFFICER, jurisdiction="433102",
-                        break_glass=BreakGlass(reason="flood evacuation of the village",
-                                               expires=datetime.now(timezone.utc) + timedelta(hours=1)))
-
-
-def as_call(caller: CallerContext) -> Call:
-    return Call(caller, call_id=f"call-{uuid4().hex[:8]}")
 
 
 @pytest.fixture
 def vault():
-    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    vault = PersonalData(engine, load_master_key(generate_master_key()))
-    vault.create_tables()
-    return vault
+    return memory_vault()
 
 
 @pytest.fixture
@@ -139,7 +127,7 @@ def test_access_log_lists_exactly_the_reads_of_the_person(world, service):
     service(COUNTY_OFFICER).get_risk(risk_id=mine, purpose="case_work")
     with pytest.raises(Forbidden):
         service(OUTSIDER).get_risk(risk_id=mine, purpose="audit")
-    service(RESCUER).history(kind="risk", record_id=mine, purpose="emergency")
+    service(rescuer()).history(kind="risk", record_id=mine, purpose="emergency")
     service(COUNTY_OFFICER).list_risks(purpose="supervision")  # a listing names both risks
     service(COUNTY_OFFICER).get_risk(risk_id=others, purpose="case_work")
     found = service(AUDITOR).access_log(person_id="p-1")
@@ -156,3 +144,18 @@ def test_access_log_for_an_auditor_outside_the_person_records_is_refused(world, 
     with pytest.raises(Forbidden):
         service(elsewhere).access_log(person_id="p-1")
     assert list(AuditTrail(world.app).entries())[-1].outcome == "denied"
+
+
+def test_family_assessment_history_opens_text_sealed_twice(world, service):
+    assessment_id = world.app.record_family_assessment(ADMIN, c.RecordFamilyAssessment(
+        grid_code=GRID, household_id="h-1", risk_level="low", findings="Wu Mei's son skips school",
+        measures="weekly visits"), world.seal)["assessment_id"]
+    found = service(AUDITOR).history(kind="family_assessment", record_id=assessment_id, purpose="audit")
+    changes = found["items"][0]["changes"]
+    assert (changes["findings"], changes["measures"]) == ("Wu Mei's son skips school", "weekly visits")
+
+
+def test_get_event_as_of_with_a_risk_id_is_not_found(world, service):
+    risk_id = world.risk()
+    with pytest.raises(NotFound):
+        service(AUDITOR).get_event(event_id=risk_id, as_of=1, purpose="audit")

@@ -1,10 +1,9 @@
 """The audit log as a feature in mediation, on the in-memory store through the service's entrypoints
 (nameko's worker_factory): a case's history, the case as of a past moment, who read a party."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from types import SimpleNamespace
 from unittest.mock import Mock
-from uuid import uuid4
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -13,22 +12,17 @@ from services.mediation import contracts as c
 from services.mediation.application import MediationApplication
 from services.mediation.domain import party_key
 from services.mediation.service import MediationService
-from shared.context import BreakGlass, CallerContext, Role
+from shared.context import CallerContext, Role
 from shared.errors import Forbidden, NotFound, ValidationFailed
-from shared.eventstore import Call
 from shared.security.audit_log import AuditTrail
 from shared.security.personal_data import ERASED
 from shared.validation import parse
+from tests.history_support import AUDITOR, OUTSIDER, as_call, rescuer
 from tests.unit.test_mediation_domain import VAULT, VILLAGE
 
 MEDIATOR = CallerContext(actor_id="mediator-1", role=Role.MEDIATOR, jurisdiction=VILLAGE)
 TOWNSHIP = CallerContext(actor_id="township-2", role=Role.TOWNSHIP_OFFICER, jurisdiction="433101001")
 JUSTICE = CallerContext(actor_id="justice-3", role=Role.JUSTICE, jurisdiction="433101")
-AUDITOR = CallerContext(actor_id="auditor-4", role=Role.AUDITOR, jurisdiction="433100")
-OUTSIDER = CallerContext(actor_id="officer-5", role=Role.COUNTY_OFFICER, jurisdiction="433102")
-RESCUER = CallerContext(actor_id="officer-6", role=Role.COUNTY_OFFICER, jurisdiction="433102",
-                        break_glass=BreakGlass(reason="flood evacuation of the village",
-                                               expires=datetime.now(timezone.utc) + timedelta(hours=1)))
 
 
 @pytest.fixture
@@ -43,14 +37,10 @@ def service(app):
     worker = worker_factory(MediationService, store=SimpleNamespace(app=app), vault=VAULT, caller=identity)
 
     def as_(caller):
-        identity.verify.return_value = Call(caller, call_id=f"call-{uuid4().hex[:8]}")
+        identity.verify.return_value = as_call(caller)
         return worker
 
     return as_
-
-
-def as_call(caller):
-    return Call(caller, call_id=f"call-{uuid4().hex[:8]}")
 
 
 def case_through_three_hands(app) -> str:
@@ -143,7 +133,7 @@ def test_access_log_lists_exactly_the_reads_of_the_person(app, service):
     service(TOWNSHIP).get_case(case_id=case_id, as_of=2, purpose="case_work")
     with pytest.raises(Forbidden):
         service(OUTSIDER).history(kind="case", record_id=case_id, purpose="audit")
-    service(RESCUER).history(kind="case", record_id=case_id, purpose="emergency")
+    service(rescuer()).history(kind="case", record_id=case_id, purpose="emergency")
     service(TOWNSHIP).history(kind="case", record_id=other, purpose="case_work")  # another person's case
     found = service(AUDITOR).access_log(person_id=party_key(case_id, "P1"))
     reads = [(r["actor_id"], r["outcome"], r["purpose"], r["break_glass"], r["records"]) for r in found["items"]]
@@ -171,3 +161,37 @@ def test_access_log_for_another_purpose_is_refused(app, service):
     case_id = case_through_three_hands(app)
     with pytest.raises(Forbidden):
         service(AUDITOR).access_log(person_id=party_key(case_id, "P1"), purpose="audit")
+
+
+@pytest.mark.parametrize("record_id", ["not-a-uuid", "\x00" * 10, "１２３"])
+def test_history_of_a_malformed_record_id_is_bad_input(app, service, record_id):
+    with pytest.raises(ValidationFailed):
+        service(AUDITOR).history(kind="case", record_id=record_id, purpose="audit")
+
+
+@pytest.mark.parametrize("person_id", ["p\x00", "x" * 65, "p 1", ""])
+def test_access_log_for_a_malformed_person_id_is_bad_input(app, service, person_id):
+    with pytest.raises(ValidationFailed):
+        service(AUDITOR).access_log(person_id=person_id)
+
+
+@pytest.mark.parametrize("as_of", [0, -1, "yesterday", "2026-13-01T00:00:00+00:00"])
+def test_get_case_as_of_a_malformed_moment_is_bad_input(app, service, as_of):
+    case_id = case_through_three_hands(app)
+    with pytest.raises(ValidationFailed):
+        service(AUDITOR).get_case(case_id=case_id, as_of=as_of, purpose="audit")
+
+
+def test_get_case_as_of_a_version_after_the_last_is_not_found(app, service):
+    case_id = case_through_three_hands(app)
+    with pytest.raises(NotFound):
+        service(AUDITOR).get_case(case_id=case_id, as_of=6, purpose="audit")
+
+
+def test_history_of_an_id_of_another_kind_is_not_found_and_audited(app, service):
+    case_id = case_through_three_hands(app)
+    service(AUDITOR).history(kind="case", record_id=case_id, purpose="audit")
+    audit_id = list(AuditTrail(app).entries())[-1].originator_id
+    with pytest.raises(NotFound):
+        service(AUDITOR).history(kind="case", record_id=str(audit_id), purpose="audit")
+    assert list(AuditTrail(app).entries())[-1].outcome == "not_found"
