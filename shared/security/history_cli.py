@@ -21,10 +21,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .history import MAX_PAGE
 
-history_app = typer.Typer(name="history", help="A record's history: every event, who, when.", no_args_is_help=True)
-access_log_app = typer.Typer(name="access-log", help="Who read a person's data (PIPL Art. 45).",
-                             no_args_is_help=True)
+history_app = typer.Typer(name="history", no_args_is_help=True)
+access_log_app = typer.Typer(name="access-log", no_args_is_help=True)
 console = Console(stderr=True)
+
+
+# A callback keeps each a group of commands (``export`` today), whether mounted on ``pingan`` or run alone.
+@history_app.callback()
+def _history() -> None:
+    """A record's history: every event, who, when."""
+
+
+@access_log_app.callback()
+def _access_log() -> None:
+    """Who read a person's data (PIPL Art. 45)."""
 
 HISTORY_COLUMNS = ("version", "event", "at", "actor_id", "role", "jurisdiction", "call_id", "changes")
 ACCESS_COLUMNS = ("at", "actor_id", "role", "jurisdiction", "call_id", "action", "record_kind", "records",
@@ -73,7 +83,10 @@ def _service(service: str, role: str, jurisdiction: str, actor: str) -> Iterator
     from shared.context import TOKEN_KEY, CallerContext, TokenService
 
     settings = load_settings()
-    caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
+    try:
+        caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
+    except ValueError:
+        raise typer.BadParameter("--role, --jurisdiction or --actor is not valid") from None
     context = {TOKEN_KEY: TokenService(settings.keys).issue(caller)}
     with ClusterRpcProxy(settings.nameko_config(), context_data=context) as rpc:
         yield getattr(rpc, service)

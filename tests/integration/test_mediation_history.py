@@ -1,7 +1,7 @@
 """A case's history, its state as of a past moment and who read a party, on real PostgreSQL and RabbitMQ:
 the case goes through its life in three hands, is read (allowed, denied, break-glass), its parties are
-erased; the history then reads "[erased]", the log still verifies against signed checkpoints, and
-``pingan history export`` / ``pingan access-log export`` write the same lines."""
+erased; the history then reads "[erased]" and the log still verifies against signed checkpoints. And
+``pingan history export`` / ``pingan access-log export`` write the same over RPC."""
 
 import csv
 import io
@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from services.mediation.domain import local_today
 from services.mediation.service import MediationService
-from shared.cli import _mount_optional_commands, app as cli
 from shared.context import Role
 from shared.errors import Forbidden
 from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
     load_public_key, make_checkpoint
 from shared.security.personal_data import ERASED, generate_master_key
+from shared.security.history_cli import access_log_app, history_app
 from shared.security.verifier import verify
 from tests.history_support import AUDITOR, OUTSIDER, rescuer
 
@@ -52,7 +52,7 @@ def open_and_accept(rpc_as) -> str:
 
 
 def test_case_history_as_of_erasure_and_access_log(container_factory, service_config, pg_url, rpc_as, tokens,
-                                                   monkeypatch, tmp_path):
+                                                   tmp_path):
     private, public = generate_signing_key()
     checkpoints = CheckpointStore(tmp_path / "checkpoints", "mediation")
     rows = EventRows(create_engine(pg_url), "mediation")
@@ -77,12 +77,6 @@ def test_case_history_as_of_erasure_and_access_log(container_factory, service_co
     with rpc_as(token=tokens.issue(AUDITOR)) as rpc:
         after = rpc.mediation.history(kind="case", record_id=case_id, purpose="audit")["items"]
         access = rpc.mediation.access_log(person_id=f"party.{case_id}.P1")["items"]
-
-    monkeypatch.setenv("AMQP_URI", service_config["AMQP_URI"])
-    _mount_optional_commands()
-    exported = CliRunner().invoke(cli, ["history", "export", "mediation", "case", case_id, "--quiet"])
-    as_csv = CliRunner().invoke(cli, ["access-log", "export", "mediation", f"party.{other}.P2", "--format", "csv",
-                                      "--quiet"])
     container.stop()
     make_checkpoint(rows, checkpoints, load_private_key(private))
     report = verify(rows, checkpoints, load_public_key(public))
@@ -100,8 +94,25 @@ def test_case_history_as_of_erasure_and_access_log(container_factory, service_co
         ("officer-5", "read the history of a mediation case", "denied", False),
         ("officer-6", "read a mediation case", "allowed", True),
         ("auditor-4", "read the history of a mediation case", "allowed", False)]
-    lines = [json.loads(line) for line in exported.stdout.splitlines()]
-    assert exported.exit_code == 0 and [e["event"] for e in lines] == [e["event"] for e in after]
+
+
+def test_exports_write_the_history_and_the_access_log(container_factory, service_config, pg_url, rpc_as, tokens,
+                                                       monkeypatch, tmp_path):
+    container = container_factory(MediationService, service_config)
+    container.start()
+    case_id = open_and_accept(rpc_as)
+    with rpc_as(**TOWNSHIP) as rpc:
+        rpc.mediation.get_case(case_id=case_id, purpose="case_work")
+    monkeypatch.setenv("AMQP_URI", service_config["AMQP_URI"])
+    exported = CliRunner().invoke(history_app, ["export", "mediation", "case", case_id, "--quiet",
+                                                "--output", str(tmp_path / "history.jsonl")])
+    as_csv = CliRunner().invoke(access_log_app, ["export", "mediation", f"party.{case_id}.P2", "--format", "csv",
+                                                 "--quiet"])
+    container.stop()
+
+    lines = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
+    assert exported.exit_code == 0 and [e["event"] for e in lines] == [
+        "Opened", "PartyAdded", "PartyAdded", "RiskChecked", "Accepted"]
     assert as_csv.exit_code == 0
-    assert [(r["actor_id"], r["outcome"]) for r in csv.DictReader(io.StringIO(as_csv.stdout))] == [
-        ("township-2", "allowed")]
+    assert [(r["actor_id"], r["action"], r["outcome"]) for r in csv.DictReader(io.StringIO(as_csv.stdout))] == [
+        ("township-2", "read a mediation case", "allowed"), ("operator", "read the history of a mediation case", "allowed")]
