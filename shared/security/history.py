@@ -53,7 +53,7 @@ class History(Query):
     """``history(kind, record_id)``: the record's events in order, paged."""
 
     kind: str = Field(min_length=1, max_length=40)
-    record_id: str = Field(min_length=1, max_length=64)
+    record_id: UUID
     page_size: int = Field(default=50, ge=1, le=MAX_PAGE)
     purpose: Purpose | None = None
 
@@ -89,13 +89,13 @@ class RecordKinds:
         for kind in self.kinds:
             if kind.name == name:
                 return kind
-        raise ValidationFailed(f"{name!r} is not a record kind here; the kinds are "
+        raise ValidationFailed("kind: not a record kind of this service; the kinds are "
                                + ", ".join(k.name for k in self.kinds))
 
     def history(self, app: PinganApplication, vault: PersonalData, call: Call, query: History) -> dict:
         """A page of the record's events: type, changed fields, who (the audit stamp), when, which call."""
         kind = self.named(query.kind)
-        record_id = _uuid(query.record_id)
+        record_id = query.record_id
         current = audited_read(AuditTrail(app), call, f"read the history of a {kind.audit_kind}", kind.readers,
                                kind.audit_kind, str(record_id), _purpose(query.purpose),
                                lambda: _found(app, kind, record_id))
@@ -113,15 +113,8 @@ class RecordKinds:
                                str(record_id), purpose, lambda: _found(app, kind, record_id))
         version = moment if isinstance(moment, int) else _version_at(app, record_id, moment)
         if version is None or version > current.version:
-            raise NotFound(f"the {kind.audit_kind} {record_id} did not exist yet at {_iso(moment)}")
+            raise NotFound(f"the {kind.audit_kind} {record_id} has no state at {_iso(moment)}")
         return state_of(app.repository.get(record_id, version=version), kind, vault)
-
-
-def _uuid(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise ValidationFailed("record_id: not a record id (a UUID)") from None
 
 
 def _purpose(purpose: Purpose | None) -> str | None:
