@@ -53,6 +53,9 @@ def _mount_optional_commands() -> None:
     except ImportError:
         return
     app.add_typer(audit_app, name="audit", help="Verify services' tamper-evident event logs.")
+    from shared.security.history_cli import access_log_app, history_app
+    app.add_typer(history_app, name="history")
+    app.add_typer(access_log_app, name="access-log")
 
 
 def _settings(data_dir: Optional[Path] = None):

@@ -15,6 +15,8 @@ from pydantic import Field
 
 from shared.contracts import Contracts, Payload
 from shared.jurisdiction import JurisdictionCode, county_of
+from shared.security import history
+from shared.security.history import AsOf
 from shared.security.policy import Purpose
 from shared.validation import LONG_TEXT, SHORT_TEXT, Command, Query
 
@@ -318,6 +320,12 @@ class ListEvents(Scoped, Personal):
 
 class GetEvent(Personal):
     event_id: UUID
+    as_of: AsOf | None = Field(default=None, description="a version or an ISO time: the record as it stood then")
+
+
+# A record's events, and who read a person (docs/services/grid_events.md, "History and access log").
+History = history.History
+AccessLog = history.AccessLog
 
 
 class ListGrids(Scoped):
@@ -348,6 +356,7 @@ class ListWorkItems(Scoped, Personal):
 
 class GetWorkItem(Personal):
     item_id: UUID
+    as_of: AsOf | None = Field(default=None, description="a version or an ISO time: the record as it stood then")
 
 
 class ListRisks(Scoped, Personal):
@@ -359,6 +368,7 @@ class ListRisks(Scoped, Personal):
 
 class GetRisk(Personal):
     risk_id: UUID
+    as_of: AsOf | None = Field(default=None, description="a version or an ISO time: the record as it stood then")
 
 
 class ListDecisions(Scoped, Personal):

@@ -678,6 +678,19 @@ def places_naming(conn: Connection, person_id: str) -> list[str]:
     return sorted(set(conn.execute(found).scalars()))
 
 
+def records_naming(conn: Connection, person_id: str) -> list[tuple[str, str]]:
+    """The records that name ``person_id`` now, as their reads are audited (record id, jurisdiction):
+    townships by code, contact points by the person's id, risks, households' assessments."""
+    found = union_all(
+        select(jurisdictions.c.code, jurisdictions.c.code).where(jurisdictions.c.responsible_person_id == person_id),
+        select(contact_points.c.contact_id, contact_points.c.grid_code).where(contact_points.c.contact_id == person_id),
+        select(risks.c.risk_id, risks.c.jurisdiction).where(risks.c.responsible_person_id == person_id),
+        select(family_assessments.c.assessment_id, family_assessments.c.grid_code)
+        .where(family_assessments.c.household_id == person_id),
+    )
+    return sorted(set(map(tuple, conn.execute(found))))
+
+
 def contact_points_query(grid_code: str) -> Any:
     return select(contact_points).where(contact_points.c.grid_code == grid_code).order_by(contact_points.c.unit_id)
 

@@ -17,6 +17,7 @@ from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
 from shared.eventstore import Call
+from shared.security import history
 from shared.security.audit_log import AuditTrail, audited_list, audited_read
 from shared.security.providers import PersonalDataVault
 
@@ -25,6 +26,7 @@ from services.mediation import contracts as mediation
 from . import contracts as c
 from . import projections as views
 from .application import READERS, GridEventsApplication
+from .domain import EventReport, FamilySafetyAssessment, MajorDecision, Risk, WorkItem
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +35,22 @@ CHINA_TIME = timezone(timedelta(hours=8))
 
 # The timer's commands are the service's own, across the whole prefecture.
 SERVICE_CALLER = CallerContext(actor_id=f"service:{c.SERVICE}", role=Role.SERVICE, jurisdiction="433100")
+
+
+def _place(record: Any) -> str:
+    """Where a record lies for the access policy: its grid when it has one (as its read model says)."""
+    return getattr(record, "grid_code", None) or record.jurisdiction
+
+
+# The record kinds whose history callers may ask for (shared.security.history); audit kinds as the gets use.
+RECORDS = history.RecordKinds(
+    history.RecordKind("event", EventReport, "event report", READERS, _place, id_field="event_id"),
+    history.RecordKind("work_item", WorkItem, "work item", READERS, _place, id_field="item_id"),
+    history.RecordKind("risk", Risk, "risk", READERS, _place, id_field="risk_id"),
+    history.RecordKind("decision", MajorDecision, "major decision", READERS, _place, id_field="decision_id"),
+    history.RecordKind("family_assessment", FamilySafetyAssessment, "family assessment", READERS, _place,
+                       id_field="assessment_id"),
+)
 
 
 class GridEventsSettings(EnvSettings):
@@ -259,7 +277,7 @@ class GridEventsService(ServiceBase):
 
     @api(c.GetEvent)
     def get_event(self, call: Call, query: c.GetEvent) -> dict:
-        return self._audited_one(call, query, "read an event", "event report", query.event_id, views.event_by_id)
+        return self._audited_one(call, query, "read an event", "event", query.event_id, views.event_by_id)
 
     @api(c.ListGrids)
     def list_grids(self, call: Call, query: c.ListGrids) -> dict:
@@ -304,7 +322,7 @@ class GridEventsService(ServiceBase):
 
     @api(c.GetWorkItem)
     def get_work_item(self, call: Call, query: c.GetWorkItem) -> dict:
-        return self._audited_one(call, query, "read a work item", "work item", query.item_id, views.work_item_by_id)
+        return self._audited_one(call, query, "read a work item", "work_item", query.item_id, views.work_item_by_id)
 
     @api(c.ListRisks)
     def list_risks(self, call: Call, query: c.ListRisks) -> dict:
@@ -332,6 +350,20 @@ class GridEventsService(ServiceBase):
         authorize(call.caller, "report by source", READERS, scope)
         with self.store.read() as conn:
             return views.source_report(conn, scope)
+
+    # -- the audit log as a feature (shared.security.history) ----------------------
+
+    @api(c.History)
+    def history(self, call: Call, query: c.History) -> dict:
+        """A record's events in order, each with who, when and through which call: an audited read."""
+        return RECORDS.history(self.store.app, self.vault, call, query)
+
+    @api(c.AccessLog)
+    def access_log(self, call: Call, query: c.AccessLog) -> dict:
+        """Every audited read of the records that name a person (``views.records_naming``)."""
+        with self.store.read() as conn:
+            records = views.records_naming(conn, query.person_id)
+        return history.access_log(self.store.app, call, query, records)
 
     def _opened(self, page: dict) -> dict:
         return {**page, "items": [self._open(row) for row in page["items"]]}
@@ -363,8 +395,14 @@ class GridEventsService(ServiceBase):
 
         return audited_list(AuditTrail(self.store.app), call, action, READERS, kind, scope, query.purpose, load)
 
-    def _audited_one(self, call: Call, query: Any, action: str, kind: str, record_id: Any, find: Callable) -> dict:
-        """One record holding personal data: the read is audited (also when refused or not found)."""
+    def _audited_one(self, call: Call, query: Any, action: str, kind_name: str, record_id: Any,
+                     find: Callable) -> dict:
+        """One record holding personal data: the read is audited (also when refused or not found). With
+        ``as_of``: the record as it stood then, rebuilt from its events."""
+        if query.as_of is not None:
+            return RECORDS.as_of(self.store.app, self.vault, call, kind_name, record_id, query.as_of,
+                                 query.purpose, action)
+        kind = RECORDS.named(kind_name).audit_kind
 
         def load():
             with self.store.read() as conn:

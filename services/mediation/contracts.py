@@ -16,6 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from shared.contracts import Contracts, Payload
 from shared.jurisdiction import JurisdictionCode, Level, level_of
+from shared.security import history
+from shared.security.history import AsOf
 from shared.security.policy import Purpose
 from shared.validation import LONG_TEXT, SHORT_TEXT, Command, Query
 
@@ -183,6 +185,12 @@ class EraseCasePersonalData(Command):
 class GetCase(Query):
     case_id: UUID
     purpose: Purpose | None = Field(default=None, description="why the case is read; kept in the audit trail")
+    as_of: AsOf | None = Field(default=None, description="a version or an ISO time: the case as it stood then")
+
+
+# The case's events, and who read a party (docs/services/mediation.md, "History and access log").
+History = history.History
+AccessLog = history.AccessLog
 
 
 class ListCases(Query):

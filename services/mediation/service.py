@@ -11,8 +11,10 @@ from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
+from shared.errors import NotFound
 from shared.eventstore import Call
 from shared.relay import SERVICE_JURISDICTION
+from shared.security import history
 from shared.security.audit_log import AuditTrail, audited_read
 from shared.security.providers import PersonalDataVault
 
@@ -21,7 +23,13 @@ from services.grid_events import contracts as grid_events
 from . import contracts as c
 from . import projections as views
 from .application import READERS, MediationApplication
-from .domain import local_today
+from .domain import MediationCase, local_today, party_key
+
+# The record kinds whose history callers may ask for (shared.security.history).
+RECORDS = history.RecordKinds(
+    history.RecordKind("case", MediationCase, "mediation case", READERS,
+                       jurisdiction=lambda case: case.jurisdiction, id_field="case_id"),
+)
 
 # How often agreements are checked for an overdue follow-up (dates are whole days).
 FOLLOW_UP_CHECK_SECONDS = 15 * 60
@@ -101,7 +109,12 @@ class MediationService(ServiceBase):
     @api(c.GetCase)
     def get_case(self, call: Call, query: c.GetCase) -> dict:
         """The case with its parties' names: a personal record, so the read is audited first,
-        and the sealed fields are opened only once the audit event is committed."""
+        and the sealed fields are opened only once the audit event is committed. With ``as_of``: the case
+        as it stood then, rebuilt from its events."""
+        if query.as_of is not None:
+            return RECORDS.as_of(self.store.app, self.vault, call, "case", query.case_id, query.as_of,
+                                 query.purpose.value if query.purpose else None, "read a mediation case")
+
         def load():
             with self.store.read() as conn:
                 found = views.case_by_id(conn, str(query.case_id))
@@ -119,3 +132,27 @@ class MediationService(ServiceBase):
         with self.store.read() as conn:
             return views.page_of(conn, views.cases_query(scope, query.tier, query.status, query.source),
                                  query.page, query.page_size)
+
+    # -- the audit log as a feature (shared.security.history) ----------------------
+
+    @api(c.History)
+    def history(self, call: Call, query: c.History) -> dict:
+        """The case's events in order, each with who, when and through which call: an audited read."""
+        return RECORDS.history(self.store.app, self.vault, call, query)
+
+    @api(c.AccessLog)
+    def access_log(self, call: Call, query: c.AccessLog) -> dict:
+        """Every audited read of the case a party belongs to. A party has no id beyond its case, so the person
+        is named by their key subject, ``party.<case_id>.<party_id>`` (domain ``party_key``)."""
+        return history.access_log(self.store.app, call, query, self._party_records(query.person_id))
+
+    def _party_records(self, person_id: str) -> list[tuple[str, str]]:
+        prefix, _, rest = person_id.partition(".")
+        case_id, _, party_id = rest.rpartition(".")
+        try:
+            case = self.store.app.load(MediationCase, UUID(case_id), "mediation case") if prefix == "party" else None
+        except (ValueError, NotFound):
+            case = None
+        if case is None or party_id not in case.parties or party_key(case.id, party_id) != person_id:
+            return []
+        return [(str(case.id), case.jurisdiction)]

@@ -42,6 +42,9 @@ class Purpose(StrEnum):
     SUPERVISION = "supervision"
     AUDIT = "audit"
     EMERGENCY = "emergency"
+    # Answering a person's request to know how their data is handled (PIPL Art. 45): the only
+    # purpose under which "who read this person" is answered (shared.security.history).
+    DATA_SUBJECT_REQUEST = "data_subject_request"
 
 
 KEY_POPULATIONS = frozenset(
@@ -60,6 +63,11 @@ ROLE_CATEGORIES: Mapping[Role, frozenset[Category]] = {
 }
 
 MAX_BREAK_GLASS = timedelta(hours=4)
+
+# Who answers a data-subject request ("who has read my file"): the auditor, who handles no
+# case and so has no interest in hiding a colleague's reads; a new role would need a new
+# token claim in every caller. Always with the purpose DATA_SUBJECT_REQUEST.
+DATA_SUBJECT_ANSWERERS: frozenset[Role] = frozenset({Role.AUDITOR})
 
 
 @dataclass(frozen=True)
