@@ -48,8 +48,9 @@ def restore_env(tmp_path, pg_url):
             "PINGAN_CHECKPOINT_DIR": str(tmp_path / "checkpoints")}
 
 
-def test_restore_procedure_service_answers_as_before_backup(pg_url, container_factory, service_config, rpc_as,
-                                                          restore_env, tmp_path):
+@pytest.fixture
+def recorded(pg_url, container_factory, service_config, rpc_as):
+    """Three reports made through the service, and what it answered about them; service stopped."""
     before = container_factory(GridEventsService, service_config)
     before.start()
     with rpc_as() as rpc:
@@ -60,6 +61,12 @@ def test_restore_procedure_service_answers_as_before_backup(pg_url, container_fa
     with rpc_as(role=Role.COUNTY_OFFICER, jurisdiction="433101") as rpc:
         expected = _answers(rpc, event_ids)
     before.stop()
+    return event_ids, expected
+
+
+def test_restore_procedure_service_answers_as_before_backup(pg_url, recorded, container_factory, service_config,
+                                                          rpc_as, restore_env, tmp_path):
+    event_ids, expected = recorded
     dump = tmp_path / "grid_events.dump"
 
     backed_up = _script("backup-service-db.sh", "grid_events", str(dump), env=restore_env)
@@ -74,6 +81,24 @@ def test_restore_procedure_service_answers_as_before_backup(pg_url, container_fa
     with rpc_as(role=Role.COUNTY_OFFICER, jurisdiction="433101") as rpc:
         assert _answers(rpc, event_ids) == expected
     assert len(expected["listed"]["items"]) == 3
+
+
+def test_restore_procedure_tampered_backup_stops_before_rebuild(pg_url, recorded, restore_env, tmp_path):
+    # Someone who could write the backup changed one stored event: verify must refuse it.
+    engine = psycopg2.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False))
+    with engine, engine.cursor() as cursor:
+        cursor.execute("UPDATE grid_events_events SET state = state || '\\x00'::bytea "
+                       "WHERE id = (SELECT max(id) FROM grid_events_events)")
+    engine.close()
+    dump = tmp_path / "grid_events.dump"
+    assert _script("backup-service-db.sh", "grid_events", str(dump), env=restore_env).returncode == 0
+    _drop(pg_url)
+
+    restored = _script("restore-service-db.sh", "grid_events", str(dump), env=restore_env)
+
+    assert restored.returncode == 1, restored.stdout + restored.stderr
+    assert "restored " in restored.stdout and " into " in restored.stdout  # the dump itself loaded
+    assert "rebuilt" not in restored.stdout
 
 
 def test_restore_procedure_refuses_to_overwrite_an_existing_database(pg_url, restore_env, tmp_path):
