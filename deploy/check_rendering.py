@@ -11,7 +11,8 @@ schema validation cannot make: what the platform needs to reach, and what each p
   kustomize-production.yaml  quorum queues by default on 3 nodes; a scheduled backup of the
                     PostgreSQL cluster, by a method its spec.backup configures;
   chart-*.yaml      every service pod rolls when its Secrets change (checksum/secrets), and
-                    the migrate hooks get database credentials only.
+                    the migrate hooks get database credentials only and run before
+                    upgrades and rollbacks.
 
 A small evaluator of NetworkPolicy ingress (matchLabels/matchExpressions, namespaceSelector,
 ports); ipBlock peers are never matched. Exit 1 with the list of problems.
@@ -126,6 +127,8 @@ def check_chart(path: Path) -> list[str]:
                    if "secretKeyRef" in (e.get("valueFrom") or {})}
             if env != {"PINGAN_DATABASE_URL"}:
                 problems.append(f"{name}: hook gets Secrets {sorted(env)}; it needs PINGAN_DATABASE_URL only")
+            if not {"pre-upgrade", "pre-rollback"} <= set(hook.split(",")):
+                problems.append(f"{name}: migrate must run before upgrades and rollbacks (hook: {hook})")
     return problems
 
 
