@@ -22,10 +22,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from grafana_foundation_sdk.builders import bargauge, dashboard, prometheus, timeseries
+from grafana_foundation_sdk.builders import bargauge, common, dashboard, prometheus, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.common import LegendDisplayMode, LegendPlacement, SortOrder, StackingMode
-from grafana_foundation_sdk.models.common import TooltipDisplayMode, VizLegendOptions, VizTooltipOptions
+from grafana_foundation_sdk.models.common import (LegendDisplayMode, LegendPlacement, SortOrder, StackingMode,
+                                                  TooltipDisplayMode)
 from grafana_foundation_sdk.models.dashboard import (DashboardCursorSync, DataSourceRef, VariableOption,
                                                      VariableRefresh, VariableSort)
 
@@ -49,34 +49,20 @@ def query(expr: str, legend: str, instant: bool = False) -> prometheus.Dataquery
 
 def graph(title: str, expr: str, legend: str, unit: str = "short", width: int = 8, height: int = 8,
           stacked: bool = False) -> timeseries.Panel:
+    legend_table = (common.VizLegendOptions().display_mode(LegendDisplayMode.TABLE).placement(LegendPlacement.RIGHT)
+                    .show_legend(True).calcs(["lastNotNull", "max"]))
     panel = (timeseries.Panel().title(title).datasource(DATASOURCE).unit(unit).span(width).height(height)
-             .legend(_Built(VizLegendOptions(display_mode=LegendDisplayMode.TABLE, placement=LegendPlacement.RIGHT,
-                                             show_legend=True, calcs=["lastNotNull", "max"])))
-             .tooltip(_Built(VizTooltipOptions(mode=TooltipDisplayMode.MULTI, sort=SortOrder.DESCENDING)))
+             .legend(legend_table)
+             .tooltip(common.VizTooltipOptions().mode(TooltipDisplayMode.MULTI).sort(SortOrder.DESCENDING))
              .with_target(query(expr, legend)))
     if stacked:
-        panel = panel.stacking(_Built(_stacking())).fill_opacity(30)
+        panel = panel.stacking(common.StackingConfig().mode(StackingMode.NORMAL)).fill_opacity(30)
     return panel
 
 
 def bars(title: str, expr: str, legend: str, width: int = 8) -> bargauge.Panel:
     return (bargauge.Panel().title(title).datasource(DATASOURCE).unit("short").span(width).height(8)
             .with_target(query(expr, legend, instant=True)))
-
-
-class _Built:
-    """A ready model where the SDK expects a builder."""
-
-    def __init__(self, model: object):
-        self.model = model
-
-    def build(self) -> object:
-        return self.model
-
-
-def _stacking():
-    from grafana_foundation_sdk.models.common import StackingConfig
-    return StackingConfig(mode=StackingMode.NORMAL)
 
 
 def variable(name: str, label: str, metric_query: str) -> dashboard.QueryVariable:
