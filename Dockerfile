@@ -3,6 +3,13 @@
 #   docker run IMAGE serve grid_events | migrate mediation | ping grid_events | audit verify grid_events
 # Runs as a non-root user on a read-only root filesystem; only /tmp must be writable
 # (the Helm chart mounts an emptyDir there). No compiler, pip or setuptools in the final stage.
+#
+# Supply chain (docs/deploy.md, "Image"): dependencies come from requirements.lock, every
+# file checked against its sha256 (pip --require-hashes); the base image is pinned by digest
+# with a build argument, resolved at build time by `make image` (mk/deploy.mk):
+#   --build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:<digest>
+# The default below is the tag only, because no digest could be verified where this file
+# was written; a release build must pass the digest.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # ---- build: wheels + virtualenv ------------------------------------------------
@@ -13,13 +20,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/pingan
 WORKDIR /src
-# Dependencies first (cache layer), then the code.
+# Dependencies first (cache layer), exactly as locked, then the code (no dependency resolution).
+COPY requirements.lock ./
+RUN /opt/pingan/bin/pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.m[d] ./
-RUN python - <<'PY' > /tmp/requirements.txt
-import tomllib
-print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
-PY
-RUN /opt/pingan/bin/pip install -r /tmp/requirements.txt
 COPY shared ./shared
 COPY services ./services
 RUN /opt/pingan/bin/pip install --no-deps . \

@@ -13,10 +13,13 @@ help:
 	@echo "make bench     benchmarks; writes docs/benchmarks.md"
 	@echo "make run-services  one process per service against RabbitMQ + PostgreSQL (see README)"
 
-$(STAMP): pyproject.toml
+# Runtime dependencies exactly as locked (hash-checked, the same as the image), then the
+# package itself and the test tools.
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "pingan needs Python 3.11: set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 

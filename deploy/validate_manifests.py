@@ -40,6 +40,7 @@ CRD_KINDS: dict[tuple[str, str], list[str]] = {
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"): ["spec.replicas"],
     ("postgresql.cnpg.io/v1", "Cluster"): ["spec.instances", "spec.storage.size"],
     ("postgresql.cnpg.io/v1", "Database"): ["spec.name", "spec.owner", "spec.cluster.name"],
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"): ["spec.schedule", "spec.cluster.name", "spec.method"],
 }
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"}
 

