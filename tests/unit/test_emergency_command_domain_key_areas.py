@@ -11,7 +11,7 @@ from services.emergency_command.domain import (
 )
 from shared.errors import Conflict, InvalidTransition, ValidationFailed
 
-from .test_emergency_command_domain_support import TODAY, TOWNSHIP, VAULT, acting, names_of
+from .test_emergency_command_domain_support import NOW, TODAY, TOWNSHIP, VAULT, acting, names_of
 
 REGISTERED = date(2026, 1, 5)
 
@@ -47,6 +47,11 @@ def test_register_unknown_kind_refused():
 def test_register_prefecture_code_refused():
     with acting(), pytest.raises(ValidationFailed):
         KeyArea.register("x", "433100", "square", "unit-1", 90, REGISTERED)
+
+
+def test_register_full_width_digit_code_refused():
+    with acting(), pytest.raises(ValidationFailed):
+        KeyArea.register("x", "４３３１０１００１", "square", "unit-1", 90, REGISTERED)
 
 
 def test_register_without_managing_unit_refused():
@@ -142,6 +147,12 @@ def test_drill_dated_in_future_refused():
     key_area = with_plan()
     refused(key_area, ValidationFailed,
             lambda: key_area.record_drill(TODAY + timedelta(days=1), "fire", 40, ["school-1"], None, TODAY))
+
+
+def test_drill_dated_with_time_of_day_refused():
+    key_area = with_plan()
+    refused(key_area, ValidationFailed,
+            lambda: key_area.record_drill(NOW, "fire", 40, ["school-1"], None, TODAY))
 
 
 def test_drill_before_registration_refused():

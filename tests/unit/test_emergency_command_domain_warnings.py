@@ -158,6 +158,11 @@ def test_area_outside_issuer_jurisdiction_refused():
         issued(jurisdiction="433101", areas=["433123"])
 
 
+def test_area_in_full_width_digits_refused():
+    with pytest.raises(ValidationFailed):
+        issued(areas=["４３３１０１"])
+
+
 def test_sender_with_space_refused():
     with acting(), pytest.raises(ValidationFailed):
         EmergencyWarning.issue("ref", "433100", "emergency office", "Actual", info(), NOW)

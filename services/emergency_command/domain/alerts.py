@@ -32,7 +32,7 @@ from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
 from shared.jurisdiction import covers
 
-from .common import instant, parse_instant
+from .common import instant, parse_instant, require_code
 
 
 class MsgType(StrEnum):
@@ -133,6 +133,7 @@ class EmergencyWarning(AuditedAggregate):
         if not _CAP_TOKEN.match(sender or ""):
             raise ValidationFailed("a CAP sender has no spaces, commas, '<' or '&'")
         status = _enum(CapStatus, "status (Actual or Exercise)", status)
+        require_code("jurisdiction", jurisdiction)
         facts = _info(info, jurisdiction)
         warning_id = cls.create_id(issue_ref)
         message = {"identifier": message_identifier(warning_id, 1), "sender": sender, "sent": instant("at", at),
@@ -225,7 +226,7 @@ def _info(info: dict[str, Any], jurisdiction: str) -> dict:
     if not areas:
         raise ValidationFailed("a warning covers at least one area")
     for code in areas:
-        if not covers(jurisdiction, code):
+        if not covers(jurisdiction, require_code("areas", code)):
             raise ValidationFailed(f"area {code} is outside the issuer's jurisdiction {jurisdiction}")
     return {
         "categories": sorted({_enum(Category, "category", c) for c in categories}),

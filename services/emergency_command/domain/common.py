@@ -33,9 +33,17 @@ def require_opaque_id(name: str, value: str | None) -> None:
         raise ValidationFailed(f"{name} looks like a resident ID number; use the person's opaque id")
 
 
+def require_code(name: str, code: str) -> str:
+    """A division or grid code in ASCII digits (the kernel's pattern alone also takes full-width digits)."""
+    if not isinstance(code, str) or not code.isascii():
+        raise ValidationFailed(f"{name} must be a division code in ASCII digits")
+    level_of(code)
+    return code
+
+
 def require_local_unit(name: str, code: str) -> str:
     """A county, township, village or grid code (a place on the ground, not a province or prefecture)."""
-    if level_of(code) in (Level.PROVINCE, Level.PREFECTURE):
+    if level_of(require_code(name, code)) in (Level.PROVINCE, Level.PREFECTURE):
         raise ValidationFailed(f"{name} must be a county, township, village or grid code, not {code}")
     return code
 

@@ -188,6 +188,7 @@ class KeyArea(AuditedAggregate):
                    notes: str | None, today: date) -> None:
         """Append an approved version of the emergency plan; earlier versions stay."""
         self._require_active("adopt a plan for")
+        approved = day("approved_on", approved_on)
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ValidationFailed("a plan version is a whole number from 1")
         if version == self.plan_version:
@@ -195,12 +196,12 @@ class KeyArea(AuditedAggregate):
         if version < self.plan_version:
             raise ValidationFailed(f"plan version {version} is older than the current version {self.plan_version}")
         require_unit("approved_by", approved_by)
-        if approved_on > today:
+        if approved > day("today", today):
             raise ValidationFailed("a plan cannot be approved in the future")
-        if self.plans and approved_on.isoformat() < self.plans[-1]["approved_on"]:
+        if self.plans and approved < self.plans[-1]["approved_on"]:
             raise ValidationFailed("a new plan version cannot be approved before the current one")
         require_sealed(key_area_subject(self.id), notes=notes)
-        self._plan_adopted(version=version, approved_by=approved_by, approved_on=approved_on.isoformat(),
+        self._plan_adopted(version=version, approved_by=approved_by, approved_on=approved,
                            document_ref=document_ref, notes=notes)
 
     def reschedule_drills(self, every_days: int) -> None:
@@ -214,9 +215,10 @@ class KeyArea(AuditedAggregate):
                      findings: str | None, today: date) -> None:
         """Record a drill of the current plan: a head count and unit ids, never names."""
         self._require_active("record a drill of")
-        if held_on > today:
+        held = day("held_on", held_on)
+        if held > day("today", today):
             raise ValidationFailed("a drill cannot be dated in the future")
-        if held_on.isoformat() < self.registered_on:
+        if held < self.registered_on:
             raise ValidationFailed("a drill cannot be dated before the key area was registered")
         if not self.plans:
             raise InvalidTransition("a drill practises the emergency plan: adopt a plan first")
@@ -225,12 +227,13 @@ class KeyArea(AuditedAggregate):
         for unit in participant_units:
             require_unit("participant_units", unit)
         require_sealed(key_area_subject(self.id), findings=findings)
-        self._drill_recorded(held_on=held_on.isoformat(), scenario=scenario, plan_version=self.plan_version,
+        self._drill_recorded(held_on=held, scenario=scenario, plan_version=self.plan_version,
                              participant_count=participant_count, participant_units=list(participant_units),
                              findings=findings)
 
     def flag_overdue(self, today: date) -> list[str]:
         """Flag an overdue drill and a missing plan, each once per due date; returns what was flagged."""
+        day("today", today)
         flagged = []
         drill_due = overdue_drill(self.as_row(), today)
         plan_due = missing_plan(self.as_row(), today)
