@@ -1,16 +1,17 @@
-"""Property-based tests: random command sequences on an incident and on a warning, each checked
+"""Property-based tests: random command sequences on an incident, a warning and a key area, each checked
 against a small reference model. Whatever the sequence, the aggregate accepts what the model
 accepts, refuses the rest with the model's typed error, and a refused command triggers no event."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import partial
 from uuid import uuid4
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from services.emergency_command.domain import EmergencyWarning, Incident, incident_subject
-from shared.errors import InvalidTransition, NotFound, PinganError, ValidationFailed
+from services.emergency_command.domain import PLAN_GRACE_DAYS, EmergencyWarning, Incident, KeyArea, incident_subject
+from shared.errors import Conflict, InvalidTransition, NotFound, PinganError, ValidationFailed
 
 from .test_emergency_command_domain_support import COUNTY, NOW, VAULT, acting, names_of
 
@@ -175,7 +176,68 @@ class WarningMachine(RuleBasedStateMachine):
             assert all(len(m["references"]) == i for i, m in enumerate(messages))
 
 
+class KeyAreaMachine(RuleBasedStateMachine):
+    """The model: plan version, last drill, today (moving forward only), due dates already flagged."""
+
+    REGISTERED = date(2026, 1, 5)
+
+    @initialize(every_days=st.integers(min_value=7, max_value=60))
+    def register(self, every_days):
+        with acting():
+            self.area = KeyArea.register(str(uuid4()), "433101001", "station", "station-unit", every_days,
+                                         self.REGISTERED)
+        self.every, self.today, self.plan, self.last_drill = every_days, self.REGISTERED, 0, None
+        self.drill_flags, self.plan_flags = set(), set()
+
+    @rule(days=st.integers(min_value=0, max_value=45))
+    def time_passes(self, days):
+        self.today += timedelta(days=days)
+
+    @rule(delta=st.integers(min_value=-1, max_value=1))
+    def adopt_plan(self, delta):
+        version = self.plan + delta
+        error = (ValidationFailed if version < 1 else Conflict if version == self.plan
+                 else ValidationFailed if version < self.plan else None)
+        if run(self.area, partial(self.area.adopt_plan, version, "county-office", self.today, "doc", None, self.today),
+               error):
+            self.plan = version
+
+    @rule(days_ago=st.integers(min_value=-2, max_value=60))
+    def record_drill(self, days_ago):
+        held = self.today - timedelta(days=days_ago)
+        error = (ValidationFailed if held > self.today or held < self.REGISTERED
+                 else InvalidTransition if not self.plan else None)
+        if run(self.area, partial(self.area.record_drill, held, "evacuation", 30, ["station-unit"], None, self.today),
+               error):
+            self.last_drill = max(held, self.last_drill or held)
+
+    @rule()
+    def flag_overdue(self):
+        expected = []
+        drill_due = (self.last_drill or self.REGISTERED) + timedelta(days=self.every)
+        if drill_due < self.today and drill_due not in self.drill_flags:
+            self.drill_flags.add(drill_due)
+            expected.append("drill")
+        plan_due = self.REGISTERED + timedelta(days=PLAN_GRACE_DAYS)
+        if not self.plan and plan_due < self.today and plan_due not in self.plan_flags:
+            self.plan_flags.add(plan_due)
+            expected.append("plan")
+        before = len(names_of(self.area))
+        with acting():
+            assert self.area.flag_overdue(self.today) == expected
+        assert len(names_of(self.area)) == before + len(expected)
+
+    @invariant()
+    def agrees_with_model(self):
+        if hasattr(self, "area"):
+            assert sorted(self.area.drill_overdue_flagged) == sorted(d.isoformat() for d in self.drill_flags)
+            assert (self.area.plan_version, self.area.last_drill_on) == (
+                self.plan, self.last_drill and self.last_drill.isoformat())
+
+
 IncidentMachine.TestCase.settings = RUNS
 WarningMachine.TestCase.settings = RUNS
+KeyAreaMachine.TestCase.settings = RUNS
 test_incident_commands_match_reference_model = IncidentMachine.TestCase
 test_warning_commands_match_reference_model = WarningMachine.TestCase
+test_key_area_drills_and_flags_match_reference_model = KeyAreaMachine.TestCase
