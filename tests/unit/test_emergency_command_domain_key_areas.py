@@ -166,6 +166,11 @@ def test_drill_without_plan_refused():
     refused(key_area, InvalidTransition, lambda: key_area.record_drill(TODAY, "fire", 40, [], None, TODAY))
 
 
+def test_drill_unknown_scenario_refused():
+    key_area = with_plan()
+    refused(key_area, ValidationFailed, lambda: key_area.record_drill(TODAY, "Mr Wu's idea", 40, [], None, TODAY))
+
+
 def test_drill_without_participants_refused():
     key_area = with_plan()
     refused(key_area, ValidationFailed, lambda: key_area.record_drill(TODAY, "fire", 0, [], None, TODAY))

@@ -11,14 +11,14 @@ from .incidents import (
     LEVEL_RANK, Classification, Incident, IncidentStatus, Level, TaskStatus, Trigger, incident_subject, parse_level,
 )
 from .key_areas import (
-    PLAN_GRACE_DAYS, KeyArea, KeyAreaKind, KeyAreaStatus, drill_due_on, key_area_subject, missing_plan,
+    PLAN_GRACE_DAYS, DrillScenario, KeyArea, KeyAreaKind, KeyAreaStatus, drill_due_on, key_area_subject, missing_plan,
     overdue_drill, plan_due_on, shortfall,
 )
 
 __all__ = [
     "CAP_NAMESPACE", "LEVEL_RANK", "LEVEL_SEVERITY", "PLAN_GRACE_DAYS",
-    "CapStatus", "Category", "Certainty", "Classification", "EmergencyWarning", "Incident", "IncidentStatus",
-    "KeyArea", "KeyAreaKind", "KeyAreaStatus", "Level", "MsgType", "Severity", "TaskStatus", "Trigger", "Urgency",
+    "CapStatus", "Category", "Certainty", "Classification", "DrillScenario", "EmergencyWarning", "Incident",
+    "IncidentStatus", "KeyArea", "KeyAreaKind", "KeyAreaStatus", "Level", "MsgType", "Severity", "TaskStatus", "Trigger", "Urgency",
     "WarningLevel", "WarningStatus",
     "area_description", "drill_due_on", "incident_subject", "key_area_subject", "message_identifier",
     "missing_plan", "overdue_drill", "parse_level", "plan_due_on", "render_cap", "shortfall",

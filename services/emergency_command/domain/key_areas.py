@@ -53,6 +53,20 @@ class KeyAreaKind(StrEnum):
     SCENIC_SPOT = "scenic_spot"
 
 
+class DrillScenario(StrEnum):
+    """What a drill practises; a closed list, so a drill record holds no free text but its sealed findings."""
+
+    FIRE = "fire"
+    EVACUATION = "evacuation"
+    CROWD_CRUSH = "crowd_crush"
+    EARTHQUAKE = "earthquake"
+    FLOOD = "flood"
+    GEOLOGICAL = "geological"
+    VIOLENT_ATTACK = "violent_attack"
+    PUBLIC_HEALTH = "public_health"
+    OTHER = "other"
+
+
 class KeyAreaStatus(StrEnum):
     ACTIVE = "active"
     RETIRED = "retired"
@@ -220,6 +234,10 @@ class KeyArea(AuditedAggregate):
             raise ValidationFailed("a drill cannot be dated in the future")
         if held < self.registered_on:
             raise ValidationFailed("a drill cannot be dated before the key area was registered")
+        try:
+            scenario = DrillScenario(scenario).value
+        except ValueError:
+            raise ValidationFailed(f"{scenario!r} is not a drill scenario") from None
         if not self.plans:
             raise InvalidTransition("a drill practises the emergency plan: adopt a plan first")
         if require_count("participant_count", participant_count) < 1:
