@@ -18,8 +18,8 @@ from .key_areas import (
 __all__ = [
     "CAP_NAMESPACE", "LEVEL_RANK", "LEVEL_SEVERITY", "PLAN_GRACE_DAYS",
     "CapStatus", "Category", "Certainty", "Classification", "DrillScenario", "EmergencyWarning", "Incident",
-    "IncidentStatus", "KeyArea", "KeyAreaKind", "KeyAreaStatus", "Level", "MsgType", "Severity", "TaskStatus", "Trigger", "Urgency",
-    "WarningLevel", "WarningStatus",
+    "IncidentStatus", "KeyArea", "KeyAreaKind", "KeyAreaStatus", "Level", "MsgType", "Severity", "TaskStatus",
+    "Trigger", "Urgency", "WarningLevel", "WarningStatus",
     "area_description", "drill_due_on", "incident_subject", "key_area_subject", "message_identifier",
     "missing_plan", "overdue_drill", "parse_level", "plan_due_on", "render_cap", "shortfall",
 ]
