@@ -166,7 +166,7 @@ class EmergencyWarning(AuditedAggregate):
         facts = _info(info, self.jurisdiction)
         message = self._next(MsgType.UPDATE, facts, at)
         self._updated(message=message)
-        return message
+        return dict(message)
 
     def cancel(self, at: datetime) -> dict:
         """Publish a Cancel of the warning (its last info, referencing every earlier message)."""
@@ -174,7 +174,7 @@ class EmergencyWarning(AuditedAggregate):
         facts = {key: self.current[key] for key in INFO_KEYS}
         message = self._next(MsgType.CANCEL, facts, at)
         self._cancelled(message=message)
-        return message
+        return dict(message)
 
     def _require_active(self, action: str) -> None:
         if self.status == WarningStatus.CANCELLED:
