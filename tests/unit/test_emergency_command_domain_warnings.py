@@ -267,6 +267,28 @@ def test_cap_area_has_description_and_a_geocode_per_code():
     assert (area.find("cap:areaDesc", NS).text, geocodes) == ("吉首市、凤凰县", ["433101", "433123"])
 
 
+def test_polygon_not_closed_refused():
+    with pytest.raises(ValidationFailed):
+        issued(polygon=[[28.3, 109.7], [28.4, 109.7], [28.4, 109.8], [28.3, 109.8]])
+
+
+def test_polygon_point_out_of_range_refused():
+    with pytest.raises(ValidationFailed):
+        issued(polygon=[[28.3, 109.7], [95, 109.7], [28.4, 109.8], [28.3, 109.7]])
+
+
+def test_polygon_not_a_number_refused():
+    with pytest.raises(ValidationFailed):
+        issued(polygon=[[28.3, 109.7], [float("nan"), 109.7], [28.4, 109.8], [28.3, 109.7]])
+
+
+def test_cap_polygon_after_area_description_in_decimal_degrees():
+    warning = issued(polygon=[[28.3, 109.7], [28.45, 109.7], [28.4, 0.00001], [28.3, 109.7]])
+    area = parsed(warning.current).find("cap:info/cap:area", NS)
+    assert local_names(area)[:2] == ["areaDesc", "polygon"]
+    assert area.find("cap:polygon", NS).text == "28.3,109.7 28.45,109.7 28.4,0.00001 28.3,109.7"
+
+
 def test_cap_warning_level_as_parameter():
     parameter = parsed(issued().current).find("cap:info/cap:parameter", NS)
     assert (parameter.find("cap:valueName", NS).text, parameter.find("cap:value", NS).text) == (

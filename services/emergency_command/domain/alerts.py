@@ -11,7 +11,8 @@ Rules:
   urgency, severity, certainty, effective and expires (expires after
   effective), and the area as jurisdiction codes within the issuer's
   jurisdiction. The warning level (blue, yellow, orange, red) goes with the
-  CAP severity (Minor, Moderate, Severe, Extreme).
+  CAP severity (Minor, Moderate, Severe, Extreme). An optional polygon (a
+  closed ring of WGS 84 points) outlines the area more closely.
 - Status is Actual, or Exercise for a drill, for the whole chain.
 - Sent times are instants passed by the caller, never before the previous
   version's; all times are kept with their UTC offset and whole seconds.
@@ -203,7 +204,7 @@ class EmergencyWarning(AuditedAggregate):
 
 
 INFO_KEYS = ("categories", "event", "urgency", "severity", "certainty", "level", "effective", "expires", "areas",
-             "headline", "description", "instruction")
+             "polygon", "headline", "description", "instruction")
 
 
 def _info(info: dict[str, Any], jurisdiction: str) -> dict:
@@ -233,6 +234,22 @@ def _info(info: dict[str, Any], jurisdiction: str) -> dict:
         "event": info["event"], "urgency": _enum(Urgency, "urgency", info.get("urgency")), "severity": severity,
         "certainty": _enum(Certainty, "certainty", info.get("certainty")), "level": level,
         "effective": effective, "expires": expires, "areas": sorted(set(areas)),
+        "polygon": _polygon(info.get("polygon")),
         "headline": info.get("headline"), "description": info.get("description"),
         "instruction": info.get("instruction"),
     }
+
+
+def _polygon(points: Any) -> list[list[float]] | None:
+    """An optional outline of the area: a closed ring of at least four WGS 84 [latitude, longitude] points."""
+    if points is None:
+        return None
+    try:
+        ring = [[float(lat), float(lon)] for lat, lon in points]
+    except (TypeError, ValueError):
+        raise ValidationFailed("a polygon is a list of [latitude, longitude] pairs") from None
+    if len(ring) < 4 or ring[0] != ring[-1]:
+        raise ValidationFailed("a polygon has at least four points and ends where it starts")
+    if not all(-90 <= lat <= 90 and -180 <= lon <= 180 for lat, lon in ring):
+        raise ValidationFailed("a polygon point lies outside latitude -90..90 or longitude -180..180")
+    return ring

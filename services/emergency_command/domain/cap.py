@@ -51,12 +51,19 @@ def render_cap(message: dict) -> str:
     _child(parameter, "value", message["level"])
     area = _child(info, "area")
     _child(area, "areaDesc", area_description(message["areas"]))
+    if message.get("polygon"):
+        _child(area, "polygon", " ".join(f"{_degrees(lat)},{_degrees(lon)}" for lat, lon in message["polygon"]))
     for code in message["areas"]:
         geocode = _child(area, "geocode")
         _child(geocode, "valueName", GEOCODE_NAME)
         _child(geocode, "value", code)
     body = ET.tostring(alert, encoding="unicode", default_namespace=CAP_NAMESPACE)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}'
+
+
+def _degrees(value: float) -> str:
+    # Decimal degrees, never exponent notation; six places are about 0.1 m.
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def _tag(name: str) -> str:
