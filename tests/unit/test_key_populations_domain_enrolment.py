@@ -46,6 +46,12 @@ def test_person_register_refuses_an_id_shaped_like_a_resident_id_number(person_i
         Person.register(person_id, VILLAGE, name=sealed("Wu Mei", "kp-x"))
 
 
+@pytest.mark.parametrize("person_id", ["kp\x00001", "x" * 1_000_000, "ｋｐ-0001", ""])
+def test_person_register_refuses_a_hostile_person_id(person_id):
+    with acting(), pytest.raises(ValidationFailed):
+        Person.register(person_id, VILLAGE, name=sealed("Wu Mei"))
+
+
 @pytest.mark.parametrize("code", ["433101001", "４３３１０１００１００１", "430101001001", "43310100100A"])
 def test_person_register_refuses_a_place_that_is_not_a_village_of_the_prefecture(code):
     with acting(), pytest.raises(ValidationFailed, match="village code"):

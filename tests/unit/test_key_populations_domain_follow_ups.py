@@ -83,6 +83,19 @@ def test_follow_up_overdue_flag_is_recorded_once_per_due_date():
     assert event_names(record).count("FollowUpOverdueFlagged") == 1
 
 
+def test_follow_up_overdue_flag_is_not_repeated_after_a_restart():
+    with acting():
+        record = enrol("drug_users")
+        late = record.next_follow_up_due + timedelta(days=1)
+        record.flag_follow_up_overdue(late)
+    replayed = None
+    for stored in record.collect_events():
+        replayed = stored.mutate(replayed)
+    with acting():
+        assert not replayed.flag_follow_up_overdue(late + timedelta(days=1))
+    assert not replayed.pending_events
+
+
 def test_follow_up_overdue_flag_is_recorded_again_for_the_next_due_date():
     with acting():
         record = enrol("drug_users")

@@ -21,7 +21,9 @@ from .common import check_opaque_person_id, check_village, require_sealed
 
 
 class Person(AuditedAggregate):
-    PERSONAL_FIELDS = ("name", "id_number", "address", "contact")
+    # Event attributes sealed under person_key(person_id); IdentityCorrected holds them under "changes".
+    PERSONAL_FIELDS = ("name", "id_number", "address", "contact",
+                       "changes.name", "changes.id_number", "changes.address", "changes.contact")
 
     @staticmethod
     def create_id(person_id: str) -> UUID:
