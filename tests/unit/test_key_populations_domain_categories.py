@@ -33,7 +33,8 @@ def test_correction_enrolment_refuses_an_unknown_correction_type():
 
 def test_correction_enrolment_refuses_a_supervision_that_ends_before_it_starts():
     with acting(), pytest.raises(ValidationFailed, match="supervision"):
-        enrol("community_correction", facts={**facts("community_correction"), "supervision_end": ENROLLED - timedelta(days=9)})
+        enrol("community_correction",
+              facts={**facts("community_correction"), "supervision_end": ENROLLED - timedelta(days=9)})
 
 
 def test_correction_enrolment_refuses_no_reporting_duties():
@@ -177,7 +178,8 @@ def test_released_handover_is_overdue_seven_days_after_release_by_default():
 
 def test_released_handover_acknowledged_late_is_marked_late():
     with acting():
-        record = enrol("released_persons", facts={**facts("released_persons"), "released_on": ENROLLED - timedelta(days=9)})
+        record = enrol("released_persons",
+                       facts={**facts("released_persons"), "released_on": ENROLLED - timedelta(days=9)})
         record.acknowledge_handover(TODAY, TODAY)
     assert record.pending_events[-1].late is True and not record.handover_overdue(TODAY)
 

@@ -165,7 +165,7 @@ def test_risk_reassessment_to_the_highest_level_is_reported_once():
         record.reassess_risk(5, TODAY, TODAY)
     reached = [e for e in record.pending_events if type(e).__name__ == "HighestRiskReached"]
     assert len(reached) == 1
-    assert (reached[0].category, reached[0].level, reached[0].jurisdiction) == ("released_persons", 5, record.jurisdiction)
+    assert (reached[0].category, reached[0].level) == ("released_persons", 5)
 
 
 def test_risk_reassessment_off_the_scale_is_refused():

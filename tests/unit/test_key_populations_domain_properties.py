@@ -210,10 +210,11 @@ def command(record, model, name, a, b):
     reasons = ["period_completed", "revoked", "died", "moved_out", "eloped"]
     return {
         "follow_up": lambda: record.record_follow_up(today - timedelta(days=a), today, "home_visit", "stable",
-                                                     next_due=today - timedelta(days=a) + timedelta(days=b) if b else None),
+                                                     next_due=today + timedelta(days=b - a) if b else None),
         "reassess": lambda: record.reassess_risk(a, today - timedelta(days=b), today),
         "initiate": lambda: record.initiate_transfer(TARGETS[a], by if b else UNRELATED_TOWNSHIP),
-        "accept": lambda: record.accept_transfer(receiver if a else by, team(prefix="r") if b else team()[:1], "r-police"),
+        "accept": lambda: record.accept_transfer(receiver if a else by, team(prefix="r") if b else team()[:1],
+                                                 "r-police"),
         "refuse": lambda: record.refuse_transfer(receiver if a else by, "not_resident" if b else "no room"),
         "exit": lambda: record.exit(reasons[a], today - timedelta(days=b), today),
         "complete": lambda: record.complete_period(today),

@@ -9,7 +9,7 @@ from shared.errors import ValidationFailed
 from .common import (
     Category, ExitReason, RiskLevel, TeamRole, TransferRefusal, check_opaque_person_id, person_key, require_sealed,
 )
-from .community_correction import MAX_LEAVE_DAYS, CommunityCorrection, CorrectionType, Duty, ViolationKind, Warning
+from .community_correction import MAX_LEAVE_DAYS, CommunityCorrection, CorrectionType, Duty, ViolationKind, WarningGiven
 from .drug_users import MEASURE_YEARS, DrugUser, Measure, TestResult
 from .enrolment import Enrolment, FollowUpKind, FollowUpOutcome
 from .person import Person
@@ -37,7 +37,7 @@ __all__ = [
     "AssistanceKind", "Category", "CommunityCorrection", "CorrectionType", "Diagnosis", "DrugUser", "Duty",
     "ENROLMENT_CLASSES", "Enrolment", "ExitReason", "FollowUpKind", "FollowUpOutcome", "FollowUpPolicy",
     "MAX_LEAVE_DAYS", "MEASURE_YEARS", "Measure", "Person", "ReleasedPerson", "RiskLevel", "SevereMentalDisorder",
-    "TeamRole", "TestResult", "TransferRefusal", "TreatmentStatus", "ViolationKind", "Warning",
+    "TeamRole", "TestResult", "TransferRefusal", "TreatmentStatus", "ViolationKind", "WarningGiven",
     "check_opaque_person_id", "default_policy", "enrolment_class", "handover_overdue", "person_key",
     "require_sealed", "years_after",
 ]

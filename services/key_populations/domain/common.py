@@ -154,6 +154,8 @@ OFFICIALS = frozenset(TeamRole) - {TeamRole.FAMILY_MEMBER}
 
 def check_team(person_id: str, members: list[dict], responsible_id: str) -> list[dict]:
     """The team as stored: member id, role and sealed name; refused unless complete."""
+    if not isinstance(members, list):
+        raise ValidationFailed("a helper team is a list of members", {"field": "team"})
     team = []
     for member in members:
         try:

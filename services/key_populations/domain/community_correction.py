@@ -52,7 +52,7 @@ class ViolationKind(StrEnum):
     OTHER = "other"
 
 
-class Warning(StrEnum):
+class WarningGiven(StrEnum):
     REPRIMAND = "reprimand"
     WARNING = "warning"
 
@@ -121,7 +121,7 @@ class CommunityCorrection(Enrolment):
     def record_violation(self, on: date, today: date, kind: str, warning: str, note: str | None = None) -> None:
         self._require_active("record a violation on")
         check_dated(on, today, self.enrolled_on, "on")
-        kind, warning = member_of(ViolationKind, kind, "kind"), member_of(Warning, warning, "warning")
+        kind, warning = member_of(ViolationKind, kind, "kind"), member_of(WarningGiven, warning, "warning")
         require_sealed(self.person_id, note=note)
         self._violation_recorded(on=on.isoformat(), kind=kind, warning=warning, note=note,
                                  warnings=self.warnings + 1)
