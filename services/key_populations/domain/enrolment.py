@@ -32,12 +32,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
+
 from shared.errors import Forbidden, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
 from shared.jurisdiction import covers
 
 from .common import (
-    Category, ExitReason, RiskLevel, TransferRefusal, check_dated, check_opaque_person_id, check_risk_level,
+    ExitReason, RiskLevel, TransferRefusal, check_dated, check_opaque_person_id, check_risk_level,
     check_team, check_village, member_of, parse_facts, require_sealed, township_of,
 )
 from .policy import FollowUpPolicy, default_policy
