@@ -1,8 +1,10 @@
 """Every metric name used by the chart's dashboards and alert rules is exposed by a
 running service (issue 6): a renamed metric breaks the build.
 
-Starts `pingan migrate` + `pingan serve <service>` for the services that exist
-(env PINGAN_DEPLOYTEST_SERVICES, default "grid_events,mediation"), a real Prometheus bound to 127.0.0.1 scraping them and loading the
+Starts `pingan migrate` + `pingan serve <service>` for every registered service
+(env PINGAN_DEPLOYTEST_SERVICES narrows it), each on a vhost and database of this run's
+own (so concurrent runs on one broker and server never meet), a real Prometheus bound to
+127.0.0.1 scraping them and loading the
 rendered alert rules, then compares the names Prometheus sees (series + scraped
 metadata) with those referenced by the dashboards and rules that `helm template`
 renders for exactly those services (their values-listed rule/panel files), with the
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import uuid
 import urllib.request
 from pathlib import Path
 
@@ -38,14 +41,23 @@ import check_metrics  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-SERVICES = [s for s in os.environ.get("PINGAN_DEPLOYTEST_SERVICES", "grid_events,mediation").split(",") if s]
+def _services() -> list[str]:
+    if os.environ.get("PINGAN_DEPLOYTEST_SERVICES"):
+        return [s for s in os.environ["PINGAN_DEPLOYTEST_SERVICES"].split(",") if s]
+    from shared.registry import service_names
+
+    return service_names()
+
+
+SERVICES = _services()
 AMQP_URI = os.environ.get("PINGAN_DEPLOYTEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 # Own vhost, so the services started here never take RPC calls meant for other tests'
 # services on the same broker (falls back to the URI's vhost if it cannot be made).
-VHOST = "pingan_deploytest"
+RUN = uuid.uuid4().hex[:10]
+VHOST = f"pingan_deploytest_{RUN}"
 PG_ADMIN = os.environ.get("PINGAN_DEPLOYTEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 DB_BASE = "postgresql+psycopg2://postgres@127.0.0.1:5432/"
-DB_NAME = "pingan_deploytest"  # + "_<service>" for every service but grid_events
+DB_NAME = f"pingan_deploytest_{RUN}"  # + "_<service>"
 TOKEN_KEYS = {"deploytest": "deploy-metrics-test-signing-key-0123456789abcdef"}
 START_TIMEOUT = 90
 SCRAPE_TIMEOUT = 60
@@ -109,8 +121,6 @@ def _stop(proc: subprocess.Popen) -> None:
 def _isolated_amqp_uri() -> str:
     if "PINGAN_DEPLOYTEST_AMQP_URI" in os.environ:
         return AMQP_URI
-    import base64
-
     auth = {"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode(), "content-type": "application/json"}
     try:
         for path in (f"/api/vhosts/{VHOST}", f"/api/permissions/{VHOST}/guest"):
@@ -133,22 +143,32 @@ def _isolated_amqp_uri() -> str:
 
 
 def _db_name(service: str) -> str:
-    return DB_NAME if service == "grid_events" else f"{DB_NAME}_{service}"
+    return f"{DB_NAME}_{service}"
 
 
-def _create_databases() -> None:
-    """(Re)create the test databases, empty."""
+def _databases(create: bool) -> None:
+    """Create this run's databases, empty, or drop them."""
     import psycopg2
 
     conn = psycopg2.connect(PG_ADMIN)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            for service in SERVICES:  # fresh each run: tables from an older schema would linger
+            for service in SERVICES:
                 cur.execute(f'DROP DATABASE IF EXISTS "{_db_name(service)}" WITH (FORCE)')
-                cur.execute(f'CREATE DATABASE "{_db_name(service)}"')
+                if create:
+                    cur.execute(f'CREATE DATABASE "{_db_name(service)}"')
     finally:
         conn.close()
+
+
+def _drop_vhost() -> None:
+    auth = {"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode()}
+    request = urllib.request.Request(f"http://127.0.0.1:15672/api/vhosts/{VHOST}", headers=auth, method="DELETE")
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except OSError:
+        pass  # made by rabbitmqctl, or never made: nothing of this run's to remove
 
 
 def _render_chart(tmp: Path) -> Path:
@@ -171,7 +191,7 @@ def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("deploy-metrics")
     pingan = _tool("pingan")
     prometheus = _tool("prometheus")
-    _create_databases()
+    _databases(create=True)
     amqp_uri = _isolated_amqp_uri()
     procs: list[subprocess.Popen] = []
     targets = {}
@@ -238,6 +258,8 @@ def stack(tmp_path_factory):
     finally:
         for p in reversed(procs):
             _stop(p)
+        _databases(create=False)
+        _drop_vhost()
 
 
 def test_every_dashboard_and_alert_metric_is_exposed(stack):
