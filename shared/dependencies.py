@@ -23,7 +23,7 @@ from .config import Settings, load_settings
 from .context import TOKEN_KEY, TokenService
 from .contracts import Contracts
 from .errors import PinganError, Unauthenticated
-from .eventstore import Call, PinganApplication, application_env
+from .eventstore import Call, PinganApplication, application_env, payload_digest
 from .metrics import ServiceSource, metrics, service_gauges
 from .projections import Projection, ProjectionRunner, Projector, create_view_tables, views_engine
 from .relay import AmqpPublisher, Relay
@@ -203,7 +203,9 @@ class CallVerifier:
             raise
         stack = self.worker_ctx.call_id_stack or [self.worker_ctx.call_id]
         structlog.contextvars.bind_contextvars(actor_id=caller.actor_id, role=caller.role.value)
-        return Call(caller=caller, call_id=stack[0])
+        # The method and its arguments scope a command id to what was asked (eventstore.CommandRecord).
+        return Call(caller=caller, call_id=stack[0], method=self.worker_ctx.entrypoint.method_name,
+                    payload_digest=payload_digest(self.worker_ctx.kwargs or {}))
 
 
 _KINDS = {"Rpc": "rpc", "EventHandler": "event", "Timer": "timer", "HttpRequestHandler": "http"}

@@ -49,7 +49,7 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
     """Handle ``source``'s public ``event_type`` events, verified and validated.
 
     The method gets the verified call, the envelope and the payload; it
-    passes ``tracking_for(envelope)`` to the application so that a redelivered
+    passes ``message_key(envelope)`` to the application so that a redelivered
     message changes nothing. A message that can never be handled (bad
     signature, malformed payload) is logged and acknowledged; any other error
     returns it to the queue to be tried again.
