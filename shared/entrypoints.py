@@ -92,8 +92,10 @@ class ServiceBase:
     def http_ready(self, request: Any) -> tuple[int, str]:
         database = self.store.database_ok()
         broker = _broker_ok(self.config["AMQP_URI"])
-        status = 200 if database and broker else 503
-        return status, json.dumps({"service": self.name, "database": database, "broker": broker})
+        stalled = self.store.projections_ready()  # read models that cannot follow the log, with why
+        status = 200 if database and broker and not stalled else 503
+        return status, json.dumps({"service": self.name, "database": database, "broker": broker,
+                                   "stalled_projections": stalled})
 
     @http("GET", "/metrics")
     def http_metrics(self, request: Any) -> tuple[int, dict, str]:
