@@ -93,6 +93,8 @@ class Store(DependencyProvider):
         opened = open_store(service, self.application_class, self.projections, self.settings)
         self.app, self.engine, self.runners = opened.app, opened.engine, opened.runners
         self.projector = Projector(self.app, self.engine, self.projections, on_stall=self._count_stall)
+        for projection in self.projections:  # exposed at 0 from the start, so a first stall is an increase
+            metrics().projection_errors.labels(service, projection.name)
         for name in opened.unknown_shapes:
             # Never dropped here (other replicas may be serving them): not ready until migrated.
             self.projector.mark_unavailable(name, f"tables have a shape this build does not know; "
