@@ -84,7 +84,8 @@ def start_store(pg_url: str, seed: int) -> str:
 def table_state(engine) -> tuple:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT count(*) FROM grid_jurisdictions_view")).scalar_one()
-        return rows, dict(conn.execute(select(positions.c.name, positions.c.position)).all())
+        query = select(positions.c.name, positions.c.position).where(positions.c.name.like("projection:%"))
+        return rows, dict(conn.execute(query).all())
 
 
 def migrate(pg_url: str, seed: int = 0) -> subprocess.Popen:
@@ -109,3 +110,24 @@ def test_concurrent_migrations_both_succeed(pg_url):
     runs = [migrate(pg_url, seed) for seed in (4, 5)]
     results = [(run.wait(timeout=180), run.stderr.read()) for run in runs]
     assert [code for code, _ in results] == [0, 0], results
+
+
+def test_service_finding_unknown_table_shape_is_not_ready_and_drops_nothing(pg_url, container_factory,
+                                                                           service_config, web_config_port):
+    import requests
+
+    from services.grid_events.service import GridEventsService
+    from shared.projections import projection_schemas
+
+    assert migrate(pg_url).wait(timeout=120) == 0
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:  # as if the tables were made by another version of the service
+        conn.execute(text("INSERT INTO grid_jurisdictions_view (code, jurisdiction_id, name, level) "
+                          "VALUES ('433100', 'j-1', 'x', 'prefecture')"))
+        conn.execute(projection_schemas.update().where(projection_schemas.c.name == "grid_events.registry")
+                     .values(fingerprint="another shape"))
+    before = table_state(engine)
+    container_factory(GridEventsService, service_config).start()
+    ready = requests.get(f"http://127.0.0.1:{web_config_port}/ready", timeout=10)
+    assert ready.status_code == 503 and "pingan migrate" in ready.json()["stalled_projections"]["grid_events.registry"]
+    assert table_state(engine) == before
