@@ -219,7 +219,7 @@ class Projector:
     A projection whose handler fails on an event (not a database outage) is
     *stalled*: the batch is rolled back and done again without it, and it stays
     just before that event in this process; its queries raise ReadModelStalled
-    and ``/ready`` names it. A restart or a rebuild tries it again.
+    and ``/ready`` names it. A restart (with a fixed projection) tries it again.
     """
 
     batch_size = 200
