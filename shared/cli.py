@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -169,7 +170,11 @@ def migrate(
     runtime_role: Optional[str] = typer.Option(
         None, help="PostgreSQL role the service runs as: event rows become append-only for it (run as the owner)."),
 ) -> None:
-    """Create the event store and read-model tables of a service (idempotent)."""
+    """Create the event store and read-model tables of a service (idempotent).
+
+    The only command that rebuilds read models whose table shape changed
+    (`pingan serve` never drops a table). Concurrent runs take turns.
+    """
     from shared.dependencies import open_store
     from shared.registry import service_class, service_names
 
@@ -177,7 +182,10 @@ def migrate(
     settings.create_tables = True
     for name in [service] if service else service_names():
         store = service_class(name).store
-        open_store(name, store.application_class, store.projections, settings)
+        with migration_lock(settings.views_url(name)):
+            opened = open_store(name, store.application_class, store.projections, settings, migrate=True)
+        if opened.unknown_shapes:
+            console.print(f"[yellow]rebuilt[/] {', '.join(opened.unknown_shapes)} (shape changed)")
         console.print(f"[green]tables ready[/] for {name}")
         if runtime_role:
             from sqlalchemy import create_engine
@@ -193,12 +201,42 @@ def migrate(
             console.print(f"[green]event rows append-only[/] for role {runtime_role} in {name}")
 
 
+@contextmanager
+def migration_lock(views_url: str):
+    """Hold the service's migration lock (PostgreSQL advisory lock) on its own connection:
+    a second `pingan migrate` waits, then finds the tables made and succeeds."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from shared.projections import lock_key
+
+    if not views_url.startswith("postgresql"):
+        yield  # SQLite: one process owns the file
+        return
+    engine = create_engine(views_url, poolclass=NullPool)
+    key = lock_key(f"pingan:migrate:{views_url}")
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
+    engine.dispose()
+
+
 @app.command()
 def rebuild(
     service: str = typer.Argument(..., help="The service whose read models to rebuild."),
     projection: Optional[str] = typer.Option(None, help="Only this projection (default: all)."),
 ) -> None:
-    """Rebuild read models from the event log: clear, then project every stored event again."""
+    """Rebuild read models from the event log: clear, then project every stored event again.
+
+    Safe while the service runs: each batch holds the projection's position lock, positions
+    only move forward, and the service's other projections are not touched; until it is
+    done, queries on the rebuilt projection read it as it refills.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from shared.dependencies import open_store
@@ -210,6 +248,10 @@ def rebuild(
     chosen = {name: r for name, r in opened.runners.items() if projection in (None, name)}
     if not chosen:
         raise typer.BadParameter(f"no projection {projection!r}; there are: {', '.join(opened.runners)}")
+    if opened.unknown_shapes:
+        console.print(f"[red]the tables of {', '.join(opened.unknown_shapes)} have another shape[/]: "
+                      f"run `pingan migrate {service}` (it rebuilds them)")
+        raise typer.Exit(1)
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as progress:
         for name, runner in chosen.items():

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from eventsourcing.persistence import Tracking
 from pydantic import BaseModel, ConfigDict
 
 from .errors import ValidationFailed
@@ -29,7 +28,7 @@ class Payload(BaseModel):
 
 class Envelope(BaseModel):
     """What the relay publishes. ``notification_id`` with ``source`` and
-    ``event_type`` identifies the message for consumers' tracking records."""
+    ``event_type`` identifies the message for consumers' inbox records."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -89,13 +88,11 @@ def open_envelope(raw: Any, schema: type[Payload]) -> tuple[Envelope, Payload]:
     return envelope, parse(schema, envelope.data)
 
 
-def tracking_for(envelope: Envelope) -> Tracking:
-    """The consumer's record that this message has had its effect.
+def message_key(envelope: Envelope) -> str:
+    """The consumer's inbox key for this message (``PinganApplication.execute(inbox=...)``).
 
     Keyed by source and event type as well as position, since one stored event
-    may be published as more than one public event.
+    may be published as more than one public event. Per message, not a
+    high-water mark: a consumer sees messages out of order (docs/architecture.md).
     """
-    return Tracking(
-        application_name=f"{envelope.source}.{envelope.event_type}",
-        notification_id=envelope.notification_id,
-    )
+    return f"{envelope.source}.{envelope.event_type}:{envelope.notification_id}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import structlog
@@ -23,7 +23,7 @@ from .config import Settings, load_settings
 from .context import TOKEN_KEY, TokenService
 from .contracts import Contracts
 from .errors import PinganError, Unauthenticated
-from .eventstore import Call, PinganApplication, application_env
+from .eventstore import Call, PinganApplication, application_env, payload_digest
 from .metrics import ServiceSource, metrics, service_gauges
 from .projections import Projection, ProjectionRunner, Projector, create_view_tables, views_engine
 from .relay import AmqpPublisher, Relay
@@ -36,6 +36,7 @@ class OpenedStore:
     app: PinganApplication
     engine: Engine
     runners: dict[str, ProjectionRunner]
+    unknown_shapes: list[str] = field(default_factory=list)  # projections `pingan migrate` must rebuild
 
 
 def open_store(
@@ -43,21 +44,29 @@ def open_store(
     application_class: type[PinganApplication],
     projections: Sequence[Projection],
     settings: Settings,
+    migrate: bool | None = None,
 ) -> OpenedStore:
     """The application, read-model engine and projection runners of ``service``.
 
     Used by the nameko provider below and, without nameko, by the
-    command-line tools (migrate, rebuild) and the benchmarks.
+    command-line tools (migrate, rebuild) and the benchmarks. Only ``migrate``
+    rebuilds read-model tables whose shape changed; by default that is done
+    only by the embedded, single-process setups (in memory, SQLite), where no
+    other replica serves the tables.
     """
     app = application_class(env=application_env(service, settings))
     if settings.persistence == "memory":
         engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         engine = views_engine(settings.views_url(service))
+    if migrate is None:
+        migrate = settings.persistence == "memory" or engine.dialect.name == "sqlite"
+    unknown: list[str] = []
     if settings.create_tables or settings.persistence == "memory":
-        create_view_tables(engine, projections)
+        changed = create_view_tables(engine, projections, rebuild=migrate)
+        unknown = [] if migrate else changed
     runners = {p.name: ProjectionRunner(app, engine, p) for p in projections}
-    return OpenedStore(app, engine, runners)
+    return OpenedStore(app, engine, runners, unknown)
 
 
 class Store(DependencyProvider):
@@ -83,7 +92,14 @@ class Store(DependencyProvider):
         service = self.container.service_name
         opened = open_store(service, self.application_class, self.projections, self.settings)
         self.app, self.engine, self.runners = opened.app, opened.engine, opened.runners
-        self.projector = Projector(self.app, self.engine, self.projections)
+        self.projector = Projector(self.app, self.engine, self.projections, on_stall=self._count_stall)
+        for projection in self.projections:  # exposed at 0 from the start, so a first stall is an increase
+            metrics().projection_errors.labels(service, projection.name)
+        for name in opened.unknown_shapes:
+            # Never dropped here (other replicas may be serving them): not ready until migrated.
+            self.projector.mark_unavailable(name, f"tables have a shape this build does not know; "
+                                                  f"run `pingan migrate {service}`")
+            log.error("read_model_shape_unknown", projection=name)
         self.relay = None
         if self.contracts is not None:
             self.publisher = AmqpPublisher(service, self.container.config, TokenService(self.settings.keys))
@@ -131,8 +147,9 @@ class Store(DependencyProvider):
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A connection to the read models, caught up; reading a stalled one raises ReadModelStalled."""
         self.catch_up()
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, self.projector.guard(conn):
             yield conn
 
     def catch_up(self) -> None:
@@ -140,6 +157,13 @@ class Store(DependencyProvider):
 
     def relay_pending(self) -> int:
         return self.relay.relay_pending() if self.relay else 0
+
+    def projections_ready(self) -> dict[str, str]:
+        """Each projection that cannot follow the log, with why (empty when all can)."""
+        return dict(self.projector.stalled)
+
+    def _count_stall(self, projection: str) -> None:
+        metrics().projection_errors.labels(self.container.service_name, projection).inc()
 
     def database_ok(self) -> bool:
         try:
@@ -203,7 +227,9 @@ class CallVerifier:
             raise
         stack = self.worker_ctx.call_id_stack or [self.worker_ctx.call_id]
         structlog.contextvars.bind_contextvars(actor_id=caller.actor_id, role=caller.role.value)
-        return Call(caller=caller, call_id=stack[0])
+        # The method and its arguments scope a command id to what was asked (eventstore.CommandRecord).
+        return Call(caller=caller, call_id=stack[0], method=self.worker_ctx.entrypoint.method_name,
+                    payload_digest=payload_digest(self.worker_ctx.kwargs or {}))
 
 
 _KINDS = {"Rpc": "rpc", "EventHandler": "event", "Timer": "timer", "HttpRequestHandler": "http"}

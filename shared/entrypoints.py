@@ -49,7 +49,7 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
     """Handle ``source``'s public ``event_type`` events, verified and validated.
 
     The method gets the verified call, the envelope and the payload; it
-    passes ``tracking_for(envelope)`` to the application so that a redelivered
+    passes ``message_key(envelope)`` to the application so that a redelivered
     message changes nothing. A message that can never be handled (bad
     signature, malformed payload) is logged and acknowledged; any other error
     returns it to the queue to be tried again.
@@ -92,8 +92,10 @@ class ServiceBase:
     def http_ready(self, request: Any) -> tuple[int, str]:
         database = self.store.database_ok()
         broker = _broker_ok(self.config["AMQP_URI"])
-        status = 200 if database and broker else 503
-        return status, json.dumps({"service": self.name, "database": database, "broker": broker})
+        stalled = self.store.projections_ready()  # read models that cannot follow the log, with why
+        status = 200 if database and broker and not stalled else 503
+        return status, json.dumps({"service": self.name, "database": database, "broker": broker,
+                                   "stalled_projections": stalled})
 
     @http("GET", "/metrics")
     def http_metrics(self, request: Any) -> tuple[int, dict, str]:

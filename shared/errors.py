@@ -69,4 +69,12 @@ class InvalidTransition(PinganError):
     code = "invalid_transition"
 
 
+@deserialize_to_instance
+class ReadModelStalled(PinganError):
+    """The read model this query needs cannot follow the log (an event it cannot apply, or
+    tables of a shape this build does not know); the write path and other read models go on."""
+
+    code = "read_model_stalled"
+
+
 EXPECTED_ERRORS = (PinganError,)

@@ -7,13 +7,15 @@ events all carry who, where and why; and idempotent command execution.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Sequence
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import RecordConflictError, Tracking
+from eventsourcing.persistence import RecordConflictError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from .context import CallerContext, acting_as, current_audit
@@ -22,10 +24,23 @@ from .errors import Conflict, NotFound
 
 @dataclass(frozen=True)
 class Call:
-    """One verified call: who is calling, and the id that correlates its effects."""
+    """One verified call: who is calling, and the id that correlates its effects.
+
+    ``method`` and ``payload_digest`` name what was asked, so a command id is
+    scoped to its caller and method and bound to its payload (see ``CommandRecord``).
+    """
 
     caller: CallerContext
     call_id: str | None = None
+    method: str = ""
+    payload_digest: str = ""
+
+
+def payload_digest(payload: dict) -> str:
+    """A digest of a command's arguments, the command id itself left out."""
+    canonical = {key: value for key, value in payload.items() if key != "command_id"}
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class AuditedAggregate(Aggregate):
@@ -61,16 +76,43 @@ class CommandRecord(AuditedAggregate):
 
     Saved in the same transaction as the command's own events, so a repeated
     command finds it and returns the same result without storing anything.
+    Keyed by who asked (actor, role, jurisdiction), the method and the id, so
+    nobody else's call can reach it; the payload digest makes a reused id with
+    other arguments a Conflict instead of a stale answer.
     """
 
     @staticmethod
-    def create_id(command_id: str) -> UUID:
-        return stable_id("command", command_id)
+    def scope(call: Call, command_id: str) -> str:
+        caller = call.caller
+        return "\x1f".join((caller.actor_id, caller.role.value, caller.jurisdiction, call.method, command_id))
+
+    @staticmethod
+    def create_id(scope: str) -> UUID:
+        return stable_id("command", scope)
 
     @event("Recorded")
-    def __init__(self, command_id: str, result: dict):
+    def __init__(self, scope: str, command_id: str, payload_digest: str, result: dict):
         self.command_id = command_id
+        self.payload_digest = payload_digest
         self.result = result
+
+
+class InboxRecord(AuditedAggregate):
+    """One consumed message: (source, event type, notification id).
+
+    Saved in the same transaction as the message's effect. Its id is derived
+    from the message, so a second delivery (any order, any replica) collides
+    on the same aggregate's first version and is recognised as done; the
+    events table's (originator id, version) key is the unique constraint.
+    """
+
+    @staticmethod
+    def create_id(message_key: str) -> UUID:
+        return stable_id("inbox", message_key)
+
+    @event("Consumed")
+    def __init__(self, message_key: str):
+        self.message_key = message_key
 
 
 class PinganApplication(Application):
@@ -125,37 +167,22 @@ class PinganApplication(Application):
         call: Call,
         act: Callable[[], tuple[Sequence[Aggregate], dict]],
         command_id: str | None = None,
-        tracking: Tracking | None = None,
+        inbox: str | None = None,
     ) -> dict | None:
         """Run ``act`` (get → act) for ``call``, then save what it changed, once.
 
         ``act`` returns the changed aggregates and the result for the caller.
-        With a ``command_id`` a repeat returns the first result; with a
-        ``tracking`` record (an upstream event being consumed) a repeat does
-        nothing and returns None. A concurrent change to the same aggregate is
-        retried from a fresh read; after three tries it is a Conflict.
+        With a ``command_id`` a repeat by the same caller, method and payload
+        returns the first result (other arguments: Conflict). With an ``inbox``
+        key (an upstream message being consumed, see ``shared.contracts.message_key``)
+        a repeat does nothing and returns None. A concurrent change to the same
+        aggregate is retried from a fresh read; after three tries it is a Conflict.
         """
-        done, earlier = self._done_before(command_id, tracking)
-        if done:
-            return earlier
         try:
-            return self._execute_with_retry(call, act, command_id, tracking)
+            return self._execute_with_retry(call, act, command_id, inbox)
         except RecordConflictError:
-            # Lost a race: to the same command or message (return what it did), or to another change.
-            done, earlier = self._done_before(command_id, tracking)
-            if done:
-                return earlier
+            # Lost three races in a row to other changes of the same records.
             raise Conflict("the record was changed by another command at the same time; retry") from None
-
-    def _done_before(self, command_id: str | None, tracking: Tracking | None) -> tuple[bool, dict | None]:
-        """Whether this message was already consumed, or this command already run (and its result)."""
-        if tracking is not None and self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
-            return True, None
-        if command_id is not None:
-            earlier = self._earlier_result(command_id)
-            if earlier is not None:
-                return True, earlier
-        return False, None
 
     @retry(
         retry=retry_if_exception_type(RecordConflictError),
@@ -167,31 +194,36 @@ class PinganApplication(Application):
         call: Call,
         act: Callable[[], tuple[Sequence[Aggregate], dict]],
         command_id: str | None,
-        tracking: Tracking | None,
-    ) -> dict:
+        inbox: str | None,
+    ) -> dict | None:
+        # Asked again on every try: a lost race may have been lost to this very command or message.
+        done, earlier = self._done_before(call, command_id, inbox)
+        if done:
+            return earlier
         with acting_as(call.caller, call.call_id):
             changed, result = act()
             to_save: list[Aggregate] = list(changed)
             if command_id is not None:
-                to_save.append(CommandRecord(command_id=command_id, result=result))
-        self._save_all(to_save, tracking)
+                to_save.append(CommandRecord(scope=CommandRecord.scope(call, command_id), command_id=command_id,
+                                             payload_digest=call.payload_digest, result=result))
+            if inbox is not None:
+                to_save.append(InboxRecord(message_key=inbox))
+        self.save(*to_save)
         return result
 
-    def _save_all(self, aggregates: Iterable[Aggregate], tracking: Tracking | None) -> None:
-        if tracking is None:
-            self.save(*aggregates)
-            return
-        processing = ProcessingEvent(tracking=tracking)
-        processing.collect_events(*aggregates)
-        self._record(processing)
-        self._tell_listeners()
-
-    def _earlier_result(self, command_id: str) -> dict | None:
-        try:
-            record = self.repository.get(CommandRecord.create_id(command_id))
-        except AggregateNotFoundError:
-            return None
-        return record.result
+    def _done_before(self, call: Call, command_id: str | None, inbox: str | None) -> tuple[bool, dict | None]:
+        """Whether this message was already consumed, or this command already run (and its result)."""
+        if inbox is not None and self.exists(InboxRecord.create_id(inbox)):
+            return True, None
+        if command_id is not None:
+            try:
+                record = self.repository.get(CommandRecord.create_id(CommandRecord.scope(call, command_id)))
+            except AggregateNotFoundError:
+                return False, None
+            if record.payload_digest != call.payload_digest:
+                raise Conflict(f"command id {command_id!r} was already used with other arguments")
+            return True, record.result
+        return False, None
 
 
 def application_env(service: str, settings: Any) -> dict[str, str]:

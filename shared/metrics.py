@@ -35,6 +35,10 @@ class Metrics:
         self.dispatched = Counter(
             "pingan_relay_dispatched", "Public events published by the relay", ["service", "event_type"]
         )
+        # Exposed as pingan_projection_errors_total; a rise means a read model stalled (alert in the chart).
+        self.projection_errors = Counter(
+            "pingan_projection_errors", "Events a projection could not apply", ["service", "projection"]
+        )
 
 
 @lru_cache(maxsize=1)

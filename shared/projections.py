@@ -2,7 +2,9 @@
 
 Each projection keeps its own position in ``positions``, advanced in the same
 transaction as the rows it writes, so a crash replays nothing twice and a
-rebuild (clear, reset, catch up) gives the same tables.
+rebuild (clear, reset, catch up) gives the same tables. Positions only move
+forward (a guarded update under the row's lock): only a rebuild resets one.
+A projection that cannot apply an event stops alone (``Projector.stalled``).
 """
 
 from __future__ import annotations
@@ -10,12 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, delete, event, func, insert, select, update
+import structlog
+from sqlalchemy import (Column, Integer, MetaData, String, Table, create_engine, delete, event, func, insert, select,
+                        text, update)
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.sql.util import find_tables
+
+from .errors import ReadModelStalled
+
+log = structlog.get_logger(__name__)
 
 # Positions of projections and of the relay: one row each, in the service's read-model database.
 kernel_metadata = MetaData()
@@ -79,7 +90,15 @@ def read_position(conn: Connection, name: str, lock: bool = False) -> int:
 
 
 def write_position(conn: Connection, name: str, position: int) -> None:
-    conn.execute(update(positions).where(positions.c.name == name).values(position=position))
+    """Advance ``name`` to ``position``; never back (a slower pass cannot undo a faster one)."""
+    conn.execute(update(positions).where(positions.c.name == name, positions.c.position < position)
+                 .values(position=position))
+
+
+def reset_position(conn: Connection, name: str) -> None:
+    """Back to the start: only for a rebuild, whose tables were cleared in the same transaction."""
+    read_position(conn, name, lock=True)
+    conn.execute(update(positions).where(positions.c.name == name).values(position=0))
 
 
 def views_engine(url: str) -> Engine:
@@ -157,9 +176,10 @@ class ProjectionRunner:
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Clear the tables and project the whole log again."""
         with self.follower._lock, self.engine.begin() as conn:
-            read_position(conn, self.follower.name, lock=True)
+            # Cleared and reset in one transaction under the position's lock: a running service's
+            # Projector waits for it, then feeds this projection from 0 while the others go on.
+            reset_position(conn, self.follower.name)
             self.projection.clear(conn)
-            write_position(conn, self.follower.name, 0)
         total = self.app.recorder.max_notification_id() or 0
         done = 0
         if progress:
@@ -178,48 +198,116 @@ class ProjectionRunner:
         return self.follower.lag()
 
 
+def _is_infrastructure(error: Exception) -> bool:
+    """A database that is away or busy: the pass is retried, nothing is stalled."""
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or type(error).__name__ in ("OperationalError", "InterfaceError"))
+
+
+class _Stall(Exception):
+    def __init__(self, name: str, notification_id: int, error: Exception):
+        self.name, self.notification_id, self.error = name, notification_id, error
+
+
 class Projector:
     """Keeps all of a service's projections current in one pass over the log.
 
     One transaction and one read of the log per batch, whatever the number of
     projections; each keeps its own position, so one being rebuilt (behind
-    the others) is fed from its own position while the rest skip ahead.
+    the others) is fed from its own position while the rest stay where they are.
+
+    A projection whose handler fails on an event (not a database outage) is
+    *stalled*: the batch is rolled back and done again without it, and it stays
+    just before that event in this process; its queries raise ReadModelStalled
+    and ``/ready`` names it. A restart (with a fixed projection) tries it again.
     """
 
     batch_size = 200
 
-    def __init__(self, app: Any, engine: Engine, projections: Iterable[Projection]):
+    def __init__(self, app: Any, engine: Engine, projections: Iterable[Projection],
+                 on_stall: Callable[[str], None] | None = None):
         self.app = app
         self.engine = engine
         self.projections = list(projections)
         self._lock = threading.Lock()
+        self.stalled: dict[str, str] = {}  # projection name -> why
+        self._stalled_at: dict[str, int] = {}  # position key -> first notification it could not apply
+        self.on_stall = on_stall
+
+    def mark_unavailable(self, name: str, reason: str) -> None:
+        """Keep a projection out of every pass (its tables have a shape this build does not know)."""
+        self.stalled[name] = reason
+        self._stalled_at[f"projection:{name}"] = 0
 
     def catch_up(self) -> int:
         handled = 0
-        if not self.projections:
-            return handled
         names = {f"projection:{p.name}": p for p in self.projections}
         with self._lock:
             while True:
-                with self.engine.begin() as conn:
-                    at = self._positions(conn, names)
-                    notifications = self.app.recorder.select_notifications(
-                        start=min(at.values()) + 1, limit=self.batch_size
-                    )
-                    if not notifications:
-                        return handled
-                    for notification in notifications:
-                        behind = [p for name, p in names.items() if notification.id > at[name]]
-                        if behind:
-                            event = self.app.mapper.to_domain_event(notification)
-                            for projection in behind:
-                                projection.apply(event, conn)
-                    # One statement for all positions: a pass costs the same with one projection or five.
-                    conn.execute(update(positions).where(positions.c.name.in_(list(names)))
-                                 .values(position=notifications[-1].id))
-                handled += len(notifications)
-                if len(notifications) < self.batch_size:
+                try:
+                    done = self._pass(names)
+                except _Stall as stall:
+                    self._stall(stall)
+                    continue
+                if done is None:
+                    return handled
+                handled += done
+                if done < self.batch_size:
                     return handled  # a short batch reached the end: no need to ask again
+
+    def _pass(self, names: dict[str, Projection]) -> int | None:
+        """One batch for every projection still able to go on; None when nothing is left to do."""
+        live = {key: p for key, p in names.items() if key not in self._stalled_at}
+        if not live:
+            return None
+        with self.engine.begin() as conn:
+            at = self._positions(conn, live)
+            notifications = self.app.recorder.select_notifications(start=min(at.values()) + 1,
+                                                                    limit=self.batch_size)
+            if not notifications:
+                return None
+            for notification in notifications:
+                behind = [(key, p) for key, p in live.items() if notification.id > at[key]]
+                if not behind:
+                    continue
+                event = self.app.mapper.to_domain_event(notification)
+                for key, projection in behind:
+                    try:
+                        projection.apply(event, conn)
+                    except Exception as error:
+                        if _is_infrastructure(error):
+                            raise
+                        raise _Stall(key, notification.id, error) from error
+            last = notifications[-1].id
+            # One guarded statement for all positions: a pass costs the same with one projection or five,
+            # and a projection already further on (another replica, a rebuild's follower) stays there.
+            conn.execute(update(positions).where(positions.c.name.in_(list(live)), positions.c.position < last)
+                         .values(position=last))
+        return len(notifications)
+
+    def _stall(self, stall: _Stall) -> None:
+        name = stall.name.removeprefix("projection:")
+        self._stalled_at[stall.name] = stall.notification_id
+        self.stalled[name] = f"cannot apply notification {stall.notification_id}: {type(stall.error).__name__}"
+        log.error("projection_stalled", projection=name, notification_id=stall.notification_id,
+                  error=type(stall.error).__name__)
+        if self.on_stall is not None:
+            self.on_stall(name)
+        # The stalled projection keeps what it had: bring it up to just before the event it cannot apply.
+        self._catch_up_before(stall.name, stall.notification_id)
+
+    def _catch_up_before(self, key: str, stop: int) -> None:
+        projection = next(p for p in self.projections if f"projection:{p.name}" == key)
+        with self.engine.begin() as conn:
+            position = read_position(conn, key, lock=True)
+            pending = self.app.recorder.select_notifications(start=position + 1, limit=stop - position - 1) \
+                if stop - position > 1 else []
+            for notification in pending:
+                if notification.id >= stop:
+                    break
+                projection.apply(self.app.mapper.to_domain_event(notification), conn)
+                position = notification.id
+            write_position(conn, key, position)
 
     @staticmethod
     def _positions(conn: Connection, names: dict) -> dict[str, int]:
@@ -231,10 +319,33 @@ class Projector:
                 at[name] = read_position(conn, name, lock=True)
         return at
 
+    @contextmanager
+    def guard(self, conn: Connection):
+        """Refuse, with ReadModelStalled, any statement on ``conn`` that reads a stalled projection's tables."""
+        if not self.stalled:
+            yield conn
+            return
+        owners = {table.name: p.name for p in self.projections if p.name in self.stalled for table in p.tables}
+
+        def check(_conn: Any, clauseelement: Any, *args: Any) -> None:
+            for table in find_tables(clauseelement, include_joins=True, include_aliases=True):
+                projection = owners.get(getattr(table, "name", None))
+                if projection is not None:
+                    raise ReadModelStalled(f"the read model {projection} is stalled ({self.stalled[projection]}); "
+                                           "an operator must fix it (see /ready)")
+
+        event.listen(conn, "before_execute", check)
+        try:
+            yield conn
+        finally:
+            event.remove(conn, "before_execute", check)
+
 
 # The shape each projection's tables were created with. Read models are
-# disposable: when a projection's tables change shape, they are dropped, made
-# anew and refilled from the log, so a read model needs no migration script.
+# disposable: when a projection's tables change shape, `pingan migrate` drops
+# them, makes them anew and refills them from the log, so a read model needs no
+# migration script. A running service never drops anything: replicas may be
+# serving those tables, and the runtime login may not own them.
 projection_schemas = Table(
     "pingan_projection_schemas",
     kernel_metadata,
@@ -244,22 +355,49 @@ projection_schemas = Table(
 
 
 def schema_fingerprint(tables: Iterable[Table], dialect: Any) -> str:
-    ddl = "\n".join(str(CreateTable(table).compile(dialect=dialect)) for table in tables)
-    ddl += "".join(str(CreateIndex(index).compile(dialect=dialect)) for table in tables for index in table.indexes)
+    """The DDL of ``tables``, hashed. Sorted: ``Table.indexes`` is a set, ordered differently in each process."""
+    ordered = sorted(tables, key=lambda table: table.name)
+    ddl = "\n".join(str(CreateTable(table).compile(dialect=dialect)) for table in ordered)
+    ddl += "".join(str(CreateIndex(index).compile(dialect=dialect))
+                   for table in ordered for index in sorted(table.indexes, key=lambda index: index.name or ""))
     return hashlib.sha256(ddl.encode()).hexdigest()
 
 
-def create_view_tables(engine: Engine, projections: Iterable[Projection]) -> list[str]:
-    """Create the read-model tables; rebuild any whose shape changed. Returns the names rebuilt."""
-    kernel_metadata.create_all(engine)
-    rebuilt = []
-    for projection in projections:
-        fingerprint = schema_fingerprint(projection.tables, engine.dialect)
-        with engine.begin() as conn:
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory-lock key (signed 64-bit) for ``name``."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def transaction_lock(conn: Connection, name: str) -> None:
+    """Hold ``name``'s advisory lock until ``conn``'s transaction ends (PostgreSQL; SQLite has one writer)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+
+
+class UnknownShape(Exception):
+    """Read-model tables whose stored shape differs from this build's: `pingan migrate` must rebuild them."""
+
+
+def create_view_tables(engine: Engine, projections: Iterable[Projection], rebuild: bool = False) -> list[str]:
+    """Create missing read-model tables; with ``rebuild``, drop and remake those whose shape changed.
+
+    Returns the projections rebuilt (with ``rebuild``) or found with an unknown
+    shape and left alone (without). Serialised by an advisory lock, so
+    concurrent migrations and starting replicas take turns and all succeed.
+    """
+    changed = []
+    with engine.begin() as conn:
+        transaction_lock(conn, f"pingan:schema:{engine.url.database}")
+        kernel_metadata.create_all(conn)
+        for projection in projections:
+            fingerprint = schema_fingerprint(projection.tables, engine.dialect)
             stored = conn.execute(
                 select(projection_schemas.c.fingerprint).where(projection_schemas.c.name == projection.name)
             ).scalar_one_or_none()
             if stored == fingerprint:
+                continue
+            if stored is not None and not rebuild:
+                changed.append(projection.name)
                 continue
             for table in reversed(projection.tables):
                 table.drop(conn, checkfirst=True)
@@ -267,11 +405,10 @@ def create_view_tables(engine: Engine, projections: Iterable[Projection]) -> lis
                 table.create(conn)
             conn.execute(delete(projection_schemas).where(projection_schemas.c.name == projection.name))
             conn.execute(insert(projection_schemas).values(name=projection.name, fingerprint=fingerprint))
-            read_position(conn, f"projection:{projection.name}")
-            write_position(conn, f"projection:{projection.name}", 0)
+            reset_position(conn, f"projection:{projection.name}")
             if stored is not None:
-                rebuilt.append(projection.name)
-    return rebuilt
+                changed.append(projection.name)
+    return changed
 
 
 # -- reading read models ---------------------------------------------------------------

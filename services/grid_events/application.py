@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from shared.access import authorize
 from shared.context import Role
-from shared.contracts import Envelope, tracking_for
+from shared.contracts import Envelope, message_key
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, covers, level_of, parent_of
@@ -308,7 +308,7 @@ class GridEventsApplication(PinganApplication):
             report.link_mediation_case(str(case.case_id))
             return [report], _summary(report)
 
-        self.execute(call, act, tracking=tracking_for(envelope))
+        self.execute(call, act, inbox=message_key(envelope))
 
     def _act_on(self, call: Call, kind: type, record_id: UUID, what: str, where: Callable[[Any], str],
                 summary: Callable[[Any], dict], command_id: str | None, action: str, roles: set[Role],

@@ -23,7 +23,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from shared.access import authorize
 from shared.context import Role
-from shared.contracts import Envelope, tracking_for
+from shared.contracts import Envelope, message_key
 from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, level_of
@@ -106,7 +106,7 @@ class MediationApplication(PinganApplication):
                                       reported_source=dispute.source.value)
             return [case], _summary(case)
 
-        self.execute(call, act, tracking=tracking_for(envelope))
+        self.execute(call, act, inbox=message_key(envelope))
 
     # -- handling -------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 from services.grid_events.contracts import EventReported
 from services.grid_events.service import GridEventsService
 from shared.context import Role
-from shared.contracts import tracking_for
+from shared.contracts import message_key
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, consumes
 from shared.eventstore import AuditedAggregate, PinganApplication
@@ -33,7 +33,7 @@ class InboxApplication(PinganApplication):
 
     def note(self, call, envelope, payload):
         return self.execute(
-            call, lambda: ([DisputeNote(grid_event_id=str(payload.event_id))], {}), tracking=tracking_for(envelope)
+            call, lambda: ([DisputeNote(grid_event_id=str(payload.event_id))], {}), inbox=message_key(envelope)
         )
 
 

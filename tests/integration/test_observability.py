@@ -68,7 +68,8 @@ def test_health_and_ready_answer_when_broker_and_database_are_up(grid_events, we
     health = requests.get(f"http://127.0.0.1:{web_config_port}/health", timeout=5)
     ready = requests.get(f"http://127.0.0.1:{web_config_port}/ready", timeout=5)
     assert health.status_code == 200
-    assert ready.status_code == 200 and ready.json() == {"service": "grid_events", "database": True, "broker": True}
+    assert ready.status_code == 200 and ready.json() == {"service": "grid_events", "database": True, "broker": True,
+                                                    "stalled_projections": {}}
 
 
 def test_ready_is_503_when_database_is_gone(grid_events, web_config_port, pg_url):

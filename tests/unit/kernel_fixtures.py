@@ -31,12 +31,12 @@ class Ticket(AuditedAggregate):
 class TicketsApplication(PinganApplication):
     name = "tickets"
 
-    def open(self, call, title, command_id=None, tracking=None):
+    def open(self, call, title, command_id=None, inbox=None):
         def act():
             ticket = Ticket(title=title)
             return [ticket], {"ticket_id": str(ticket.id)}
 
-        return self.execute(call, act, command_id, tracking)
+        return self.execute(call, act, command_id, inbox)
 
     def close_ticket(self, call, ticket_id):
         def act():

@@ -3,9 +3,11 @@
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.persistence import Tracking
+from dataclasses import replace
 
-from shared.errors import InvalidTransition, NotFound
+from shared.context import CallerContext, Role
+from shared.errors import Conflict, InvalidTransition, NotFound
+from shared.eventstore import payload_digest
 from tests.unit.kernel_fixtures import CALL, Ticket, memory_app
 
 
@@ -26,13 +28,39 @@ def test_event_outside_a_call_is_refused():
         Ticket(title="nobody asked")
 
 
+def opening(title, caller=CALL.caller, method="open"):
+    """The call as ``@api`` makes it: method name and payload digest set."""
+    return replace(CALL, caller=caller, method=method, payload_digest=payload_digest({"title": title}))
+
+
 def test_repeated_command_id_returns_first_result_and_stores_nothing():
     app = memory_app()
-    first = app.open(CALL, "a wall", command_id="c-1")
+    first = app.open(opening("a wall"), "a wall", command_id="c-1")
     after_first = stored(app)
-    again = app.open(CALL, "another title", command_id="c-1")
+    again = app.open(opening("a wall"), "a wall", command_id="c-1")
     assert again == first
     assert stored(app) == after_first
+
+
+def test_reused_command_id_with_other_payload_is_conflict_and_stores_nothing():
+    app = memory_app()
+    app.open(opening("a wall"), "a wall", command_id="c-1")
+    before = stored(app)
+    with pytest.raises(Conflict, match="other arguments"):
+        app.open(opening("another wall"), "another wall", command_id="c-1")
+    assert stored(app) == before
+
+
+@pytest.mark.parametrize("other", [
+    {"caller": CallerContext(actor_id="worker-9", role=Role.COUNTY_OFFICER, jurisdiction="433101")},
+    {"caller": CallerContext(actor_id="officer-7", role=Role.COUNTY_OFFICER, jurisdiction="433122")},
+    {"method": "report"},
+])
+def test_command_id_reused_by_another_caller_or_method_never_returns_first_result(other):
+    app = memory_app()
+    first = app.open(opening("a wall"), "a wall", command_id="c-1")
+    again = app.open(opening("a wall", **other), "a wall", command_id="c-1")
+    assert again["ticket_id"] != first["ticket_id"]
 
 
 def test_distinct_command_ids_each_store():
@@ -42,13 +70,18 @@ def test_distinct_command_ids_each_store():
     assert stored(app) == 4  # two tickets, two command records
 
 
-def test_consumed_message_with_same_tracking_changes_nothing_second_time():
+def test_consumed_message_with_same_inbox_key_changes_nothing_second_time():
     app = memory_app()
-    tracking = Tracking(application_name="upstream.thing_happened", notification_id=41)
-    assert app.open(CALL, "from upstream", tracking=tracking) is not None
+    assert app.open(CALL, "from upstream", inbox="upstream.thing_happened:41") is not None
     after_first = stored(app)
-    assert app.open(CALL, "from upstream", tracking=tracking) is None
+    assert app.open(CALL, "from upstream", inbox="upstream.thing_happened:41") is None
     assert stored(app) == after_first
+
+
+def test_message_older_than_one_consumed_still_takes_effect():
+    app = memory_app()
+    app.open(CALL, "later", inbox="upstream.thing_happened:42")
+    assert app.open(CALL, "earlier", inbox="upstream.thing_happened:41") is not None
 
 
 def test_refused_command_stores_nothing():
