@@ -76,9 +76,11 @@ class CommandRecord(AuditedAggregate):
 
     Saved in the same transaction as the command's own events, so a repeated
     command finds it and returns the same result without storing anything.
-    Keyed by who asked (actor, role, jurisdiction), the method and the id, so
-    nobody else's call can reach it; the payload digest makes a reused id with
-    other arguments a Conflict instead of a stale answer.
+    Keyed by the id alone and remembering who asked (actor, role,
+    jurisdiction), the method and a digest of the arguments: only the same
+    call repeated gets the first result back; the id reused by anyone else,
+    for another method or with other arguments is a Conflict, never another
+    caller's answer.
     """
 
     @staticmethod
@@ -87,11 +89,12 @@ class CommandRecord(AuditedAggregate):
         return "\x1f".join((caller.actor_id, caller.role.value, caller.jurisdiction, call.method, command_id))
 
     @staticmethod
-    def create_id(scope: str) -> UUID:
-        return stable_id("command", scope)
+    def create_id(command_id: str) -> UUID:
+        return stable_id("command", command_id)
 
     @event("Recorded")
     def __init__(self, scope: str, command_id: str, payload_digest: str, result: dict):
+        self.scope = scope
         self.command_id = command_id
         self.payload_digest = payload_digest
         self.result = result
@@ -217,9 +220,11 @@ class PinganApplication(Application):
             return True, None
         if command_id is not None:
             try:
-                record = self.repository.get(CommandRecord.create_id(CommandRecord.scope(call, command_id)))
+                record = self.repository.get(CommandRecord.create_id(command_id))
             except AggregateNotFoundError:
                 return False, None
+            if record.scope != CommandRecord.scope(call, command_id):
+                raise Conflict(f"command id {command_id!r} was already used by another caller or method")
             if record.payload_digest != call.payload_digest:
                 raise Conflict(f"command id {command_id!r} was already used with other arguments")
             return True, record.result

@@ -129,16 +129,28 @@ def test_reused_command_id_with_other_payload_is_conflict_and_stores_nothing(see
     assert stored_events(pg_url) == before
 
 
-def test_command_id_reused_by_another_actor_never_returns_first_callers_result(seeded_grid, rpc_as):
+def test_command_id_reused_by_another_actor_is_conflict_and_stores_nothing(seeded_grid, rpc_as, pg_url):
     with rpc_as() as rpc:
-        first = rpc.grid_events.report_event(**DISPUTE, command_id="cmd-8")
-    with rpc_as(actor_id="admin-2") as rpc:
-        other = rpc.grid_events.report_event(**DISPUTE, command_id="cmd-8")
-    assert other["event_id"] != first["event_id"]
+        rpc.grid_events.report_event(**DISPUTE, command_id="cmd-8")
+    before = stored_events(pg_url)
+    with rpc_as(actor_id="admin-2") as rpc, pytest.raises(Conflict):
+        rpc.grid_events.report_event(**DISPUTE, command_id="cmd-8")
+    assert stored_events(pg_url) == before
 
 
-def test_command_id_reused_for_another_method_never_returns_first_result(seeded_grid, rpc_as):
+def test_command_id_reused_for_another_method_is_conflict_and_stores_nothing(seeded_grid, rpc_as, pg_url):
     with rpc_as() as rpc:
         first = rpc.grid_events.report_event(**DISPUTE, command_id="cmd-9")
-        accepted = rpc.grid_events.accept_event(event_id=first["event_id"], command_id="cmd-9")
-    assert accepted != first
+        before = stored_events(pg_url)
+        with pytest.raises(Conflict):
+            rpc.grid_events.accept_event(event_id=first["event_id"], command_id="cmd-9")
+    assert stored_events(pg_url) == before
+
+
+def test_command_id_repeated_by_the_same_caller_returns_the_first_result(seeded_grid, rpc_as, pg_url):
+    with rpc_as() as rpc:
+        first = rpc.grid_events.report_event(**DISPUTE, command_id="cmd-10")
+        before = stored_events(pg_url)
+        again = rpc.grid_events.report_event(**DISPUTE, command_id="cmd-10")
+    assert again == first
+    assert stored_events(pg_url) == before

@@ -56,11 +56,13 @@ def test_reused_command_id_with_other_payload_is_conflict_and_stores_nothing():
     {"caller": CallerContext(actor_id="officer-7", role=Role.COUNTY_OFFICER, jurisdiction="433122")},
     {"method": "report"},
 ])
-def test_command_id_reused_by_another_caller_or_method_never_returns_first_result(other):
+def test_command_id_reused_by_another_caller_or_method_is_conflict_and_stores_nothing(other):
     app = memory_app()
-    first = app.open(opening("a wall"), "a wall", command_id="c-1")
-    again = app.open(opening("a wall", **other), "a wall", command_id="c-1")
-    assert again["ticket_id"] != first["ticket_id"]
+    app.open(opening("a wall"), "a wall", command_id="c-1")
+    before = stored(app)
+    with pytest.raises(Conflict, match="another caller or method"):
+        app.open(opening("a wall", **other), "a wall", command_id="c-1")
+    assert stored(app) == before
 
 
 def test_distinct_command_ids_each_store():
