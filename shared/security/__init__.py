@@ -1,4 +1,4 @@
-"""Security and audit for the shared kernel (issue 3).
+"""Security and audit for the shared kernel (docs/security.md).
 
 policy        one access rule: jurisdiction subtree × role × category × purpose, break-glass
 audit_log     audited reads: an audit event committed before any data is returned

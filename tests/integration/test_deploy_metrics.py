@@ -1,5 +1,5 @@
 """Every metric name used by the chart's dashboards and alert rules is exposed by a
-running service (issue 6): a renamed metric breaks the build.
+running service: a renamed metric breaks the build.
 
 Starts `pingan migrate` + `pingan serve <service>` for every registered service
 (env PINGAN_DEPLOYTEST_SERVICES narrows it), each on a vhost and database of this run's
