@@ -21,6 +21,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .jurisdiction import PREFECTURE
+
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console(soft_wrap=True)
 
@@ -299,7 +301,7 @@ def ping(
 @app.command()
 def token(
     role: str = typer.Option("admin"),
-    jurisdiction: str = typer.Option("433100"),
+    jurisdiction: str = typer.Option(PREFECTURE),
     actor: str = typer.Option("operator"),
     minutes: int = typer.Option(15),
 ) -> None:
@@ -316,7 +318,7 @@ def token(
 @app.command()
 def shell(
     role: str = typer.Option("admin"),
-    jurisdiction: str = typer.Option("433100"),
+    jurisdiction: str = typer.Option(PREFECTURE),
     actor: str = typer.Option("operator"),
 ) -> None:
     """A console with `n.rpc` calling the services over RabbitMQ as the given caller."""

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-PREFECTURE = ("433100", "湘西土家族苗族自治州 Xiangxi Prefecture")
+from . import jurisdiction
+
+PREFECTURE = (jurisdiction.PREFECTURE, "湘西土家族苗族自治州 Xiangxi Prefecture")
 COUNTIES = [
     ("433101", "吉首市 Jishou"),
     ("433122", "泸溪县 Luxi"),

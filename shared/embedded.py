@@ -11,6 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from .config import Settings
 from .context import TOKEN_KEY, CallerContext, Role, TokenService
+from .jurisdiction import PREFECTURE
 
 MEMORY_URI = "memory://localhost/"
 
@@ -53,7 +54,7 @@ def start_services(service_classes: list[type], config: dict, first_port: int) -
 def admin_proxy(settings: Settings, config: dict) -> ClusterRpcProxy:
     """An RPC proxy acting as the prefecture's administrator, for seeding and the demo console."""
     token = TokenService(settings.keys).issue(
-        CallerContext(actor_id="demo-admin", role=Role.ADMIN, jurisdiction="433100")
+        CallerContext(actor_id="demo-admin", role=Role.ADMIN, jurisdiction=PREFECTURE)
     )
     return ClusterRpcProxy(config, context_data={TOKEN_KEY: token}, timeout=30)
 

@@ -16,7 +16,12 @@ from pydantic import AfterValidator
 
 from .errors import ValidationFailed
 
-_CODE = re.compile(r"^\d{6}(\d{3}){0,3}$")
+# ASCII digits only, the whole string: \d would take full-width digits, and $ a trailing newline.
+_CODE = re.compile(r"[0-9]{6}(?:[0-9]{3}){0,3}")
+
+# The prefecture this deployment serves (Xiangxi): the root of every scope and the
+# jurisdiction of the services' own callers (timers, consumers).
+PREFECTURE = "433100"
 
 
 class Level(StrEnum):
@@ -30,7 +35,7 @@ class Level(StrEnum):
 
 def check_code(code: str) -> str:
     """Return ``code`` if it is a well-formed division or grid code."""
-    if not isinstance(code, str) or not _CODE.match(code):
+    if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise ValueError(
             f"{code!r} is not a jurisdiction code: 6 digits (prefecture/county), "
             "9 (township), 12 (village) or 15 (grid)"
@@ -86,6 +91,12 @@ def county_of(code: str) -> str | None:
     if level_of(code) in (Level.PROVINCE, Level.PREFECTURE):
         return None
     return code[:6]
+
+
+def county_or_self(code: str) -> str:
+    """The county a record is counted under in public payloads and reports: its county,
+    or the code itself for a prefecture or province."""
+    return county_of(code) or code
 
 
 def _validated(code: str) -> str:

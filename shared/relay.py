@@ -22,10 +22,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from .context import TOKEN_KEY, CallerContext, Role, TokenService
 from .contracts import Contracts, Envelope
+from .jurisdiction import PREFECTURE
 from .projections import LogFollower
 
 # The relay speaks for the service, across the whole prefecture it serves.
-SERVICE_JURISDICTION = "433100"
+SERVICE_JURISDICTION = PREFECTURE  # services act across the whole prefecture
 
 PublishFn = Callable[[Envelope], None]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .errors import ValidationFailed
 
@@ -47,3 +47,25 @@ def parse(model: type[M], payload: Any) -> M:
         ]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise ValidationFailed(f"{model.__name__}: {summary}", problems) from None
+
+
+# -- field types every contract uses (docs/architecture.md, "Field types") -----------------
+# Patterns spell their alphabet in ASCII ranges: \d and \w would also take other scripts'
+# digits and letters (full-width "１２３"), which no id or code here contains.
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=SHORT_TEXT)]
+"""A name, a place, a title: 1-200 characters of any script."""
+
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=LONG_TEXT)]
+"""A description, a note, findings: 1-4000 characters of any script."""
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")]
+"""An id another system chose (a person, a worker, a mediator): 1-64 ASCII letters, digits,
+'_', '.' or '-' (the alphabet of the vault's person ids)."""
+
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+"""A code a person types and reads (a unit, a checklist step): 1-50 lower-case ASCII letters,
+digits, '_' or '-', starting with a letter or digit."""
+
+ResidentIdNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9X]$")]
+"""A resident identity card number (GB 11643): 17 ASCII digits and a check digit or 'X'."""

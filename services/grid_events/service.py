@@ -25,6 +25,7 @@ from services.mediation import contracts as mediation
 
 from . import contracts as c
 from . import projections as views
+from . import publishing
 from .application import READERS, GridEventsApplication
 from .domain import EventReport, FamilySafetyAssessment, MajorDecision, Risk, WorkItem
 
@@ -78,7 +79,7 @@ class Clock(DependencyProvider):
 class GridEventsService(ServiceBase):
     name = c.SERVICE
 
-    store = Store(GridEventsApplication, views.projections(), c.contracts())
+    store = Store(GridEventsApplication, views.projections(), publishing.contracts())
     vault = PersonalDataVault()
     today = Clock()
 

@@ -30,7 +30,7 @@ from shared.jurisdiction import Level, level_of
 from shared.security.personal_data import PersonalData
 
 from services.grid_events.contracts import EventReported
-from services.grid_events.domain import Source as GridSource
+from services.grid_events.contracts import Source as GridSource
 
 from . import contracts as c
 from .domain import MediationCase, Source, case_id_for, case_key, party_key

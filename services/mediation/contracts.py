@@ -4,49 +4,98 @@ Published events carry ids and facts, never names, ID numbers, the subject or
 other free text: a consumer that needs details asks by RPC, where the read is
 authorised. Every payload names the case by ``case_id``; ``case_opened``
 carries its place (village, county) and the grid event it came from.
+
+This module imports nothing from the service's domain, so another service may
+import it (docs/architecture.md, "Contracts"); which domain event becomes which
+public event is private, in ``services/mediation/publishing.py``.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Iterable
+from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from shared.contracts import Contracts, Payload
+from shared.contracts import Payload
+from shared.erasure import ErasureReason
 from shared.jurisdiction import JurisdictionCode, Level, level_of
 from shared.security import history
 from shared.security.history import AsOf
 from shared.security.policy import Purpose
-from shared.validation import LONG_TEXT, SHORT_TEXT, Command, Query
+from shared.validation import Command, Identifier, LongText, Query, ResidentIdNumber, Slug, Text
 
-from .domain import (
-    MANDARIN,
-    ErasureReason,
-    FollowUpOutcome,
-    MediationCase,
-    Mode,
-    Outcome,
-    ReferralRoute,
-    RiskLevel,
-    Source,
-    Status,
-    Tier,
-    local_today,
-)
+from .calendar import local_today
 
 SERVICE = "mediation"
 
-Text = Field(min_length=1, max_length=SHORT_TEXT)
-LongText = Field(min_length=1, max_length=LONG_TEXT)
 
-# A language by name, lower-cased: "tujia", "miao", "mandarin", "xiangxi dialect".
+# -- the public vocabulary (the domain uses these too) ------------------------------
+
+
+class Tier(StrEnum):
+    VILLAGE = "village"
+    TOWNSHIP = "township"
+    COUNTY = "county"
+
+
+class Source(StrEnum):
+    """Where a dispute came from (Art. 9: police calls, petitions, lawsuits and risks)."""
+
+    POLICE_CALL = "police_call"
+    PETITION = "petition"
+    LAWSUIT = "lawsuit"
+    RISK = "risk"
+
+
+class Mode(StrEnum):
+    PEOPLES = "peoples"
+    JUDICIAL = "judicial"
+    ADMINISTRATIVE = "administrative"
+    THIRD_PARTY = "third_party"
+
+
+class Outcome(StrEnum):
+    AGREEMENT = "agreement"
+    FAILED = "failed"
+
+
+class ReferralRoute(StrEnum):
+    LITIGATION = "litigation"
+    ARBITRATION = "arbitration"
+    ADMINISTRATIVE_RULING = "administrative_ruling"
+    OTHER = "other"
+
+
+class FollowUpOutcome(StrEnum):
+    COMPLIED = "complied"  # the agreement is being kept
+    BREACHED = "breached"  # the agreement is broken: the case reopens at its tier
+    REFERRAL_CONFIRMED = "referral_confirmed"  # a concluded case: the referred body took it up
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Status(StrEnum):
+    OPEN = "open"  # being mediated at its current tier
+    AGREED = "agreed"  # an agreement stands; follow-up pending or done
+    CONCLUDED = "concluded"  # the county tier failed; referred elsewhere
+    ARCHIVED = "archived"
+
+
+MANDARIN = "mandarin"
+
+# A language by name, lower-cased: "tujia", "miao", "mandarin", "xiangxi dialect" (ASCII letters,
+# spaces, '_' or '-').
 Language = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
                      StringConstraints(pattern=r"^[a-z][a-z _-]{1,39}$")]
-PartyId = Annotated[str, StringConstraints(pattern=r"^P\d{1,3}$")]
-ActorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-IdNumber = Annotated[str, StringConstraints(pattern=r"^\d{17}[\dX]$")]  # resident ID number
+PartyId = Annotated[str, StringConstraints(pattern=r"^P[0-9]{1,3}$")]  # "P1", "P2"… in the order added
+ActorId = Identifier  # a mediator or interpreter, as the caller's directory names them
 
 
 def _village(code: str) -> str:
@@ -59,8 +108,8 @@ def _village(code: str) -> str:
 
 
 class _PartyFields(BaseModel):
-    name: str = Text
-    id_number: IdNumber | None = None
+    name: Text
+    id_number: ResidentIdNumber | None = None
     languages: list[Language] = Field(min_length=1, max_length=10)
     understands_mandarin: bool
     residence: JurisdictionCode | None = Field(
@@ -80,7 +129,7 @@ class Party(_PartyFields):
 class OpenCase(Command):
     jurisdiction: JurisdictionCode = Field(description="the village/community where the dispute arose (12 digits)")
     source: Source
-    subject: str = LongText
+    subject: LongText
     parties: list[Party] = Field(default_factory=list, max_length=50)
     grid_event_id: UUID | None = Field(default=None, description="the grid event this dispute was reported as, if any")
 
@@ -93,13 +142,13 @@ class AddParty(Command, _PartyFields):
 
 class RecordSubject(Command):
     case_id: UUID
-    subject: str = LongText
+    subject: LongText
 
 
 class RecordRiskCheck(Command):
     case_id: UUID
     level: RiskLevel
-    note: str = LongText
+    note: LongText
 
 
 class AcceptCase(Command):
@@ -117,7 +166,7 @@ class Interpreter(BaseModel):
 class Agreement(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    terms: str = LongText
+    terms: LongText
     follow_up_on: date
 
 
@@ -125,7 +174,7 @@ class Referral(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
     route: ReferralRoute
-    note: str = LongText
+    note: LongText
 
 
 def _not_future(day: date) -> date:
@@ -139,7 +188,7 @@ class RecordAttempt(Command):
     tier: Tier = Field(description="the tier the caller acts at; must be the case's current tier")
     mode: Mode
     mediator_ids: list[ActorId] = Field(min_length=1, max_length=20)
-    place: str = Text
+    place: Text
     on_site: bool = Field(default=False, description="held where the dispute is: a courtyard, a field")
     place_code: JurisdictionCode | None = Field(default=None, description="division code of the place, if known")
     held_on: date
@@ -155,7 +204,7 @@ class RecordFollowUp(Command):
     case_id: UUID
     held_on: date
     outcome: FollowUpOutcome
-    note: str = LongText
+    note: LongText
 
     _check_held_on = field_validator("held_on")(_not_future)
 
@@ -218,10 +267,10 @@ class CaseOpened(Payload):
     schema_version: int = 1
     case_id: UUID
     grid_event_id: UUID | None = None
-    jurisdiction: str
-    county: str
-    tier: str
-    source: str
+    jurisdiction: JurisdictionCode
+    county: JurisdictionCode
+    tier: Slug  # a Tier value
+    source: Slug  # a Source value
     opened_at: datetime
 
 
@@ -278,62 +327,24 @@ class JointCaseShared(Payload):
 
     schema_version: int = 1
     case_id: UUID
-    partner_jurisdiction: str
-    partner_province: str
-    county: str
-    township: str
+    partner_jurisdiction: JurisdictionCode
+    partner_province: Slug
+    county: JurisdictionCode
+    township: JurisdictionCode
     tier: Tier
     source: Source
     party_count: int
     shared_at: datetime
 
 
-def contracts() -> Contracts:
-    published = Contracts(SERVICE)
-    for event_type, schema in (
-        (CASE_OPENED, CaseOpened), (CASE_ESCALATED, CaseEscalated), (AGREEMENT_REACHED, AgreementReached),
-        (AGREEMENT_BREACHED, AgreementBreached), (FOLLOW_UP_OVERDUE, FollowUpOverdue),
-        (CASE_CONCLUDED, CaseConcluded), (CASE_ARCHIVED, CaseArchived), (JOINT_CASE_SHARED, JointCaseShared),
-    ):
-        published.publishes(event_type, schema)
-
-    @published.maps(MediationCase.Opened)
-    def opened(e: Any) -> Iterable[tuple[str, Payload]]:
-        yield CASE_OPENED, CaseOpened(case_id=e.originator_id, grid_event_id=e.grid_event_id,
-                                      jurisdiction=e.jurisdiction, county=e.jurisdiction[:6],
-                                      tier=Tier.VILLAGE.value, source=e.source, opened_at=e.timestamp)
-
-    @published.maps(MediationCase.Escalated)
-    def escalated(e: Any) -> Iterable[tuple[str, Payload]]:
-        yield CASE_ESCALATED, CaseEscalated(case_id=e.originator_id, from_tier=e.from_tier, to_tier=e.to_tier,
-                                            failed_attempts=e.failed_attempts, escalated_at=e.timestamp)
-
-    @published.maps(MediationCase.AgreementReached)
-    def agreed(e: Any) -> Iterable[tuple[str, Payload]]:
-        yield AGREEMENT_REACHED, AgreementReached(case_id=e.originator_id, tier=e.tier,
-                                                  follow_up_on=e.follow_up_on, reached_at=e.timestamp)
-
-    @published.maps(MediationCase.AgreementBreached)
-    def breached(e: Any) -> Iterable[tuple[str, Payload]]:
-        yield AGREEMENT_BREACHED, AgreementBreached(case_id=e.originator_id, breached_on=e.held_on)
-
-    @published.maps(MediationCase.FollowUpOverdueFlagged)
-    def overdue(e: Any) -> Iterable[tuple[str, Payload]]:
-        yield FOLLOW_UP_OVERDUE, FollowUpOverdue(case_id=e.originator_id, follow_up_on=e.follow_up_on)
-
-    @published.maps(MediationCase.Concluded)
-    def concluded(e: Any) -> Iterable[tuple[str, Payload]]:
-        yield CASE_CONCLUDED, CaseConcluded(case_id=e.originator_id, route=e.route, concluded_at=e.timestamp)
-
-    @published.maps(MediationCase.Archived)
-    def archived(e: Any) -> Iterable[tuple[str, Payload]]:
-        yield CASE_ARCHIVED, CaseArchived(case_id=e.originator_id, archived_at=e.timestamp)
-
-    @published.maps(MediationCase.PartnerJoined)
-    def joined(e: Any) -> Iterable[tuple[str, Payload]]:
-        yield JOINT_CASE_SHARED, JointCaseShared(
-            case_id=e.originator_id, partner_jurisdiction=e.partner_jurisdiction, partner_province=e.province,
-            county=e.county, township=e.township, tier=e.tier, source=e.source, party_count=e.party_count,
-            shared_at=e.timestamp)
-
-    return published
+# Every public event type and the schema of its payload (docs/services/mediation.md).
+PUBLISHED: dict[str, type[Payload]] = {
+    CASE_OPENED: CaseOpened,
+    CASE_ESCALATED: CaseEscalated,
+    AGREEMENT_REACHED: AgreementReached,
+    AGREEMENT_BREACHED: AgreementBreached,
+    FOLLOW_UP_OVERDUE: FollowUpOverdue,
+    CASE_CONCLUDED: CaseConcluded,
+    CASE_ARCHIVED: CaseArchived,
+    JOINT_CASE_SHARED: JointCaseShared,
+}

@@ -14,7 +14,7 @@ no event can carry one; erasure destroys keys and records only that it happened.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,13 +23,13 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.erasure import ErasureReason
 from shared.security.personal_data import is_sealed
 
-
-class Tier(StrEnum):
-    VILLAGE = "village"
-    TOWNSHIP = "township"
-    COUNTY = "county"
+from .calendar import XIANGXI_TIME, local_today  # noqa: F401 (re-exported: the service reads them here)
+from .contracts import (  # the public vocabulary
+    MANDARIN, FollowUpOutcome, Mode, Outcome, ReferralRoute, RiskLevel, Source, Status, Tier,
+)
 
 
 # Failed attempts a tier may have before the case goes up; the county is final.
@@ -37,53 +37,6 @@ FAILURE_LIMITS = {Tier.VILLAGE: 3, Tier.TOWNSHIP: 2, Tier.COUNTY: 1}
 NEXT_TIER = {Tier.VILLAGE: Tier.TOWNSHIP, Tier.TOWNSHIP: Tier.COUNTY, Tier.COUNTY: None}
 # Digits of the division code naming the unit of each tier (village 12, township 9, county 6).
 TIER_CODE_LENGTH = {Tier.VILLAGE: 12, Tier.TOWNSHIP: 9, Tier.COUNTY: 6}
-
-
-class Source(StrEnum):
-    """Where a dispute came from (Art. 9: police calls, petitions, lawsuits and risks)."""
-
-    POLICE_CALL = "police_call"
-    PETITION = "petition"
-    LAWSUIT = "lawsuit"
-    RISK = "risk"
-
-
-class Mode(StrEnum):
-    PEOPLES = "peoples"
-    JUDICIAL = "judicial"
-    ADMINISTRATIVE = "administrative"
-    THIRD_PARTY = "third_party"
-
-
-class Outcome(StrEnum):
-    AGREEMENT = "agreement"
-    FAILED = "failed"
-
-
-class ReferralRoute(StrEnum):
-    LITIGATION = "litigation"
-    ARBITRATION = "arbitration"
-    ADMINISTRATIVE_RULING = "administrative_ruling"
-    OTHER = "other"
-
-
-class FollowUpOutcome(StrEnum):
-    COMPLIED = "complied"  # the agreement is being kept
-    BREACHED = "breached"  # the agreement is broken: the case reopens at its tier
-    REFERRAL_CONFIRMED = "referral_confirmed"  # a concluded case: the referred body took it up
-
-
-class RiskLevel(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class Status(StrEnum):
-    OPEN = "open"  # being mediated at its current tier
-    AGREED = "agreed"  # an agreement stands; follow-up pending or done
-    CONCLUDED = "concluded"  # the county tier failed; referred elsewhere
-    ARCHIVED = "archived"
 
 
 class Step(StrEnum):
@@ -96,18 +49,6 @@ class Step(StrEnum):
     AGREEMENT_OR_CONCLUSION = "agreement_or_conclusion"
     FOLLOW_UP = "follow_up"
     ARCHIVE = "archive"
-
-
-class ErasureReason(StrEnum):
-    """Why personal data is deleted (PIPL Art. 47); a code, never free text, so the record names no one."""
-
-    RETENTION_ENDED = "retention_ended"
-    PURPOSE_ACHIEVED = "purpose_achieved"
-    CONSENT_WITHDRAWN = "consent_withdrawn"
-    UNLAWFUL_PROCESSING = "unlawful_processing"
-
-
-MANDARIN = "mandarin"
 
 
 # -- key subjects of the personal-data vault -------------------------------------------
@@ -134,14 +75,6 @@ def require_sealed(key: str, **fields: str | None) -> None:
         if value is not None and sealed_under(value) != key:
             raise ValidationFailed(f"the personal field {name!r} must be sealed under {key} before it is recorded")
 
-
-# Attempt, agreement and follow-up dates are days on the Xiangxi calendar: China
-# Standard Time, UTC+8 all year (no tz database needed in slim images).
-XIANGXI_TIME = timezone(timedelta(hours=8), "CST")
-
-
-def local_today() -> date:
-    return datetime.now(XIANGXI_TIME).date()
 
 # Division-code prefixes of the neighbouring provinces (Art. 4).
 PARTNER_PROVINCES = {"42": "hubei", "50": "chongqing", "52": "guizhou"}

@@ -22,6 +22,7 @@ from services.grid_events import contracts as grid_events
 
 from . import contracts as c
 from . import projections as views
+from . import publishing
 from .application import READERS, MediationApplication
 from .domain import MediationCase, local_today, party_key
 
@@ -38,7 +39,7 @@ FOLLOW_UP_CHECK_SECONDS = 15 * 60
 class MediationService(ServiceBase):
     name = c.SERVICE
 
-    store = Store(MediationApplication, views.projections(), c.contracts())
+    store = Store(MediationApplication, views.projections(), publishing.contracts())
     vault = PersonalDataVault()  # per-party and per-case keys: personal fields are sealed before any event
 
     # -- commands -------------------------------------------------------------

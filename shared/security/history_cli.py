@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..jurisdiction import PREFECTURE
 from .history import MAX_PAGE
 
 history_app = typer.Typer(name="history", no_args_is_help=True)
@@ -116,7 +117,7 @@ def _run(fetch_from: Callable[[Any], Callable[[int], dict]], service: str, role:
 
 
 _ROLE = typer.Option("auditor", help="The caller's role (the token is signed with the configured key).")
-_JURISDICTION = typer.Option("433100", help="The caller's jurisdiction code.")
+_JURISDICTION = typer.Option(PREFECTURE, help="The caller's jurisdiction code.")
 _ACTOR = typer.Option("operator", help="The caller's actor id, as the audit trail will name it.")
 _OUTPUT = typer.Option(None, "--output", "-o", help="File to write; standard output when omitted.")
 _FORMAT = typer.Option(Format.JSONL, "--format", help="jsonl (one JSON object a line) or csv.")

@@ -8,6 +8,7 @@ import pytest
 from eventsourcing.utils import resolve_topic
 
 from services.grid_events import contracts as c
+from services.grid_events import publishing
 from services.grid_events.domain import PERSONAL_FIELDS, EventReport
 from services.grid_events.service import GridEventsService
 
@@ -20,18 +21,18 @@ def rpc_methods():
                   if any(type(e).__name__ == "Rpc" for e in getattr(member, "nameko_entrypoints", ())))
 
 
-@pytest.mark.parametrize("event_type", sorted(c.contracts().schemas))
+@pytest.mark.parametrize("event_type", sorted(publishing.contracts().schemas))
 def test_published_payload_has_no_personal_field(event_type):
-    fields = set(c.contracts().schemas[event_type].model_fields)
+    fields = set(publishing.contracts().schemas[event_type].model_fields)
     assert not fields & PERSONAL, fields & PERSONAL
 
 
-@pytest.mark.parametrize("event_type", sorted(c.contracts().schemas))
+@pytest.mark.parametrize("event_type", sorted(publishing.contracts().schemas))
 def test_published_event_is_documented_with_its_fields(event_type):
     doc = DOC.read_text()
     row = next((line for line in doc.splitlines() if line.startswith(f"| `{event_type}` |")), None)
     assert row is not None, f"{event_type} is not in {DOC.name}"
-    schema = c.contracts().schemas[event_type]
+    schema = publishing.contracts().schemas[event_type]
     fields = [f for f in schema.model_fields if f != "schema_version"]
     assert all(f"`{f}`" in row for f in fields) or row.split("|")[3].strip().startswith("as `")
 
@@ -52,7 +53,7 @@ def test_stored_topics_and_event_types_name_no_sensitive_category():
 
     aggregates = [getattr(domain, name) for name in domain.__all__
                   if isinstance(getattr(domain, name), type) and hasattr(getattr(domain, name), "Event")]
-    names = event_topics(*aggregates) + sorted(c.contracts().schemas)
+    names = event_topics(*aggregates) + sorted(publishing.contracts().schemas)
     assert len(names) > 40 and leaking_names(names) == []
 
 

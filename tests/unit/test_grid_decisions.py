@@ -6,6 +6,7 @@ from uuid import UUID
 import pytest
 
 from services.grid_events import contracts as c
+from services.grid_events import publishing
 from shared.context import Role
 from shared.errors import Forbidden, InvalidTransition
 
@@ -42,7 +43,7 @@ def test_clear_decision_after_approved_assessment_publishes_decision_cleared(wor
     assess(world, decision)
     world.app.approve_assessment(ADMIN, c.ApproveAssessment(decision_id=decision))
     cleared = world.app.clear_decision(ADMIN, c.ClearDecision(decision_id=decision))
-    contracts = c.contracts()
+    contracts = publishing.contracts()
     events = world.app.events.get(UUID(decision))
     published = [t for e in events for t, _ in contracts.public_events(e)]
     assert cleared["status"] == "cleared"

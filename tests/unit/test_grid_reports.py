@@ -6,6 +6,7 @@ from uuid import UUID
 import pytest
 
 from services.grid_events import contracts as c
+from services.grid_events import publishing
 from shared.errors import InvalidTransition, NotFound, ValidationFailed
 
 from .grid_support import keep_plain, ADMIN, GRID, UNIT, World
@@ -83,7 +84,7 @@ def test_assign_event_publishes_event_assigned_with_the_grid_contact_point(world
     event_id = world.report()
     world.app.accept_event(ADMIN, c.AcceptEvent(event_id=event_id))
     world.app.assign_event(ADMIN, c.AssignEvent(event_id=event_id, unit=UNIT))
-    contracts = c.contracts()
+    contracts = publishing.contracts()
     assigned = [p for e in world.app.events.get(UUID(event_id)) for t, p in contracts.public_events(e)
                 if t == "event_assigned"]
     assert len(assigned) == 1

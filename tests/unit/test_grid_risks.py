@@ -8,6 +8,7 @@ from uuid import UUID
 import pytest
 
 from services.grid_events import contracts as c
+from services.grid_events import publishing
 from shared.errors import InvalidTransition, NotFound, ValidationFailed
 
 from .grid_support import keep_plain, ADMIN, World
@@ -108,7 +109,7 @@ def test_reinspection_of_a_non_traffic_risk_is_refused(world):
 
 
 def published(world, risk):
-    contracts = c.contracts()
+    contracts = publishing.contracts()
     return [event_type for e in world.app.events.get(UUID(risk)) for event_type, _ in contracts.public_events(e)]
 
 

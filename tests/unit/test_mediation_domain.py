@@ -10,6 +10,7 @@ from sqlalchemy.pool import StaticPool
 
 from services.grid_events.contracts import EventReported
 from services.mediation import contracts as c
+from services.mediation import publishing
 from services.mediation.application import MediationApplication
 from services.mediation.domain import case_id_for, local_today
 from shared.context import CallerContext, Role
@@ -363,7 +364,7 @@ def test_party_in_neighbouring_province_makes_case_joint(app, residence, partner
     result = app.add_party(ADMIN, parse(c.AddParty, {
         "case_id": case_id, "name": "Tian Hua", "id_number": "42280119800101001X", "languages": ["tujia"],
         "understands_mandarin": False, "residence": residence}), VAULT)
-    summary = [p for e in app.events.get(UUID(case_id)) for t, p in c.contracts().public_events(e)
+    summary = [p for e in app.events.get(UUID(case_id)) for t, p in publishing.contracts().public_events(e)
                if t == c.JOINT_CASE_SHARED]
     assert result["partners"] == [residence]
     assert [(s.partner_jurisdiction, s.partner_province, s.party_count) for s in summary] == [(residence, partner, 3)]
@@ -374,7 +375,7 @@ def test_joint_case_summary_carries_no_names_or_id_numbers(app):
     app.add_party(ADMIN, parse(c.AddParty, {
         "case_id": case_id, "name": "Tian Hua", "id_number": "42280119800101001X", "languages": ["tujia"],
         "understands_mandarin": False, "residence": "422801"}), VAULT)
-    published = [p.model_dump_json() for e in app.events.get(UUID(case_id)) for _, p in c.contracts().public_events(e)]
+    published = [p.model_dump_json() for e in app.events.get(UUID(case_id)) for _, p in publishing.contracts().public_events(e)]
     assert published and not any(word in text for text in published
                                   for word in ("Tian Hua", "Zhang San", "42280119800101001X", "boundary"))
 

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
 from services.mediation import contracts as c
+from services.mediation import publishing
 from services.mediation import projections as views
 from services.mediation.application import MediationApplication
 from services.mediation.domain import MediationCase, case_key, party_key
@@ -89,7 +90,7 @@ def test_no_event_holds_a_personal_field_in_plaintext(app):
     assert CANARY.encode() not in stored_bytes(app) and ID_NUMBER.encode() not in stored_bytes(app)
     party = next(e for e in events if type(e).__name__ == "PartyAdded")
     assert (VAULT.open(party.name), VAULT.open(party.id_number)) == (CANARY, ID_NUMBER)
-    published = [p.model_dump_json() for e in events for _, p in c.contracts().public_events(e)]
+    published = [p.model_dump_json() for e in events for _, p in publishing.contracts().public_events(e)]
     assert published and not [text for text in published if CANARY in text or "pii1:" in text]
 
 
@@ -220,7 +221,7 @@ def test_get_case_purpose_is_optional_and_checked(purpose, stated):
 
 
 def test_stored_topics_and_public_names_reveal_no_sensitive_category():
-    names = [*event_topics(MediationCase, ReadAudited), *c.contracts().schemas, *(s.__name__ for s in c.contracts().schemas.values()),
+    names = [*event_topics(MediationCase, ReadAudited), *publishing.contracts().schemas, *(s.__name__ for s in publishing.contracts().schemas.values()),
              f"{c.SERVICE}.events",
              *views.SEALED_COLUMNS, *(t.name for p in views.projections() for t in p.tables)]
     assert len(names) > 20

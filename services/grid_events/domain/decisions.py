@@ -3,25 +3,12 @@ assessments (Art. 6(4))."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from eventsourcing.domain import event
 
 from shared.errors import InvalidTransition
 from shared.eventstore import AuditedAggregate
 
-
-class AssessedRisk(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class DecisionStatus(StrEnum):
-    REGISTERED = "registered"
-    ASSESSED = "assessed"
-    APPROVED = "approved"
-    CLEARED = "cleared"
+from ..contracts.decisions import AssessedRisk, DecisionStatus  # the public vocabulary
 
 
 class MajorDecision(AuditedAggregate):

@@ -19,11 +19,11 @@ dates) are not sealed and stay.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
 
+from shared.erasure import ErasureReason  # noqa: F401 (re-exported: the domain names it)
 from shared.eventstore import AuditedAggregate, stable_id
 
 # Key subjects of records' free text; person ids may not start with these.
@@ -40,16 +40,6 @@ def record_subject(kind: str, record_id: UUID | str) -> str:
 
 def is_reserved_subject(person_id: str) -> bool:
     return person_id.startswith(RESERVED_PREFIXES)
-
-
-class ErasureReason(StrEnum):
-    """The lawful ground of an erasure; a fixed list, so the record of it holds no free text."""
-
-    RETENTION_ENDED = "retention_ended"
-    PURPOSE_ACHIEVED = "purpose_achieved"
-    CONSENT_WITHDRAWN = "consent_withdrawn"
-    SUBJECT_REQUEST = "subject_request"
-    UNLAWFUL_PROCESSING = "unlawful_processing"
 
 
 class Erasure(AuditedAggregate):

@@ -4,13 +4,14 @@ volunteers and organisations that take part (Arts. 2, 3, 5, 10)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition
 from shared.eventstore import AuditedAggregate, stable_id
+
+from ..contracts.registry import ParticipantKind  # the public vocabulary
 from shared.jurisdiction import Level
 
 
@@ -132,12 +133,6 @@ class MemberUnit(AuditedAggregate):
     @event("DutiesChanged")
     def _duties_changed(self, duties: list[str]) -> None:
         self.duties = duties
-
-
-class ParticipantKind(StrEnum):
-    VOLUNTEER = "volunteer"
-    SOCIAL_ORGANISATION = "social_organisation"
-    ENTERPRISE = "enterprise"
 
 
 class Participant(AuditedAggregate):

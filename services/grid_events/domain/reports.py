@@ -3,58 +3,12 @@ checklist whose required steps are ticked before closure (Arts. 5, 6(1), 9)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
 
-
-class Category(StrEnum):
-    DISPUTE = "dispute"
-    PUBLIC_SECURITY = "public_security"
-    SAFETY_HAZARD = "safety_hazard"
-    FIRE = "fire"
-    TRAFFIC = "traffic"
-    PUBLIC_HEALTH = "public_health"
-    ENVIRONMENT = "environment"
-    OTHER = "other"
-
-
-class Source(StrEnum):
-    """Where a matter came from (Art. 9: govern the sources together)."""
-
-    POLICE_CALL = "police_call"
-    PETITION = "petition"
-    LAWSUIT = "lawsuit"
-    RISK = "risk"
-    PATROL = "patrol"
-
-
-class Severity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    SEVERE = "severe"
-
-
-class Status(StrEnum):
-    REPORTED = "reported"
-    ACCEPTED = "accepted"
-    ASSIGNED = "assigned"
-    HANDLED = "handled"
-    FEEDBACK_RECORDED = "feedback_recorded"
-    CLOSED = "closed"
-
-
-class Tier(StrEnum):
-    """The tier that handles a matter, for reports by source and tier (Art. 9)."""
-
-    VILLAGE = "village"
-    TOWNSHIP = "township"
-    COUNTY = "county"
-    PREFECTURE = "prefecture"
+from ..contracts.reports import Category, Severity, Source, Status, Tier  # the public vocabulary
 
 
 # The process checklist (Art. 9): the steps every event must have ticked

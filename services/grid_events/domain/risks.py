@@ -5,47 +5,15 @@ that cannot skip feedback; each risk names its responsible unit and person
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from eventsourcing.domain import event
 
 from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
 
-
-class RiskCategory(StrEnum):
-    # Key domains, Art. 7(2)
-    LAND_EXPROPRIATION = "land_expropriation"
-    PUBLIC_HEALTH = "public_health"
-    LENDING = "lending"
-    TELECOM_FRAUD = "telecom_fraud"
-    # Road traffic, Art. 7(3)
-    TRAFFIC_BLACK_SPOT = "traffic_black_spot"
-    HAZARDOUS_ROAD_SECTION = "hazardous_road_section"
-    # Found by routine investigation, Art. 6(1)
-    PUBLIC_SECURITY = "public_security"
-    SAFETY_HAZARD = "safety_hazard"
-    DISPUTE = "dispute"
-    OTHER = "other"
+from ..contracts.risks import RiskCategory, RiskStatus, WarningLevel  # the public vocabulary
 
 
 TRAFFIC_CATEGORIES = frozenset({RiskCategory.TRAFFIC_BLACK_SPOT, RiskCategory.HAZARDOUS_ROAD_SECTION})
-
-
-class WarningLevel(StrEnum):
-    BLUE = "blue"
-    YELLOW = "yellow"
-    ORANGE = "orange"
-    RED = "red"
-
-
-class RiskStatus(StrEnum):
-    IDENTIFIED = "identified"
-    WARNING_ISSUED = "warning_issued"
-    MEASURES_UNDER_WAY = "measures_under_way"
-    DEFUSED = "defused"
-    FEEDBACK_REPORTED = "feedback_reported"
-    CLOSED = "closed"
 
 
 class Risk(AuditedAggregate):

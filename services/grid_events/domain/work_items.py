@@ -5,33 +5,13 @@ and an overdue mark made once per due date."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from enum import StrEnum
 
 from eventsourcing.domain import event
 
 from shared.errors import InvalidTransition
 from shared.eventstore import AuditedAggregate
 
-
-class WorkItemKind(StrEnum):
-    PATROL = "patrol"
-    HOME_VISIT = "home_visit"
-    HAZARD_CHECK = "hazard_check"
-    DISPUTE_SCREENING = "dispute_screening"
-    PUBLICITY = "publicity"
-    OTHER = "other"
-
-
-class AssigneeKind(StrEnum):
-    GRID_WORKER = "grid_worker"
-    PARTICIPANT = "participant"  # a volunteer or social organisation (Art. 10)
-    MEMBER_UNIT = "member_unit"
-
-
-class WorkItemStatus(StrEnum):
-    OPEN = "open"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
+from ..contracts.work_items import AssigneeKind, WorkItemKind, WorkItemStatus  # the public vocabulary
 
 
 class WorkItem(AuditedAggregate):

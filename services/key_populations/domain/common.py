@@ -23,11 +23,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import ValidationFailed
-from shared.jurisdiction import Level, check_code, covers, level_of
+from shared.jurisdiction import PREFECTURE, Level, check_code, covers, level_of
 from shared.security.personal_data import check_person_id, is_sealed
 from shared.security.policy import Category as PolicyCategory
 
-PREFECTURE = "433100"
 
 _RESIDENT_ID = re.compile(r"^(\d{17}[\dXx]|\d{15})$", re.ASCII)
 
