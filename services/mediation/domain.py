@@ -22,14 +22,12 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from shared.eventstore import AuditedAggregate, stable_id
 from shared.erasure import ErasureReason
+from shared.eventstore import AuditedAggregate, stable_id
 from shared.security.personal_data import is_sealed
 
 from .calendar import XIANGXI_TIME, local_today  # noqa: F401 (re-exported: the service reads them here)
-from .contracts import (  # the public vocabulary
-    MANDARIN, FollowUpOutcome, Mode, Outcome, ReferralRoute, RiskLevel, Source, Status, Tier,
-)
+from .contracts import MANDARIN, FollowUpOutcome, Outcome, Source, Status, Tier  # noqa: F401 (the public vocabulary)
 
 
 # Failed attempts a tier may have before the case goes up; the county is final.

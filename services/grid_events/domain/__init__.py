@@ -4,15 +4,23 @@ Events stored before the split name ``services.grid_events.domain:<Class>``
 as their topic; the names below keep those topics resolving.
 """
 
-from .decisions import AssessedRisk, DecisionStatus, FamilySafetyAssessment, MajorDecision
+from shared.erasure import ErasureReason
+
+# The vocabulary is public (the contract's); the domain uses it as is.
+from ..contracts.decisions import AssessedRisk, DecisionStatus
+from ..contracts.registry import ParticipantKind
+from ..contracts.reports import Category, Severity, Source, Status, Tier
+from ..contracts.risks import RiskCategory, RiskStatus, WarningLevel
+from ..contracts.work_items import AssigneeKind, WorkItemKind, WorkItemStatus
+from .decisions import FamilySafetyAssessment, MajorDecision
 from .erasure import (
-    DECISION_TEXT, EVENT_TEXT, FAMILY_TEXT, ITEM_TEXT, PARTICIPANT_TEXT, RISK_TEXT, VOLUNTEER, Erasure, ErasureReason,
+    DECISION_TEXT, EVENT_TEXT, FAMILY_TEXT, ITEM_TEXT, PARTICIPANT_TEXT, RISK_TEXT, VOLUNTEER, Erasure,
     is_reserved_subject, record_subject,
 )
-from .registry import Grid, Jurisdiction, MemberUnit, Participant, ParticipantKind
-from .reports import Category, EventReport, Severity, Source, Status, Tier, checklist_for
-from .risks import TRAFFIC_CATEGORIES, Risk, RiskCategory, RiskStatus, WarningLevel
-from .work_items import AssigneeKind, WorkItem, WorkItemKind, WorkItemStatus
+from .registry import Grid, Jurisdiction, MemberUnit, Participant
+from .reports import EventReport, checklist_for
+from .risks import TRAFFIC_CATEGORIES, Risk
+from .work_items import WorkItem
 
 # Fields holding personal data, per stored event, sealed by the application
 # (a person's key, or the record's own key for free text, see erasure.py);

@@ -8,7 +8,7 @@ from eventsourcing.domain import event
 from shared.errors import InvalidTransition
 from shared.eventstore import AuditedAggregate
 
-from ..contracts.decisions import AssessedRisk, DecisionStatus  # the public vocabulary
+from ..contracts.decisions import DecisionStatus  # the public vocabulary
 
 
 class MajorDecision(AuditedAggregate):

@@ -23,7 +23,6 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from shared.erasure import ErasureReason  # noqa: F401 (re-exported: the domain names it)
 from shared.eventstore import AuditedAggregate, stable_id
 
 # Key subjects of records' free text; person ids may not start with these.

@@ -11,7 +11,6 @@ from eventsourcing.domain import event
 from shared.errors import Conflict, InvalidTransition
 from shared.eventstore import AuditedAggregate, stable_id
 
-from ..contracts.registry import ParticipantKind  # the public vocabulary
 from shared.jurisdiction import Level
 
 

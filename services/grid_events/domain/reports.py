@@ -8,7 +8,7 @@ from eventsourcing.domain import event
 from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
 
-from ..contracts.reports import Category, Severity, Source, Status, Tier  # the public vocabulary
+from ..contracts.reports import Category, Severity, Status  # the public vocabulary
 
 
 # The process checklist (Art. 9): the steps every event must have ticked

@@ -10,7 +10,7 @@ from eventsourcing.domain import event
 from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
 
-from ..contracts.risks import RiskCategory, RiskStatus, WarningLevel  # the public vocabulary
+from ..contracts.risks import RiskCategory, RiskStatus  # the public vocabulary
 
 
 TRAFFIC_CATEGORIES = frozenset({RiskCategory.TRAFFIC_BLACK_SPOT, RiskCategory.HAZARDOUS_ROAD_SECTION})

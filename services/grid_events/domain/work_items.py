@@ -11,7 +11,7 @@ from eventsourcing.domain import event
 from shared.errors import InvalidTransition
 from shared.eventstore import AuditedAggregate
 
-from ..contracts.work_items import AssigneeKind, WorkItemKind, WorkItemStatus  # the public vocabulary
+from ..contracts.work_items import WorkItemStatus  # the public vocabulary
 
 
 class WorkItem(AuditedAggregate):

@@ -1,0 +1,189 @@
+"""Reported events' read model, their gauges and closure times, and the report by source (Art. 9)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from prometheus_client.core import HistogramMetricFamily
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, insert, literal, select, union_all
+from sqlalchemy.engine import Connection
+
+from shared.jurisdiction import county_or_self, level_of, scope_prefix
+from shared.projections import Projection, handles
+
+from ..contracts import SERVICE
+from ..domain import Erasure, EventReport, Status, Tier
+from .common import by_source_query, counted, erased_flag, mark_erased, metadata, one, open_or_closed, update_row
+from .risks import risks
+
+reports = Table(
+    "grid_event_reports_view",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("grid_code", String(15), nullable=False, index=True),
+    Column("jurisdiction", String(12), nullable=False, index=True),
+    Column("county", String(6), nullable=False, index=True),
+    Column("category", String(30), nullable=False),
+    Column("source", String(30), nullable=False, index=True),
+    Column("severity", String(20), nullable=False),
+    Column("status", String(30), nullable=False, index=True),
+    Column("tier", String(20), nullable=False),
+    Column("place", Text, nullable=False),  # sealed under the record's key
+    Column("description", Text, nullable=False),  # sealed under the record's key
+    Column("reporter_id", String(64), nullable=False),
+    Column("assigned_unit", String(100)),
+    Column("contact_id", String(64)),
+    Column("required_steps", Text, nullable=False),  # JSON list
+    Column("ticked_steps", Text, nullable=False),  # JSON list
+    Column("mediation_case_id", String(36)),
+    Column("reported_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False),
+    erased_flag(),
+)
+
+
+class EventReportsView(Projection):
+    name = "grid_events.reports"
+    tables = [reports]
+
+    @handles(EventReport.Reported)
+    def on_reported(self, event: Any, conn: Connection) -> None:
+        conn.execute(insert(reports).values(
+            event_id=str(event.originator_id),
+            grid_code=event.grid_code,
+            jurisdiction=event.jurisdiction,
+            county=county_or_self(event.jurisdiction),
+            category=event.category,
+            source=event.source,
+            severity=event.severity,
+            status=Status.REPORTED.value,
+            tier=Tier.VILLAGE.value,
+            place=event.place,
+            description=event.description,
+            reporter_id=event.reporter_id,
+            required_steps=json.dumps(getattr(event, "required_steps", None) or []),
+            ticked_steps="[]",
+            reported_at=event.timestamp,
+            updated_at=event.timestamp,
+            version=event.originator_version,
+            personal_data_erased=False,
+        ))
+
+    @handles(EventReport.StepTicked)
+    def on_step_ticked(self, event: Any, conn: Connection) -> None:
+        row = reports.c.event_id == str(event.originator_id)
+        ticked = json.loads(conn.execute(select(reports.c.ticked_steps).where(row)).scalar_one())
+        self._update(conn, event, ticked_steps=json.dumps(ticked + [event.step]))
+
+    @handles(EventReport.Accepted)
+    def on_accepted(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, status=Status.ACCEPTED.value)
+
+    @handles(EventReport.Assigned)
+    def on_assigned(self, event: Any, conn: Connection) -> None:
+        body = getattr(event, "body_code", None)
+        values: dict[str, Any] = {"assigned_unit": f"{body}:{event.unit}" if body else event.unit}
+        if body:
+            values.update(tier=level_of(body).value, contact_id=event.contact_id)
+        self._update(conn, event, status=Status.ASSIGNED.value, **values)
+
+    @handles(EventReport.Handled)
+    def on_handled(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, status=Status.HANDLED.value)
+
+    @handles(EventReport.FeedbackRecorded)
+    def on_feedback_recorded(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, status=Status.FEEDBACK_RECORDED.value)
+
+    @handles(EventReport.MediationCaseLinked)
+    def on_mediation_case_linked(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, mediation_case_id=event.case_id)
+
+    @handles(EventReport.Closed)
+    def on_closed(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, status=Status.CLOSED.value, closed_at=event.timestamp)
+
+    @handles(Erasure.Recorded)
+    def on_erased(self, event: Any, conn: Connection) -> None:
+        mark_erased(conn, reports, reports.c.event_id, event, "event report")
+
+    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
+        update_row(conn, reports, reports.c.event_id, event, **values)
+
+    def gauges(self, conn: Connection) -> Iterable[Any]:
+        open_events = counted(
+            "pingan_grid_events_open", "Reported events not yet closed", ["county", "status"],
+            conn.execute(select(reports.c.county, reports.c.status, func.count())
+                         .where(reports.c.status != Status.CLOSED.value)
+                         .group_by(reports.c.county, reports.c.status)),
+        )
+        by_source = counted(
+            "pingan_grid_events_by_source", "Reported events by source, handling tier and open/closed (Art. 9)",
+            ["county", "source", "tier", "state"], conn.execute(by_source_query(reports, reports.c.county)),
+        )
+        return [open_events, by_source, _closure_times(conn)]
+
+
+# Closure-time buckets, in seconds: an hour, six hours, a day, three days, a week, two weeks, a month.
+CLOSURE_BUCKETS = (3600, 21600, 86400, 259200, 604800, 1209600, 2592000)
+
+
+def _closure_times(conn: Connection) -> HistogramMetricFamily:
+    """Report-to-closure time of closed events per county, computed from the read
+    model (closed events never reopen, so the buckets only grow)."""
+    family = HistogramMetricFamily(
+        "pingan_grid_event_closure_seconds", "Time from report to closure of grid events", labels=["service", "county"]
+    )
+    per_county: dict[str, list[float]] = {}
+    rows = conn.execute(select(reports.c.county, reports.c.reported_at, reports.c.closed_at)
+                        .where(reports.c.closed_at.is_not(None)))
+    for county, reported_at, closed_at in rows:
+        per_county.setdefault(county, []).append((closed_at - reported_at).total_seconds())
+    for county, durations in sorted(per_county.items()):
+        buckets = [(str(float(bound)), sum(1 for d in durations if d <= bound)) for bound in CLOSURE_BUCKETS]
+        buckets.append(("+Inf", len(durations)))
+        family.add_metric([SERVICE, county], buckets, sum(durations))
+    return family
+
+
+# -- queries ------------------------------------------------------------------------
+
+
+def events_query(jurisdiction: str, grid_code: str | None, status: str | None, source: str | None = None) -> Any:
+    # A grid code extends its village's, so one prefix covers both a unit and a grid.
+    query = select(reports).where(reports.c.grid_code.startswith(scope_prefix(jurisdiction)))
+    if grid_code:
+        query = query.where(reports.c.grid_code == grid_code)
+    if status:
+        query = query.where(reports.c.status == status)
+    if source:
+        query = query.where(reports.c.source == source)
+    return query.order_by(reports.c.reported_at.desc(), reports.c.event_id)
+
+
+def event_by_id(conn: Connection, event_id: str) -> dict | None:
+    return one(conn, select(reports).where(reports.c.event_id == event_id))
+
+
+def source_report(conn: Connection, scope: str) -> dict:
+    """Open and closed events and risks by source and tier in ``scope`` (Art. 9)."""
+    prefix = scope_prefix(scope)
+    parts = []
+    for kind, table, place in (("event", reports, reports.c.grid_code), ("risk", risks, risks.c.jurisdiction)):
+        state = open_or_closed(table)
+        parts.append(
+            select(literal(kind).label("kind"), table.c.source, table.c.tier, state.label("state"),
+                   func.count().label("count"))
+            .where(place.startswith(prefix))
+            .group_by(table.c.source, table.c.tier, state)
+        )
+    rows = conn.execute(union_all(*parts)).all()
+    counts: dict[tuple[str, str, str], dict[str, int]] = {}
+    for kind, source, tier, state, count in rows:
+        counts.setdefault((kind, source, tier), {"open": 0, "closed": 0})[state] = count
+    items = [{"kind": kind, "source": source, "tier": tier, **states}
+             for (kind, source, tier), states in sorted(counts.items())]
+    return {"jurisdiction": scope, "items": items}
