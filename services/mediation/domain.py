@@ -14,6 +14,8 @@ no event can carry one; erasure destroys keys and records only that it happened.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -47,6 +49,89 @@ class Step(StrEnum):
     AGREEMENT_OR_CONCLUSION = "agreement_or_conclusion"
     FOLLOW_UP = "follow_up"
     ARCHIVE = "archive"
+
+
+# -- value objects: what a case holds, typed (its events store them as plain fields) ----------
+
+
+@dataclass(frozen=True)
+class Party:
+    """A party to the dispute; name and ID number sealed under the party's own key."""
+
+    name: str
+    id_number: str | None
+    languages: tuple[str, ...]
+    understands_mandarin: bool
+    residence: str | None
+    erased: bool = False
+
+
+@dataclass(frozen=True)
+class InterpreterAssignment:
+    party_id: str
+    language: str
+    interpreter_id: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One mediation session, as the caller describes it (the case adds its tier)."""
+
+    mode: str
+    mediator_ids: tuple[str, ...]
+    place: str  # sealed under the case's key
+    on_site: bool
+    place_code: str | None
+    held_on: date
+    outcome: str
+    interpreters: tuple[InterpreterAssignment, ...] = ()
+
+    @classmethod
+    def of(cls, value: "Attempt | Mapping[str, Any]") -> "Attempt":
+        """From the fields a caller or a stored event gives (lists and dicts), or as is."""
+        if isinstance(value, Attempt):
+            return value
+        fields = dict(value)
+        fields["mediator_ids"] = tuple(fields["mediator_ids"])
+        fields["interpreters"] = tuple(InterpreterAssignment(**i) for i in fields.get("interpreters", ()))
+        return cls(**fields)
+
+    def event_fields(self) -> dict[str, Any]:
+        """The fields of an ``AttemptRecorded`` event, shaped as they have always been stored."""
+        return {"mode": self.mode, "mediator_ids": list(self.mediator_ids), "place": self.place,
+                "on_site": self.on_site, "place_code": self.place_code, "held_on": self.held_on,
+                "outcome": self.outcome, "interpreters": [asdict(i) for i in self.interpreters]}
+
+
+@dataclass(frozen=True)
+class HeldAttempt:
+    """What the case keeps of an attempt to apply its rules (the event keeps the rest)."""
+
+    tier: str
+    mode: str
+    held_on: date
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Agreement:
+    terms: str  # sealed under the case's key
+    follow_up_on: date
+    tier: str | None = None  # the tier that reached it (the domain sets it)
+
+    @classmethod
+    def of(cls, value: "Agreement | Mapping[str, Any] | None") -> "Agreement | None":
+        return value if value is None or isinstance(value, Agreement) else cls(**value)
+
+
+@dataclass(frozen=True)
+class Referral:
+    route: str
+    note: str  # sealed under the case's key
+
+    @classmethod
+    def of(cls, value: "Referral | Mapping[str, Any] | None") -> "Referral | None":
+        return value if value is None or isinstance(value, Referral) else cls(**value)
 
 
 # -- key subjects of the personal-data vault -------------------------------------------
@@ -111,12 +196,12 @@ class MediationCase(AuditedAggregate):
         self.tier = Tier.VILLAGE.value
         self.failures = {tier.value: 0 for tier in Tier}
         self.status = Status.OPEN.value
-        self.parties: dict[str, dict] = {}
-        self.attempts: list[dict] = []
+        self.parties: dict[str, Party] = {}
+        self.attempts: list[HeldAttempt] = []
         self.partners: list[str] = []
         self.steps: list[str] = [Step.INTAKE.value]
-        self.agreement: dict | None = None
-        self.referral: dict | None = None
+        self.agreement: Agreement | None = None
+        self.referral: Referral | None = None
         self.follow_up_overdue = False
         self.personal_data_erased = False
 
@@ -166,9 +251,11 @@ class MediationCase(AuditedAggregate):
             raise InvalidTransition("a case is accepted after its risk check (Art. 9): record the risk check first")
         self._accepted()
 
-    def record_attempt(self, tier: str, attempt: dict[str, Any], agreement: dict | None,
-                       referral: dict | None) -> None:
+    def record_attempt(self, tier: str, attempt: Attempt | Mapping[str, Any],
+                       agreement: Agreement | Mapping[str, Any] | None,
+                       referral: Referral | Mapping[str, Any] | None) -> None:
         """Record one mediation session at the current tier; a failure may escalate or conclude the case."""
+        attempt, agreement, referral = Attempt.of(attempt), Agreement.of(agreement), Referral.of(referral)
         if self.status == Status.ARCHIVED.value:
             raise InvalidTransition(f"case {self.id} is archived")
         if self.status == Status.CONCLUDED.value:
@@ -185,10 +272,10 @@ class MediationCase(AuditedAggregate):
             raise InvalidTransition("record the subject of the dispute before the first attempt")
         if len(self.parties) < 2:
             raise InvalidTransition("a dispute needs at least two parties registered before an attempt")
-        self._check_interpreters(attempt["interpreters"])
-        require_sealed(case_key(self.id), place=attempt["place"],
-                       terms=agreement["terms"] if agreement else None, note=referral["note"] if referral else None)
-        outcome = Outcome(attempt["outcome"])
+        self._check_interpreters(attempt.interpreters)
+        require_sealed(case_key(self.id), place=attempt.place,
+                       terms=agreement.terms if agreement else None, note=referral.note if referral else None)
+        outcome = Outcome(attempt.outcome)
         limit_reached = self.failures[self.tier] + 1 >= FAILURE_LIMITS[Tier(self.tier)]
         final = outcome is Outcome.FAILED and NEXT_TIER[Tier(self.tier)] is None
         if outcome is Outcome.AGREEMENT and agreement is None:
@@ -199,15 +286,15 @@ class MediationCase(AuditedAggregate):
             raise ValidationFailed("a failed county-tier attempt concludes the case and needs a referral")
         if referral is not None and not final:
             raise ValidationFailed("only a failed county-tier attempt concludes the case with a referral")
-        if agreement is not None and agreement["follow_up_on"] <= attempt["held_on"]:
+        if agreement is not None and agreement.follow_up_on <= attempt.held_on:
             raise ValidationFailed("the follow-up date must come after the attempt")
 
-        self._attempt_recorded(tier=self.tier, **attempt)
-        self._join_partner(attempt.get("place_code"))
+        self._attempt_recorded(tier=self.tier, **attempt.event_fields())
+        self._join_partner(attempt.place_code)
         if outcome is Outcome.AGREEMENT:
-            self._agreement_reached(tier=self.tier, terms=agreement["terms"], follow_up_on=agreement["follow_up_on"])
+            self._agreement_reached(tier=self.tier, terms=agreement.terms, follow_up_on=agreement.follow_up_on)
         elif final:
-            self._concluded(route=referral["route"], note=referral["note"])
+            self._concluded(route=referral.route, note=referral.note)
         elif limit_reached:
             self._escalated(from_tier=self.tier, to_tier=NEXT_TIER[Tier(self.tier)].value,
                             failed_attempts=self.failures[self.tier])
@@ -220,7 +307,7 @@ class MediationCase(AuditedAggregate):
                 raise InvalidTransition("a referral is confirmed only on a case concluded with a referral")
         elif self.status != Status.AGREED.value:
             raise InvalidTransition(f"case {self.id} has no standing agreement to follow up")
-        elif held_on < self.attempts[-1]["held_on"]:
+        elif held_on < self.attempts[-1].held_on:
             raise ValidationFailed("a follow-up cannot precede the attempt that reached the agreement")
         require_sealed(case_key(self.id), note=note)
         if outcome == FollowUpOutcome.BREACHED:
@@ -231,9 +318,9 @@ class MediationCase(AuditedAggregate):
     def flag_follow_up_overdue(self, today: date) -> bool:
         """Flag a standing agreement whose follow-up date has passed without a follow-up (once)."""
         if (self.status != Status.AGREED.value or self.follow_up_overdue
-                or Step.FOLLOW_UP.value in self.steps or self.agreement["follow_up_on"] >= today):
+                or Step.FOLLOW_UP.value in self.steps or self.agreement.follow_up_on >= today):
             return False
-        self._follow_up_overdue_flagged(follow_up_on=self.agreement["follow_up_on"])
+        self._follow_up_overdue_flagged(follow_up_on=self.agreement.follow_up_on)
         return True
 
     def archive(self) -> None:
@@ -252,7 +339,7 @@ class MediationCase(AuditedAggregate):
         party = self.parties.get(party_id)
         if party is None:
             raise NotFound(f"case {self.id} has no party {party_id}")
-        if party.get("erased"):
+        if party.erased:
             raise Conflict(f"party {party_id} of case {self.id} is already erased")
         self._party_erased(party_id=party_id, reason=ErasureReason(reason).value)
         return [party_key(self.id, party_id)]
@@ -275,23 +362,23 @@ class MediationCase(AuditedAggregate):
         if self.status in (Status.CONCLUDED.value, Status.ARCHIVED.value):
             raise InvalidTransition(f"cannot {action} a case that is {self.status}")
 
-    def _check_interpreters(self, interpreters: list[dict]) -> None:
+    def _check_interpreters(self, interpreters: tuple[InterpreterAssignment, ...]) -> None:
         for assigned in interpreters:
-            party = self.parties.get(assigned["party_id"])
+            party = self.parties.get(assigned.party_id)
             if party is None:
-                raise NotFound(f"case {self.id} has no party {assigned['party_id']}")
-            if assigned["language"] not in party["languages"]:
+                raise NotFound(f"case {self.id} has no party {assigned.party_id}")
+            if assigned.language not in party.languages:
                 raise InvalidTransition(
-                    f"party {assigned['party_id']} does not speak {assigned['language']}: "
-                    f"an interpreter for {', '.join(party['languages'])} is needed")
+                    f"party {assigned.party_id} does not speak {assigned.language}: "
+                    f"an interpreter for {', '.join(party.languages)} is needed")
         for party_id, party in self.parties.items():
-            if party["understands_mandarin"]:
+            if party.understands_mandarin:
                 continue
-            covered = {a["language"] for a in interpreters if a["party_id"] == party_id} - {MANDARIN}
+            covered = {a.language for a in interpreters if a.party_id == party_id} - {MANDARIN}
             if not covered:
                 raise InvalidTransition(
                     f"party {party_id} does not understand Mandarin: assign an interpreter for "
-                    f"{' or '.join(party['languages'])} to the attempt (Art. 8)", {"party_id": party_id})
+                    f"{' or '.join(party.languages)} to the attempt (Art. 8)", {"party_id": party_id})
 
     def _join_partner(self, code: str | None) -> None:
         # Partners are recorded at county level: the border linkage of Art. 4 pairs counties.
@@ -309,8 +396,8 @@ class MediationCase(AuditedAggregate):
     @event("PartyAdded")
     def _party_added(self, party_id: str, name: str, id_number: str | None, languages: list[str],
                      understands_mandarin: bool, residence: str | None) -> None:
-        self.parties[party_id] = {"name": name, "id_number": id_number, "languages": list(languages),
-                                  "understands_mandarin": understands_mandarin, "residence": residence}
+        self.parties[party_id] = Party(name=name, id_number=id_number, languages=tuple(languages),
+                                       understands_mandarin=understands_mandarin, residence=residence)
 
     @event("PartnerJoined")
     def _partner_joined(self, partner_jurisdiction: str, province: str, county: str, township: str, tier: str,
@@ -330,7 +417,7 @@ class MediationCase(AuditedAggregate):
     @event("AttemptRecorded")
     def _attempt_recorded(self, tier: str, mode: str, mediator_ids: list[str], place: str, on_site: bool,
                           place_code: str | None, held_on: date, outcome: str, interpreters: list[dict]) -> None:
-        self.attempts.append({"tier": tier, "mode": mode, "held_on": held_on, "outcome": outcome})
+        self.attempts.append(HeldAttempt(tier=tier, mode=mode, held_on=held_on, outcome=outcome))
         if outcome == Outcome.FAILED:
             self.failures[tier] += 1
         self._done(Step.MEDIATION)
@@ -341,7 +428,7 @@ class MediationCase(AuditedAggregate):
 
     @event("AgreementReached")
     def _agreement_reached(self, tier: str, terms: str, follow_up_on: date) -> None:
-        self.agreement = {"tier": tier, "terms": terms, "follow_up_on": follow_up_on}
+        self.agreement = Agreement(terms=terms, follow_up_on=follow_up_on, tier=tier)
         self.status = Status.AGREED.value
         self.follow_up_overdue = False
         self._done(Step.AGREEMENT_OR_CONCLUSION)
@@ -365,7 +452,7 @@ class MediationCase(AuditedAggregate):
 
     @event("Concluded")
     def _concluded(self, route: str, note: str) -> None:
-        self.referral = {"route": route, "note": note}
+        self.referral = Referral(route=route, note=note)
         self.status = Status.CONCLUDED.value
         self._done(Step.AGREEMENT_OR_CONCLUSION)
 
@@ -376,13 +463,13 @@ class MediationCase(AuditedAggregate):
 
     @event("PartyErased")  # no personal data: which party, why; who and when are in the audit stamp
     def _party_erased(self, party_id: str, reason: str) -> None:
-        self.parties[party_id]["erased"] = True
+        self.parties[party_id] = replace(self.parties[party_id], erased=True)
 
     @event("PersonalDataErased")
     def _personal_data_erased(self, reason: str, party_ids: list[str]) -> None:
         self.personal_data_erased = True
         for party_id in party_ids:
-            self.parties[party_id]["erased"] = True
+            self.parties[party_id] = replace(self.parties[party_id], erased=True)
 
     def _done(self, step: Step) -> None:
         if step.value not in self.steps:

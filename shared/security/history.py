@@ -17,6 +17,7 @@ access decision and read ``[erased]`` once their key is destroyed.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, Callable, Collection, Iterable
@@ -170,6 +171,8 @@ def reveal(value: Any, vault: PersonalData) -> Any:
     """``value`` made JSON-ready, every sealed string in it opened (twice-sealed ones twice)."""
     if isinstance(value, dict):
         return {str(key): reveal(item, vault) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a domain's value object
+        return reveal(dataclasses.asdict(value), vault)
     if isinstance(value, (list, tuple, set, frozenset)):
         return [reveal(item, vault) for item in value]
     if isinstance(value, (datetime, date)):

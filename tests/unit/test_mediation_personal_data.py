@@ -97,7 +97,7 @@ def test_no_event_holds_a_personal_field_in_plaintext(app):
 def test_each_party_has_a_key_of_their_own_and_free_text_the_cases(app):
     case_id = archived_case(app)
     case = app.repository.get(UUID(case_id))
-    assert [p["name"].split(":")[1] for p in case.parties.values()] == [party_key(case_id, "P1"),
+    assert [p.name.split(":")[1] for p in case.parties.values()] == [party_key(case_id, "P1"),
                                                                          party_key(case_id, "P2")]
     assert case.subject.split(":")[1] == case_key(case_id)
 
@@ -149,8 +149,8 @@ def test_case_erasure_reads_erased_everywhere_and_replay_still_works(app):
     assert [p["name"] for p in shown["parties"]] == [ERASED, ERASED]
     assert [a["place"] for a in shown["attempt_log"]] == [ERASED]
     assert case.personal_data_erased and case.status == "archived"
-    assert {VAULT.open(v) for v in (case.subject, *(p["name"] for p in case.parties.values()),
-                                    *(p["id_number"] for p in case.parties.values() if p["id_number"]))} == {ERASED}
+    assert {VAULT.open(v) for v in (case.subject, *(p.name for p in case.parties.values()),
+                                    *(p.id_number for p in case.parties.values() if p.id_number))} == {ERASED}
     assert [(type(e).__name__, e.reason, e.party_ids) for e in events[-1:]] == [
         ("PersonalDataErased", "retention_ended", ["P1", "P2"])]
 
