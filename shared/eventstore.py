@@ -60,6 +60,9 @@ class AuditedAggregate(Aggregate):
         kwargs["audit"] = current_audit()
         super().trigger_event(event_class, **kwargs)
 
+    # The one use of the library's private API: every created event, however the aggregate is
+    # made (calling the class goes through ``_create`` too), must carry the audit stamp, and
+    # eventsourcing has no public hook for adding a field to a created event.
     @classmethod
     def _create(cls, event_class: Any, **kwargs: Any) -> Any:
         kwargs["audit"] = current_audit()
@@ -157,11 +160,7 @@ class PinganApplication(Application):
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
-        try:
-            self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return False
-        return True
+        return aggregate_id in self.repository
 
     # -- writing -------------------------------------------------------------
 

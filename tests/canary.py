@@ -4,10 +4,11 @@ import uuid
 from contextlib import contextmanager
 from urllib.parse import quote
 
-import eventlet
 import requests
 from kombu import Connection, Queue
 from nameko.standalone.events import get_event_exchange
+
+from tests.polling import wait_until
 
 
 MANAGEMENT = "http://127.0.0.1:15672/api"
@@ -42,8 +43,7 @@ def vhost_messages(vhost: str) -> tuple[list[str], str]:
     return names, "\n".join(bodies)
 
 
-def wait_for(check, tries: int = 300) -> None:
-    for _ in range(tries):  # bounded; the assertions after it are not about time
-        if check():
-            return
-        eventlet.sleep(0.05)
+def wait_for_in_flight(queue, count: int) -> None:
+    """Wait until the relay has put ``count`` messages in the unconsumed ``queue``."""
+    wait_until(lambda: queue.channel.queue_declare(queue=queue.name, passive=True).message_count >= count,
+               15, f"{count} relayed messages in flight")

@@ -5,9 +5,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.request import urlopen
+
+from tests.polling import wait_until
 
 PINGAN = str(Path(sys.executable).with_name("pingan"))
 
@@ -32,17 +33,16 @@ class ServiceProcess:
     def start(self, timeout: float = 30) -> "ServiceProcess":
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([PINGAN, "serve", self.service], env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def ready() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"{self.service} exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as answer:
-                    if answer.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        raise TimeoutError(f"{self.service} not ready in {timeout}s: {self.log_path.read_text()[-2000:]}")
+            with urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as answer:
+                return answer.status == 200
+
+        wait_until(ready, timeout, f"{self.service} /ready", interval=0.2, ignoring=(OSError,))
+        return self
 
     def metrics(self) -> str:
         with urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as answer:

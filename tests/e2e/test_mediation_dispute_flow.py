@@ -2,7 +2,6 @@
 the village, is escalated, and the grid event shows the link — each service in its
 own OS process, with its own PostgreSQL database, over real RabbitMQ."""
 
-import time
 import uuid
 from datetime import date
 from uuid import UUID
@@ -20,6 +19,7 @@ from shared.errors import NotFound
 from shared.security.personal_data import generate_master_key
 from tests.conftest import PG_ADMIN_DSN
 from tests.e2e.processes import ServiceProcess
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -58,16 +58,6 @@ class EscalationWatcher:
         EscalationWatcher.received.append(payload)
 
 
-def eventually(check, timeout=30.0):
-    """Poll ``check`` until it returns something truthy; bounded, for cross-process effects."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
-
-
 def case_when_opened(rpc, case_id):
     try:
         return rpc.mediation.get_case(case_id=case_id)
@@ -96,7 +86,7 @@ def test_dispute_escalates_after_three_village_failures_and_grid_event_links_cas
         case_id = str(case_id_for(UUID(event_id)))
 
         with rpc_as(**MEDIATOR) as rpc:
-            opened = eventually(lambda: case_when_opened(rpc, case_id))
+            opened = wait_until(lambda: case_when_opened(rpc, case_id), 30, "the mediation case opened")
             assert opened and opened["grid_event_id"] == event_id and opened["tier"] == "village"
             rpc.mediation.record_subject(case_id=case_id, subject="a blocked irrigation channel")
             rpc.mediation.add_party(case_id=case_id, name="Peng Jun", languages=["mandarin"], understands_mandarin=True)
@@ -114,7 +104,8 @@ def test_dispute_escalates_after_three_village_failures_and_grid_event_links_cas
         escalated = CaseEscalated.model_validate(Envelope.model_validate(EscalationWatcher.received[-1]).data)
         assert (str(escalated.case_id), escalated.from_tier, escalated.to_tier) == (case_id, "village", "township")
         with rpc_as() as rpc:
-            linked = eventually(lambda: rpc.grid_events.get_event(event_id=event_id)["mediation_case_id"])
+            linked = wait_until(lambda: rpc.grid_events.get_event(event_id=event_id)["mediation_case_id"], 30,
+                                "the grid event linked to its case")
             shown = rpc.mediation.get_case(case_id=case_id)
         assert linked == case_id
         assert (shown["tier"], shown["village_failures"]) == ("township", 3)

@@ -1,15 +1,17 @@
 """A service killed mid-stream and restarted loses no event and relays none twice into a consumer's effect."""
 
-import time
+import re
 
 import eventlet
 import pytest
+from kombu import Connection
 from sqlalchemy import func, select
 
 from shared.context import Role
 from shared.dependencies import Store
 from tests.e2e.processes import ServiceProcess
 from tests.integration.test_consumer_tracking import DisputeInbox, notes
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -42,21 +44,33 @@ def test_service_killed_midstream_loses_no_event_and_duplicates_no_effect(
         # so events are stored but not yet relayed, and commands are in flight.
         pool = eventlet.GreenPool(5)
         results = [pool.spawn(report, number) for number in range(REPORTS)]
-        while sum(result.dead for result in results) < KILL_AFTER:
-            eventlet.sleep(0.01)
+        wait_until(lambda: sum(result.dead for result in results) >= KILL_AFTER, 60,
+                   f"{KILL_AFTER} reports answered", interval=0.01)
         grid_events.kill()
         grid_events.start()
         reported = [result.wait() for result in results]
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and noted(store) < REPORTS:
-            eventlet.sleep(0.2)
-        eventlet.sleep(1.0)  # any late duplicate would arrive now
+        wait_until(lambda: noted(store) >= REPORTS, 30, "every reported dispute noted")
+        # A late duplicate would come from the relay (not caught up) or the broker (still queued):
+        # wait until neither holds one, then look.
+        queue = next(e.queue.name for e in inbox.entrypoints if getattr(e, "queue", None) is not None)
+        wait_until(lambda: relay_lag(grid_events) == 0 and queued(service_config, queue) == 0, 30,
+                   "the relay caught up and the inbox queue drained")
         with store.engine.connect() as conn:
             grid_event_ids = [row[0] for row in conn.execute(select(notes.c.grid_event_id))]
         assert sorted(grid_event_ids) == sorted(reported)  # every event once: none lost, none twice
     finally:
         grid_events.stop()
+
+
+def relay_lag(service: ServiceProcess) -> float | None:
+    found = re.search(r'^pingan_relay_lag_events\{[^}]*service="grid_events"[^}]*\} (\S+)$', service.metrics(), re.M)
+    return float(found.group(1)) if found else None
+
+
+def queued(service_config: dict, queue: str) -> int:
+    with Connection(service_config["AMQP_URI"]) as connection:
+        return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
 
 
 def noted(store) -> int:

@@ -26,7 +26,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import uuid
 import urllib.request
@@ -34,6 +33,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.polling import NotReached, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "deploy"))
@@ -91,20 +92,18 @@ def _http(url: str, timeout: float = 3) -> tuple[int, str]:
 
 
 def _wait(what: str, predicate, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
+    def tail() -> str:
+        return log.read_text()[-4000:] if log and log.exists() else ""
+
+    def ready():
         if proc is not None and proc.poll() is not None:
-            tail = log.read_text()[-4000:] if log and log.exists() else ""
-            pytest.fail(f"{what}: process exited with {proc.returncode}\n{tail}")
-        try:
-            if predicate():
-                return
-        except (OSError, ValueError, KeyError) as e:
-            last = e
-        time.sleep(0.5)
-    tail = log.read_text()[-4000:] if log and log.exists() else ""
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last})\n{tail}")
+            pytest.fail(f"{what}: process exited with {proc.returncode}\n{tail()}")
+        return predicate()
+
+    try:
+        wait_until(ready, timeout, what, interval=0.5, ignoring=(OSError, ValueError, KeyError))
+    except NotReached as timed_out:
+        pytest.fail(f"{timed_out}\n{tail()}")
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -1,7 +1,6 @@
 """Exactly one effect per relayed event, whatever the order, concurrency, replicas or redeliveries;
 command ids that answer only their own caller, method and payload."""
 
-import time
 import uuid
 
 import pytest
@@ -19,6 +18,7 @@ from shared.entrypoints import ServiceBase, consumes
 from shared.errors import Conflict
 from shared.eventstore import AuditedAggregate, PinganApplication
 from shared.projections import Projection, handles
+from tests.polling import wait_until
 from tests.integration.test_grid_events_service import DISPUTE, stored_events
 
 pytestmark = pytest.mark.integration
@@ -79,14 +79,6 @@ def effect_count(store) -> int:
         return conn.execute(select(func.count()).select_from(effects)).scalar_one()
 
 
-def wait_for(condition, seconds=60.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        time.sleep(0.1)
-
-
 def test_two_replicas_with_redeliveries_in_reverse_order_give_one_effect_per_event(
         pg_url, container_factory, service_config):
     handled.clear()
@@ -103,7 +95,7 @@ def test_two_replicas_with_redeliveries_in_reverse_order_give_one_effect_per_eve
     for message in reversed(messages + messages):  # every message twice, newest first
         publisher.publish(message, exchange=get_event_exchange("grid_events", config),
                           routing_key="dispute_reported", headers={"nameko.caller_token": relay_token})
-    wait_for(lambda: len(handled) >= 2 * count)  # both copies of each, some after a failed try
+    wait_until(lambda: len(handled) >= 2 * count, 60, "both copies of each message handled")  # some after a failed try
     store = next(d for d in replicas[0].dependencies if isinstance(d, Store))
     assert effect_count(store) == count
 

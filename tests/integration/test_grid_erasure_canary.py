@@ -32,7 +32,7 @@ from shared.security.chain import CheckpointStore, EventRows, generate_signing_k
 from shared.security.personal_data import ERASED, PersonalData, generate_master_key, load_master_key
 from shared.projections import ProjectionRunner
 from shared.security.verifier import verify
-from tests.canary import unconsumed_queue, vhost_messages, wait_for
+from tests.canary import unconsumed_queue, vhost_messages, wait_for_in_flight
 
 pytestmark = pytest.mark.integration
 
@@ -158,8 +158,7 @@ def test_canaries_are_found_nowhere_after_erasure(container_factory, service_con
                 "participants": g.list_participants()["items"],
             }
             unaudited = [g.list_grids(), g.list_member_units(), g.source_report()]
-            wait_for(lambda: in_flight.channel.queue_declare(queue=in_flight.name, passive=True).message_count
-                     >= len(PUBLISHED))
+            wait_for_in_flight(in_flight, len(PUBLISHED))
             make_checkpoint(rows, checkpoints, load_private_key(private))  # the log as it was before erasure
 
         with rpc_as(role=Role.COUNTY_OFFICER, jurisdiction="433123") as elsewhere, pytest.raises(Forbidden):

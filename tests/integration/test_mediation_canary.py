@@ -25,7 +25,7 @@ from shared.security.chain import CheckpointStore, EventRows, generate_signing_k
     load_public_key, make_checkpoint
 from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
-from tests.canary import unconsumed_queue, vhost_messages, wait_for
+from tests.canary import unconsumed_queue, vhost_messages, wait_for_in_flight
 
 pytestmark = pytest.mark.integration
 
@@ -84,8 +84,7 @@ def test_canary_is_found_nowhere_after_case_erasure(container_factory, service_c
             m.archive_case(case_id=case_id)
             shown = m.get_case(case_id=case_id, purpose="case_work")
             listed = m.list_cases()
-            wait_for(lambda: in_flight.channel.queue_declare(queue=in_flight.name, passive=True).message_count
-                     >= len(PUBLISHED))
+            wait_for_in_flight(in_flight, len(PUBLISHED))
             make_checkpoint(rows, checkpoints, load_private_key(private))  # the log as it was before erasure
 
             with rpc_as(role=Role.MEDIATOR, jurisdiction=VILLAGE) as village, pytest.raises(Forbidden):

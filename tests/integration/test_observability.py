@@ -1,6 +1,5 @@
 """Every service exposes RED metrics, relay and projection lag, /health and /ready."""
 
-import eventlet
 import pytest
 import requests
 from nameko.events import event_handler
@@ -8,6 +7,7 @@ from nameko.testing.services import entrypoint_waiter
 
 from services.grid_events.service import GridEventsService
 from shared.errors import ValidationFailed
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -51,17 +51,15 @@ def test_metrics_show_relay_and_projection_lag(grid_events, rpc_as, web_config_p
         rpc.grid_events.register_jurisdiction(code="433100", name="Xiangxi")
     assert scraped(web_config_port, "pingan_up", service="grid_events") == 1
     # The background loop catches up by itself (reads write audit events, so poll rather than read).
-    lag = {}
-    for _ in range(100):
-        lag = {
+    def lag():
+        return {
             "relay": scraped(web_config_port, "pingan_relay_lag_events", service="grid_events"),
             "registry": scraped(web_config_port, "pingan_projection_lag_events", service="grid_events",
                                 projection="grid_events.registry"),
         }
-        if lag == {"relay": 0, "registry": 0}:
-            break
-        eventlet.sleep(0.05)
-    assert lag == {"relay": 0, "registry": 0}  # present (None when absent) and caught up
+
+    # Present (None when absent) and caught up.
+    wait_until(lambda: lag() == {"relay": 0, "registry": 0}, 5, "relay and registry lag 0")
 
 
 def test_health_and_ready_answer_when_broker_and_database_are_up(grid_events, web_config_port):

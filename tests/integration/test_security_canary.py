@@ -10,7 +10,6 @@ import os
 import subprocess
 import uuid
 
-import eventlet
 import pytest
 from eventsourcing.domain import event
 from prometheus_client import REGISTRY, generate_latest
@@ -28,7 +27,7 @@ from shared.projections import Projection, handles
 from shared.security.audit_log import AuditTrail, audited_read
 from shared.security.personal_data import ERASED
 from shared.security.providers import PersonalDataVault
-from tests.canary import unconsumed_queue
+from tests.canary import unconsumed_queue, wait_for_in_flight
 
 pytestmark = pytest.mark.integration
 
@@ -165,10 +164,7 @@ def test_canary_is_found_nowhere_after_erasure(container_factory, service_config
         with rpc_as(role=Role.ADMIN, jurisdiction="433100") as rpc:
             ref = rpc.people.register_person(name=CANARY, jurisdiction="433101")["person_ref"]
             assert rpc.people.get_person(person_ref=ref, purpose="case_work")["name"] == CANARY
-            for _ in range(200):  # wait for the relay; the assertion below is not about time
-                if in_flight.channel.queue_declare(queue=in_flight.name, passive=True).message_count:
-                    break
-                eventlet.sleep(0.05)
+            wait_for_in_flight(in_flight, 1)
             rpc.people.erase_person(person_ref=ref)
             assert rpc.people.get_person(person_ref=ref, purpose="case_work")["name"] == ERASED
         metrics_text = generate_latest(REGISTRY).decode()

@@ -68,6 +68,5 @@ def test_every_query_is_audited_or_known_to_return_no_personal_data(method):
     if method in NON_PERSONAL_QUERIES:
         assert query is None or not issubclass(query, c.Personal)
     else:
+        # That a Personal query's call is audited is observed in test_grid_history.py.
         assert query is not None and issubclass(query, c.Personal), f"{method} returns personal data unaudited"
-        source = inspect.getsource(getattr(GridEventsService, method))
-        assert "audited" in source, f"{method} does not go through an audited read"

@@ -159,3 +159,34 @@ def test_get_event_as_of_with_a_risk_id_is_not_found(world, service):
     risk_id = world.risk()
     with pytest.raises(NotFound):
         service(AUDITOR).get_event(event_id=risk_id, as_of=1, purpose="audit")
+
+
+# Every query that returns personal data is audited: observed as the audit event its call leaves,
+# for each such RPC method (docs/services/grid_events.md, "Calling conventions").
+def personal_queries() -> list[str]:
+    from tests.unit.test_grid_contracts import rpc_methods
+
+    models = {m: getattr(c, "".join(part.title() for part in m.split("_")), None) for m in rpc_methods()}
+    return sorted(m for m, model in models.items() if model is not None and issubclass(model, c.Personal))
+
+
+def query_arguments(world, method: str) -> dict:
+    made = {"get_event": lambda: {"event_id": world.report()}, "get_work_item": lambda: {"item_id": world.add_item()},
+            "get_risk": lambda: {"risk_id": world.risk()}, "list_contact_points": lambda: {"grid_code": GRID}}
+    return made.get(method, dict)()
+
+
+@pytest.mark.parametrize("method", personal_queries())
+def test_personal_query_leaves_an_audit_event(world, service, method):
+    arguments = query_arguments(world, method)
+    before = len(list(AuditTrail(world.app).entries()))
+
+    getattr(service(AUDITOR), method)(purpose="audit", **arguments)
+
+    entries = list(AuditTrail(world.app).entries())
+    assert len(entries) == before + 1 and (entries[-1].outcome, entries[-1].audit["actor_id"]) == (
+        "allowed", AUDITOR.actor_id)
+
+
+def test_every_personal_query_is_checked_for_its_audit_event():
+    assert {"get_event", "get_risk", "get_work_item", "list_events", "list_risks"} <= set(personal_queries())
