@@ -26,6 +26,7 @@ from eventsourcing.domain import event
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.erasure import ErasureReason
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.jurisdiction import county_of
 from shared.security.personal_data import is_sealed
 
 from .calendar import XIANGXI_TIME, local_today  # noqa: F401 (re-exported: the service reads them here)
@@ -209,7 +210,7 @@ class MediationCase(AuditedAggregate):
 
     @property
     def county(self) -> str:
-        return self.jurisdiction[:6]
+        return county_of(self.jurisdiction)
 
     def tier_unit(self, tier: str | None = None) -> str:
         """The division code of the unit that handles the case at ``tier`` (default: its current tier)."""

@@ -19,7 +19,7 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, Stri
                         select, update)
 from sqlalchemy.engine import Connection
 
-from shared.jurisdiction import scope_prefix
+from shared.jurisdiction import county_of, scope_prefix
 from shared.projections import Projection, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
 
@@ -99,7 +99,7 @@ class CasesView(Projection):
             grid_event_id=str(event.grid_event_id) if event.grid_event_id else None,
             jurisdiction=event.jurisdiction,
             township=event.jurisdiction[:9],
-            county=event.jurisdiction[:6],
+            county=county_of(event.jurisdiction),
             tier=Tier.VILLAGE.value,
             source=event.source,
             reported_source=event.reported_source,
