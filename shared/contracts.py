@@ -53,6 +53,15 @@ class Contracts:
         default_factory=dict
     )
 
+    @classmethod
+    def declaring(cls, service: str, published: dict[str, type[Payload]]) -> "Contracts":
+        """The registry of ``service``'s public events (its public contract's ``PUBLISHED`` table),
+        ready for the service's private mappers (``publishing.py``, docs/architecture.md)."""
+        registry = cls(service)
+        for event_type, schema in published.items():
+            registry.publishes(event_type, schema)
+        return registry
+
     def publishes(self, event_type: str, schema: type[Payload]) -> None:
         self.schemas[event_type] = schema
 

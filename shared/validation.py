@@ -49,7 +49,7 @@ def parse(model: type[M], payload: Any) -> M:
         raise ValidationFailed(f"{model.__name__}: {summary}", problems) from None
 
 
-# -- field types every contract uses (docs/architecture.md, "Field types") -----------------
+# -- field types every contract uses (docs/architecture.md, "Shared names and field types") --
 # Patterns spell their alphabet in ASCII ranges: \d and \w would also take other scripts'
 # digits and letters (full-width "１２３"), which no id or code here contains.
 

@@ -2,7 +2,7 @@
 mapping onto its public contract (``contracts``), used by the relay only.
 
 Kept out of ``contracts`` so that the public contract imports no domain and another
-service may import it (docs/architecture.md, "Contracts").
+service may import it (docs/architecture.md, "The contract split").
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from .domain import EventReport, MajorDecision, Risk, WorkItem
 
 
 def contracts() -> Contracts:
-    published = Contracts(c.SERVICE)
-    for event_type, schema in c.PUBLISHED.items():
-        published.publishes(event_type, schema)
+    published = Contracts.declaring(c.SERVICE, c.PUBLISHED)
 
     @published.maps(EventReport.Reported)
     def reported(domain_event: Any) -> Iterable[tuple[str, Payload]]:

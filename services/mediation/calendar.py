@@ -1,7 +1,7 @@
 """The Xiangxi calendar the mediation rules count days on.
 
 Apart from the domain so the public contract (which refuses future dates) can read it
-without importing the domain (docs/architecture.md, "Contracts").
+without importing the domain (docs/architecture.md, "The contract split").
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ authorised. Every payload names the case by ``case_id``; ``case_opened``
 carries its place (village, county) and the grid event it came from.
 
 This module imports nothing from the service's domain, so another service may
-import it (docs/architecture.md, "Contracts"); which domain event becomes which
+import it (docs/architecture.md, "The contract split"); which domain event becomes which
 public event is private, in ``services/mediation/publishing.py``.
 """
 

@@ -1,9 +1,5 @@
-"""Which of mediation's domain events become which public events: the service's private
-mapping onto its public contract (``contracts``), used by the relay only.
-
-Kept out of ``contracts`` so that the public contract imports no domain and another
-service may import it (docs/architecture.md, "Contracts").
-"""
+"""mediation's private half of its contract: the public events each domain event becomes
+(docs/architecture.md, "The contract split"). Only the relay uses it."""
 
 from __future__ import annotations
 
@@ -17,9 +13,7 @@ from .domain import MediationCase
 
 
 def contracts() -> Contracts:
-    published = Contracts(c.SERVICE)
-    for event_type, schema in c.PUBLISHED.items():
-        published.publishes(event_type, schema)
+    published = Contracts.declaring(c.SERVICE, c.PUBLISHED)
 
     @published.maps(MediationCase.Opened)
     def opened(e: Any) -> Iterable[tuple[str, Payload]]:

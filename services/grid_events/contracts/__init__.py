@@ -2,7 +2,7 @@
 per family of the domain (registry, reports, work items, risks, decisions, erasure).
 
 This package imports nothing from the service's domain: another service may import it
-(docs/architecture.md, "Contracts"). Which domain event becomes which public event is
+(docs/architecture.md, "The contract split"). Which domain event becomes which public event is
 the service's private business, in ``services/grid_events/publishing.py``.
 
 Published events carry facts and ids, not personal data (no place, no
