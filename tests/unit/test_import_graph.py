@@ -145,3 +145,25 @@ def test_import_graph_check_refuses_a_forbidden_import(module, source):
 ])
 def test_import_graph_check_allows_a_public_contract_import(module, source):
     assert violations(module, imports_of(source, module, is_package=False)) == []
+
+
+@pytest.mark.parametrize("contract", ["services.grid_events.contracts", "services.mediation.contracts"])
+def test_importing_a_public_contract_loads_no_domain(contract):
+    # In a fresh interpreter, so modules this test run already loaded do not hide a dependency.
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import sys, {contract}; print(sorted(m for m in sys.modules "
+                               "if m.startswith('services.') and not m.startswith('" + contract + "')))"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout
+    assert "domain" not in loaded, loaded
+
+
+def test_services_share_one_list_of_erasure_reasons():
+    from services.grid_events import contracts as grid_events
+    from services.mediation import contracts as mediation
+    from shared.erasure import ErasureReason
+
+    assert grid_events.ErasureReason is mediation.ErasureReason is ErasureReason
