@@ -110,8 +110,8 @@ def require_sealed(key: str, **fields: str | None) -> None:
 
 def check_village(code: str) -> str:
     """A case and a report belong to the child's village or residents' community (12 digits)."""
-    # The kernel's code pattern uses \d, which also matches full-width digits.
-    if not isinstance(code, str) or not code.isascii() or level_of(code) is not Level.VILLAGE:
+    # level_of refuses anything but ASCII digits (full-width digits are not division codes).
+    if not isinstance(code, str) or level_of(code) is not Level.VILLAGE:
         raise ValidationFailed("a minor's case belongs to a village or residents' community: a 12-digit code")
     return code
 

@@ -99,9 +99,8 @@ def check_opaque_person_id(person_id: str) -> str:
 
 def check_village(code: str, field: str = "jurisdiction") -> str:
     """A village code (12 ASCII digits) inside the prefecture."""
-    # isascii: a regex \d also matches full-width digits, which are not division codes.
-    try:
-        ok = isinstance(code, str) and code.isascii() and level_of(check_code(code)) is Level.VILLAGE
+    try:  # check_code takes ASCII digits only (full-width digits are not division codes)
+        ok = isinstance(code, str) and level_of(check_code(code)) is Level.VILLAGE
     except (ValueError, ValidationFailed):
         ok = False
     if not ok or not covers(PREFECTURE, code):
