@@ -8,10 +8,8 @@ from uuid import UUID
 
 import structlog
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from shared.access import authorize
-from shared.config import EnvSettings
 from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
@@ -20,6 +18,7 @@ from shared.eventstore import Call
 from shared.security import history
 from shared.security.audit_log import AuditTrail, audited_list, audited_read
 from shared.security.providers import PersonalDataVault
+from shared.timers import OverdueTimer
 
 from services.mediation import contracts as mediation
 
@@ -51,21 +50,6 @@ RECORDS = history.RecordKinds(
     history.RecordKind("family_assessment", FamilySafetyAssessment, "family assessment", READERS, _place,
                        id_field="assessment_id"),
 )
-
-
-class GridEventsSettings(EnvSettings):
-    overdue_check_interval: float = 60.0  # seconds between overdue checks
-
-
-class OverdueTimer(Timer):
-    """A timer whose interval comes from PINGAN_OVERDUE_CHECK_INTERVAL, read when
-    the container starts; it fires once at start, so a restart checks at once."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(interval=0, eager=True, **kwargs)  # the interval is read in setup()
-
-    def setup(self) -> None:
-        self.interval = GridEventsSettings.from_env().overdue_check_interval
 
 
 class Clock(DependencyProvider):
