@@ -132,6 +132,7 @@ reports = Table(
     Column("required_steps", Text, nullable=False),  # JSON list
     Column("ticked_steps", Text, nullable=False),  # JSON list
     Column("mediation_case_id", String(36)),
+    Column("incident_id", String(36)),  # the emergency incident a severe event opened
     Column("reported_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
@@ -180,6 +181,7 @@ risks = Table(
     Column("measures", Text),  # sealed under the record's key
     Column("reinspection_date", Date),
     Column("reinspection_passed", Boolean),
+    Column("incident_id", String(36)),  # the emergency incident the risk opened when it went red
     Column("registered_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
@@ -358,6 +360,10 @@ class EventReportsView(Projection):
     def on_mediation_case_linked(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, mediation_case_id=event.case_id)
 
+    @handles(EventReport.IncidentLinked)
+    def on_incident_linked(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, incident_id=event.incident_id)
+
     @handles(EventReport.Closed)
     def on_closed(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=Status.CLOSED.value, closed_at=event.timestamp)
@@ -528,6 +534,10 @@ class RisksView(Projection):
     @handles(Risk.Closed)
     def on_closed(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=RiskStatus.CLOSED.value, closed_at=event.timestamp)
+
+    @handles(Risk.IncidentLinked)
+    def on_incident_linked(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, incident_id=event.incident_id)
 
     @handles(Erasure.Recorded)
     def on_erased(self, event: Any, conn: Connection) -> None:

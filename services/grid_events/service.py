@@ -20,6 +20,7 @@ from shared.security.audit_log import AuditTrail, audited_list, audited_read
 from shared.security.providers import PersonalDataVault
 from shared.timers import OverdueTimer
 
+from services.emergency_command import contracts as emergency_command
 from services.mediation import contracts as mediation
 
 from . import contracts as c
@@ -251,6 +252,11 @@ class GridEventsService(ServiceBase):
     def on_mediation_case_opened(self, call: Call, envelope: Envelope, case: mediation.CaseOpened) -> None:
         if case.grid_event_id is not None:
             self.store.app.link_mediation_case(call, envelope, case)
+
+    @consumes(emergency_command.SERVICE, emergency_command.INCIDENT_OPENED, emergency_command.IncidentOpened)
+    def on_incident_opened(self, call: Call, envelope: Envelope, opened: emergency_command.IncidentOpened) -> None:
+        if opened.source_service == c.SERVICE:
+            self.store.app.link_incident(call, envelope, opened)
 
     # -- queries (read models, never replays) ---------------------------------
 

@@ -12,6 +12,8 @@ from eventsourcing.domain import event
 from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
 
+from .incident_links import link_once
+
 
 class RiskCategory(StrEnum):
     # Key domains, Art. 7(2)
@@ -76,6 +78,7 @@ class Risk(AuditedAggregate):
         self.responsible_person_id = responsible_person_id
         self.responsible_person_name = responsible_person_name  # personal
         self.status = RiskStatus.IDENTIFIED.value
+        self.incident_id: str | None = None
         self.measures: str | None = None
         self.reinspection_date: str | None = None
         self.reinspection_passed: bool | None = None
@@ -146,6 +149,11 @@ class Risk(AuditedAggregate):
         if self.status == RiskStatus.CLOSED:
             raise InvalidTransition(f"cannot {action} a closed risk")
 
+    def link_incident(self, incident_id: str) -> None:
+        """Record the emergency incident this risk opened when it went red (at most one)."""
+        if link_once(self, incident_id):
+            self._incident_linked(incident_id=incident_id)
+
     def _require(self, status: RiskStatus, action: str) -> None:
         self.require_open(action)
         if self.status != status:
@@ -184,6 +192,10 @@ class Risk(AuditedAggregate):
     @event("FeedbackReported")
     def _feedback_reported(self, feedback: str) -> None:
         self.status = RiskStatus.FEEDBACK_REPORTED.value
+
+    @event("IncidentLinked")
+    def _incident_linked(self, incident_id: str) -> None:
+        self.incident_id = incident_id
 
     @event("Closed")
     def _closed(self, jurisdiction: str, category: str) -> None:
