@@ -8,7 +8,6 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import psycopg2
 import pytest
 from nameko.amqp.publish import Publisher
 from nameko.events import event_handler
@@ -17,9 +16,7 @@ from nameko.testing.services import entrypoint_waiter
 
 from shared.config import load_settings
 from shared.context import CallerContext, Role, TokenService
-from shared.security.personal_data import generate_master_key
-from tests.conftest import PG_ADMIN_DSN
-from tests.e2e.processes import ServiceProcess
+from tests.e2e.processes import ServiceProcess, databases_for
 from tests.unit.test_emergency_command_cap_schema import cap_schema
 
 pytestmark = pytest.mark.e2e
@@ -34,17 +31,8 @@ SERVICES = ("grid_events", "emergency_command")
 
 @pytest.fixture
 def service_databases(monkeypatch):
-    prefix = f"pingan_e2e_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(PG_ADMIN_DSN)
-    admin.autocommit = True
-    for service in SERVICES:
-        admin.cursor().execute(f'CREATE DATABASE "{prefix}_{service}"')
-    monkeypatch.setenv("PINGAN_DATABASE_URL", f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{prefix}_{{service}}")
-    monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", generate_master_key())
-    yield
-    for service in SERVICES:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
-    admin.close()
+    with databases_for(monkeypatch, SERVICES):
+        yield
 
 
 class Watcher:

@@ -206,11 +206,9 @@ def test_overdue_drill_is_published_once_per_due_date_across_restart(
     with rpc_as(**OFFICE) as rpc:
         area_id = rpc.emergency_command.register_key_area(
             registry_ref="jishou-station", jurisdiction=VILLAGE, kind="station", managing_unit="433101:rail",
-            drill_every_days=30, registered_on="2026-10-01")["area_id"]
+            drill_every_days=30, registered_on="2026-10-20")["area_id"]  # first drill due 2026-11-19
         rpc.emergency_command.adopt_plan(area_id=area_id, version=1, approved_by="433101:gov",
-                                         approved_on="2026-10-02", document_ref="plan-station-1")
-        rpc.emergency_command.record_drill(area_id=area_id, held_on="2026-10-20", scenario="evacuation",
-                                           participant_count=60)
+                                         approved_on="2026-10-21", document_ref="plan-station-1")
     overdue = lambda: sorted(m["data"]["due_on"] for m in Listener.received  # noqa: E731
                              if m.get("event_type") == "key_area_drill_overdue")
     let_timer_run(first)
