@@ -181,7 +181,8 @@ class KeyAreasView(Projection):
         return [_count_by_county(conn, "pingan_emergency_drills_overdue",
                                  "Key areas whose drill is overdue (flagged by the timer)", key_areas.c.drill_overdue),
                 _count_by_county(conn, "pingan_emergency_plans_missing",
-                                 "Key areas past their grace period without an emergency plan", key_areas.c.plan_missing),
+                                 "Key areas past their grace period without an emergency plan",
+                                 key_areas.c.plan_missing),
                 _count_by_county(conn, "pingan_emergency_key_areas_understaffed",
                                  "Key areas short of required security staff or equipment", key_areas.c.understaffed)]
 
