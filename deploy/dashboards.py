@@ -202,6 +202,27 @@ def mediation() -> list:
                   "{{county}} {{tier}} {{source}}", width=24)]
 
 
+def emergency_command() -> list:
+    def per_county(metric: str) -> str:
+        return f"sum by (county) ({once(metric, 'county')})"
+
+    def quantile(q: float) -> str:
+        # The histogram holds every incident ever acknowledged: the range's increase is the recent ones.
+        buckets = (f"max by (namespace, service, le) "
+                   f"(increase(pingan_emergency_first_acknowledgement_seconds_bucket{{{NS}}}[$__range]))")
+        return f"histogram_quantile({q}, sum by (le) ({buckets}))"
+
+    incidents = once("pingan_emergency_incidents_open", "county, level")
+    return [graph("Open incidents by county and level", f"sum by (county, level) ({incidents})",
+                  "{{county}} {{level}}", width=16, stacked=True),
+            bars("Open incidents per level", f"sum by (level) ({incidents})", "{{level}}"),
+            bars("Key areas with a drill overdue", per_county("pingan_emergency_drills_overdue"), "{{county}}"),
+            bars("Key areas under-staffed", per_county("pingan_emergency_key_areas_understaffed"), "{{county}}"),
+            bars("Key areas without a plan", per_county("pingan_emergency_plans_missing"), "{{county}}"),
+            *[graph(f"Opening to first acknowledged task p{int(q * 100)} (over the time range)", quantile(q),
+                    "all counties", "s", width=12) for q in (0.5, 0.9)]]
+
+
 # One line per panel group: file name (listed in values under monitoring.regulationPanels), row title, panels.
 REGULATION_GROUPS: list[tuple[str, str, Callable[[], list]]] = [
     ("grid_events_open", "Grid events (Arts. 5, 6): open events", grid_events_open),
@@ -209,6 +230,7 @@ REGULATION_GROUPS: list[tuple[str, str, Callable[[], list]]] = [
     ("grid_events_risks", "Risks and hazards (Art. 7): open by warning level", grid_events_risks),
     ("grid_events_closure", "Grid events: closure time (report to closed, with feedback)", grid_events_closure),
     ("mediation", "Dispute mediation (Art. 8): local resolution and escalation", mediation),
+    ("emergency_command", "Emergency command (Arts. 6(3), 7(1)): incidents and key areas", emergency_command),
 ]
 
 

@@ -32,6 +32,9 @@ DEMO_CALLS = [
     'severity="medium", place="Well by the village square", description="Two families dispute a shared well.")',
     '[(i["title"], i["due_date"], i["status"]) for i in n.rpc.grid_events.list_work_items()["items"]]',
     '[(c["tier"], c["status"]) for c in n.rpc.mediation.list_cases(jurisdiction="433101")["items"]]',
+    '[(i["trigger"], i["level"], i["status"]) for i in n.rpc.emergency_command.list_incidents()["items"]]',
+    'print(n.rpc.emergency_command.get_warning_cap('
+    'warning_id=n.rpc.emergency_command.list_warnings()["items"][0]["warning_id"])["cap_xml"])',
 ]
 
 

@@ -41,6 +41,7 @@ class Role(StrEnum):
     HEALTH = "health"
     CIVIL_AFFAIRS = "civil_affairs"
     EDUCATION = "education"
+    EMERGENCY_OFFICE = "emergency_office"  # emergency management office: incidents, warnings, key areas
     AUDITOR = "auditor"
     ADMIN = "admin"
     SERVICE = "service"

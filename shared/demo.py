@@ -4,7 +4,7 @@ like any other caller, so seeding exercises the real write path."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from . import jurisdiction
@@ -57,6 +57,14 @@ EVENTS = [
     ("433101001001001", "dispute", "patrol", "medium", "Courtyard, building 3", "Two households dispute a boundary wall."),
     ("433101100201001", "safety_hazard", "risk", "high", "Road to the suspension bridge", "Loose rocks above the road after rain."),
     ("433123100201001", "public_security", "police_call", "low", "Village square", "Noise complaint at night."),
+    # The highest severity: emergency_command opens an incident from it (docs/services/emergency_command.md).
+    ("433101100201001", "safety_hazard", "patrol", "severe", "Bridge road, km 3", "Landslip blocks the road."),
+]
+CHINA = timezone(timedelta(hours=8))
+KEY_AREAS = [  # registry ref, where, kind, managing unit, drill every N days, registered days ago,
+    # (required staff, actual staff), plan adopted
+    ("jishou-century-square", "433101001001", "square", "433101:city_admin", 90, 200, (8, 5), True),
+    ("dehang-scenic-area", "433101100201", "scenic_spot", "433101:tourism", 60, 45, (6, 6), False),
 ]
 
 
@@ -93,4 +101,49 @@ def seed(rpc: Any) -> dict:
             place=place, description=description, command_id=f"demo:event:{number}",
         )
         done["events"] += 1
+    done.update(_seed_emergency_command(rpc.emergency_command))
+    return done
+
+
+def _seed_emergency_command(emergency: Any) -> dict:
+    """Key areas (one short of staff, one without a plan), an incident with a task acknowledged,
+    and a warning issued then updated: its CAP documents are served by ``get_warning_cap``."""
+    done = {"key areas": 0, "incidents": 0, "warnings": 0}
+    today = date.today()
+    for ref, where, kind, unit, every, age, (required, actual), planned in KEY_AREAS:
+        area_id = emergency.register_key_area(registry_ref=ref, jurisdiction=where, kind=kind, managing_unit=unit,
+                                              drill_every_days=every,
+                                              registered_on=(today - timedelta(days=age)).isoformat(),
+                                              command_id=f"demo:key_area:{ref}")["area_id"]
+        emergency.set_requirements(area_id=area_id, staff=required, equipment={"extinguisher": 12},
+                                   command_id=f"demo:key_area:{ref}:required")
+        emergency.report_resources(area_id=area_id, staff=actual, equipment={"extinguisher": 12},
+                                   on=today.isoformat(), command_id=f"demo:key_area:{ref}:actual")
+        if planned:
+            emergency.adopt_plan(area_id=area_id, version=1, approved_by="433101:emergency_office",
+                                 approved_on=(today - timedelta(days=age - 10)).isoformat(),
+                                 document_ref=f"{ref}-plan-v1", command_id=f"demo:key_area:{ref}:plan")
+        done["key areas"] += 1
+    incident = emergency.open_incident(incident_ref="demo-flood-2026", jurisdiction="433101100201",
+                                       classification="natural_disaster", level="III",
+                                       commander_unit="433101:emergency_office", command_id="demo:incident")
+    task = emergency.assign_task(incident_id=incident["incident_id"], unit="433101:fire_brigade",
+                                 instructions="Close the bridge road and guide traffic to the ring road.",
+                                 due_at=datetime.combine(today + timedelta(days=1), time(18), CHINA).isoformat(),
+                                 command_id="demo:incident:task")
+    emergency.acknowledge_task(incident_id=incident["incident_id"], task_id=task["task_id"],
+                               command_id="demo:incident:ack")
+    done["incidents"] += 1
+    # Times from the day, not the moment, so seeding again repeats the same commands.
+    info = {"categories": ["Met", "Geo"], "event": "暴雨 Heavy rain", "urgency": "Expected", "severity": "Severe",
+            "certainty": "Likely", "level": "orange",
+            "effective": datetime.combine(today, time(0), CHINA).isoformat(),
+            "expires": datetime.combine(today + timedelta(days=2), time(0), CHINA).isoformat(), "areas": ["433101100"],
+            "headline": "暴雨橙色预警 Orange heavy-rain warning", "instruction": "Keep off the bridge road."}
+    warning = emergency.issue_warning(command_id="demo:warning", jurisdiction="433101", info=info,
+                                      incident_id=incident["incident_id"])
+    emergency.update_warning(warning_id=warning["warning_id"], command_id="demo:warning:update",
+                             info={**info, "level": "red", "severity": "Extreme", "urgency": "Immediate",
+                                   "headline": "暴雨红色预警 Red heavy-rain warning"})
+    done["warnings"] += 1
     return done

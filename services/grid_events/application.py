@@ -14,6 +14,7 @@ from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, covers, level_of, parent_of
 from shared.security.personal_data import is_sealed
 
+from services.emergency_command.contracts import IncidentOpened
 from services.mediation.contracts import CaseOpened
 
 from . import contracts as c
@@ -307,6 +308,19 @@ class GridEventsApplication(PinganApplication):
             authorize(call.caller, "link a mediation case", {Role.SERVICE}, report.jurisdiction)
             report.link_mediation_case(str(case.case_id))
             return [report], _summary(report)
+
+        self.execute(call, act, inbox=message_key(envelope))
+
+    def link_incident(self, call: Call, envelope: Envelope, opened: IncidentOpened) -> None:
+        """Consumed from emergency_command: the severe event or red risk now has an incident. Once per message."""
+        kind, what, summary = {"severe_grid_event": (EventReport, "event report", _summary),
+                               "red_risk": (Risk, "risk", _risk_summary)}[opened.trigger.value]
+
+        def act():
+            record = self.load(kind, UUID(opened.source_ref), what)
+            authorize(call.caller, "link an incident", {Role.SERVICE}, record.jurisdiction)
+            record.link_incident(str(opened.incident_id))
+            return [record], summary(record)
 
         self.execute(call, act, inbox=message_key(envelope))
 

@@ -8,10 +8,8 @@ from uuid import UUID
 
 import structlog
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from shared.access import authorize
-from shared.config import EnvSettings
 from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
@@ -20,7 +18,9 @@ from shared.eventstore import Call
 from shared.security import history
 from shared.security.audit_log import AuditTrail, audited_list, audited_read
 from shared.security.providers import PersonalDataVault
+from shared.timers import OverdueTimer
 
+from services.emergency_command import contracts as emergency_command
 from services.mediation import contracts as mediation
 
 from . import contracts as c
@@ -52,21 +52,6 @@ RECORDS = history.RecordKinds(
     history.RecordKind("family_assessment", FamilySafetyAssessment, "family assessment", READERS, _place,
                        id_field="assessment_id"),
 )
-
-
-class GridEventsSettings(EnvSettings):
-    overdue_check_interval: float = 60.0  # seconds between overdue checks
-
-
-class OverdueTimer(Timer):
-    """A timer whose interval comes from PINGAN_OVERDUE_CHECK_INTERVAL, read when
-    the container starts; it fires once at start, so a restart checks at once."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(interval=0, eager=True, **kwargs)  # the interval is read in setup()
-
-    def setup(self) -> None:
-        self.interval = GridEventsSettings.from_env().overdue_check_interval
 
 
 class Clock(DependencyProvider):
@@ -268,6 +253,11 @@ class GridEventsService(ServiceBase):
     def on_mediation_case_opened(self, call: Call, envelope: Envelope, case: mediation.CaseOpened) -> None:
         if case.grid_event_id is not None:
             self.store.app.link_mediation_case(call, envelope, case)
+
+    @consumes(emergency_command.SERVICE, emergency_command.INCIDENT_OPENED, emergency_command.IncidentOpened)
+    def on_incident_opened(self, call: Call, envelope: Envelope, opened: emergency_command.IncidentOpened) -> None:
+        if opened.source_service == c.SERVICE:
+            self.store.app.link_incident(call, envelope, opened)
 
     # -- queries (read models, never replays) ---------------------------------
 

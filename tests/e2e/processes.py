@@ -5,10 +5,17 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 from urllib.request import urlopen
 
 from tests.polling import wait_until
+import psycopg2
+
+from shared.security.personal_data import generate_master_key
+from tests.conftest import PG_ADMIN_DSN
 
 PINGAN = str(Path(sys.executable).with_name("pingan"))
 
@@ -61,3 +68,22 @@ class ServiceProcess:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def databases_for(monkeypatch, services: tuple[str, ...]) -> Iterator[None]:
+    """One fresh database per service, named through the ``{service}`` placeholder, dropped afterwards."""
+    prefix = f"pingan_e2e_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(PG_ADMIN_DSN)
+    admin.autocommit = True
+    for service in services:
+        admin.cursor().execute(f'CREATE DATABASE "{prefix}_{service}"')
+    monkeypatch.setenv("PINGAN_DATABASE_URL", f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{prefix}_{{service}}")
+    # one master key for the service processes (the generated embedded default is per data folder)
+    monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", generate_master_key())
+    try:
+        yield
+    finally:
+        for service in services:
+            admin.cursor().execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
+        admin.close()

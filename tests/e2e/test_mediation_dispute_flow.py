@@ -2,11 +2,9 @@
 the village, is escalated, and the grid event shows the link — each service in its
 own OS process, with its own PostgreSQL database, over real RabbitMQ."""
 
-import uuid
 from datetime import date
 from uuid import UUID
 
-import psycopg2
 import pytest
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_waiter
@@ -16,10 +14,9 @@ from services.mediation.domain import case_id_for
 from shared.context import Role
 from shared.contracts import Envelope
 from shared.errors import NotFound
-from shared.security.personal_data import generate_master_key
-from tests.conftest import PG_ADMIN_DSN
 from tests.e2e.processes import ServiceProcess
 from tests.polling import wait_until
+from tests.e2e.processes import databases_for
 
 pytestmark = pytest.mark.e2e
 
@@ -32,19 +29,8 @@ SERVICES = ("grid_events", "mediation")
 
 @pytest.fixture
 def service_databases(monkeypatch):
-    """One fresh database per service, named through the ``{service}`` placeholder."""
-    prefix = f"pingan_e2e_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(PG_ADMIN_DSN)
-    admin.autocommit = True
-    for service in SERVICES:
-        admin.cursor().execute(f'CREATE DATABASE "{prefix}_{service}"')
-    monkeypatch.setenv("PINGAN_DATABASE_URL", f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{prefix}_{{service}}")
-    # one master key for the service processes (the generated embedded default is per data folder)
-    monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", generate_master_key())
-    yield
-    for service in SERVICES:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
-    admin.close()
+    with databases_for(monkeypatch, SERVICES):
+        yield
 
 
 class EscalationWatcher:

@@ -1,8 +1,7 @@
 """grid_events' public contract: every published event is declared with its
-schema, carries no personal data, and is documented with every RPC method."""
+schema and carries no personal data."""
 
 import inspect
-from pathlib import Path
 
 import pytest
 from eventsourcing.utils import resolve_topic
@@ -12,7 +11,6 @@ from services.grid_events import publishing
 from services.grid_events.domain import PERSONAL_FIELDS, EventReport
 from services.grid_events.service import GridEventsService
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "services" / "grid_events.md"
 PERSONAL = {field for fields in PERSONAL_FIELDS.values() for field in fields} | {"name", "title", "summary", "reason"}
 
 
@@ -27,19 +25,7 @@ def test_published_payload_has_no_personal_field(event_type):
     assert not fields & PERSONAL, fields & PERSONAL
 
 
-@pytest.mark.parametrize("event_type", sorted(publishing.contracts().schemas))
-def test_published_event_is_documented_with_its_fields(event_type):
-    doc = DOC.read_text()
-    row = next((line for line in doc.splitlines() if line.startswith(f"| `{event_type}` |")), None)
-    assert row is not None, f"{event_type} is not in {DOC.name}"
-    schema = publishing.contracts().schemas[event_type]
-    fields = [f for f in schema.model_fields if f != "schema_version"]
-    assert all(f"`{f}`" in row for f in fields) or row.split("|")[3].strip().startswith("as `")
-
-
-@pytest.mark.parametrize("method", rpc_methods())
-def test_rpc_method_is_documented(method):
-    assert f"`{method}`" in DOC.read_text()
+# Every event and RPC method is documented: tests/unit/test_service_docs.py, for every service.
 
 
 def test_events_stored_before_the_domain_split_still_resolve():

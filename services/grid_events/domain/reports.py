@@ -9,6 +9,7 @@ from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
 
 from ..contracts.reports import Category, Severity, Status  # the public vocabulary
+from .incident_links import link_once
 
 
 # The process checklist (Art. 9): the steps every event must have ticked
@@ -57,6 +58,7 @@ class EventReport(AuditedAggregate):
         self.handling_note: str | None = None
         self.feedback: str | None = None
         self.mediation_case_id: str | None = None
+        self.incident_id: str | None = None
         self.required_steps: list[str] = list(required_steps or [])
         self.ticked_steps: list[str] = []
 
@@ -123,6 +125,11 @@ class EventReport(AuditedAggregate):
             raise Conflict(f"event {self.id} is already linked to mediation case {self.mediation_case_id}")
         self._mediation_case_linked(case_id)
 
+    def link_incident(self, incident_id: str) -> None:
+        """Record the emergency incident this severe event opened (at most one)."""
+        if link_once(self, incident_id):
+            self._incident_linked(incident_id=incident_id)
+
     def require_status(self, status: Status, action: str) -> None:
         """Refuse ``action`` unless the event is in ``status`` (checked before free text is sealed)."""
         self._require(status, action)
@@ -166,6 +173,10 @@ class EventReport(AuditedAggregate):
     @event("MediationCaseLinked")
     def _mediation_case_linked(self, case_id: str) -> None:
         self.mediation_case_id = case_id
+
+    @event("IncidentLinked")
+    def _incident_linked(self, incident_id: str) -> None:
+        self.incident_id = incident_id
 
     @event("Closed")
     def _closed(self) -> None:

@@ -11,6 +11,7 @@ from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
 
 from ..contracts.risks import RiskCategory, RiskStatus  # the public vocabulary
+from .incident_links import link_once
 
 
 TRAFFIC_CATEGORIES = frozenset({RiskCategory.TRAFFIC_BLACK_SPOT, RiskCategory.HAZARDOUS_ROAD_SECTION})
@@ -44,6 +45,7 @@ class Risk(AuditedAggregate):
         self.responsible_person_id = responsible_person_id
         self.responsible_person_name = responsible_person_name  # personal
         self.status = RiskStatus.IDENTIFIED.value
+        self.incident_id: str | None = None
         self.measures: str | None = None
         self.reinspection_date: str | None = None
         self.reinspection_passed: bool | None = None
@@ -114,6 +116,11 @@ class Risk(AuditedAggregate):
         if self.status == RiskStatus.CLOSED:
             raise InvalidTransition(f"cannot {action} a closed risk")
 
+    def link_incident(self, incident_id: str) -> None:
+        """Record the emergency incident this risk opened when it went red (at most one)."""
+        if link_once(self, incident_id):
+            self._incident_linked(incident_id=incident_id)
+
     def _require(self, status: RiskStatus, action: str) -> None:
         self.require_open(action)
         if self.status != status:
@@ -152,6 +159,10 @@ class Risk(AuditedAggregate):
     @event("FeedbackReported")
     def _feedback_reported(self, feedback: str) -> None:
         self.status = RiskStatus.FEEDBACK_REPORTED.value
+
+    @event("IncidentLinked")
+    def _incident_linked(self, incident_id: str) -> None:
+        self.incident_id = incident_id
 
     @event("Closed")
     def _closed(self, jurisdiction: str, category: str) -> None:

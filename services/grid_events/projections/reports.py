@@ -37,6 +37,7 @@ reports = Table(
     Column("required_steps", Text, nullable=False),  # JSON list
     Column("ticked_steps", Text, nullable=False),  # JSON list
     Column("mediation_case_id", String(36)),
+    Column("incident_id", String(36)),  # the emergency incident a severe event opened
     Column("reported_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
@@ -101,6 +102,10 @@ class EventReportsView(Projection):
     @handles(EventReport.MediationCaseLinked)
     def on_mediation_case_linked(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, mediation_case_id=event.case_id)
+
+    @handles(EventReport.IncidentLinked)
+    def on_incident_linked(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, incident_id=event.incident_id)
 
     @handles(EventReport.Closed)
     def on_closed(self, event: Any, conn: Connection) -> None:

@@ -33,6 +33,7 @@ risks = Table(
     Column("measures", Text),  # sealed under the record's key
     Column("reinspection_date", Date),
     Column("reinspection_passed", Boolean),
+    Column("incident_id", String(36)),  # the emergency incident the risk opened when it went red
     Column("registered_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
@@ -101,6 +102,10 @@ class RisksView(Projection):
     @handles(Risk.Closed)
     def on_closed(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=RiskStatus.CLOSED.value, closed_at=event.timestamp)
+
+    @handles(Risk.IncidentLinked)
+    def on_incident_linked(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, incident_id=event.incident_id)
 
     @handles(Erasure.Recorded)
     def on_erased(self, event: Any, conn: Connection) -> None:
