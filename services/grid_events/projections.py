@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from shared.jurisdiction import county_of, level_of, scope_prefix
 from shared.projections import Projection, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
+from shared.security.row_seal import checked_page, checked_row, seal_column
 
 from .domain import (
     DecisionStatus,
@@ -68,6 +69,7 @@ jurisdictions = Table(
     Column("responsible_office", String(200)),
     Column("responsible_person_id", String(64)),
     Column("responsible_person_name", Text),  # personal, sealed
+    seal_column("code", "jurisdiction_id", "level", "parent_code"),
 )
 
 grids = Table(
@@ -78,6 +80,7 @@ grids = Table(
     Column("village_code", String(12), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("workers", Text, nullable=False),  # JSON list of worker ids
+    seal_column("code", "grid_id", "village_code"),
 )
 
 contact_points = Table(
@@ -88,6 +91,7 @@ contact_points = Table(
     Column("contact_id", String(64), nullable=False),
     Column("contact_name", Text, nullable=False),  # personal, sealed
     Column("contact_phone", Text),  # personal, sealed
+    seal_column("grid_code", "unit_id"),
 )
 
 member_units = Table(
@@ -99,6 +103,7 @@ member_units = Table(
     Column("unit_code", String(50), nullable=False),
     Column("name", String(200), nullable=False),
     Column("duties", Text, nullable=False),  # JSON list
+    seal_column("unit_id", "member_unit_id", "body_code"),
 )
 
 participants = Table(
@@ -110,6 +115,7 @@ participants = Table(
     Column("name", Text, nullable=False),  # personal for a volunteer, sealed
     Column("recognitions", Integer, nullable=False),  # how many; the notes are sealed, in the log only
     _erased_flag(),
+    seal_column("participant_id", "jurisdiction", "kind", "name"),
 )
 
 reports = Table(
@@ -137,6 +143,7 @@ reports = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
     _erased_flag(),
+    seal_column("event_id", "grid_code", "jurisdiction", "county", "category", "place", "description", "reporter_id"),
 )
 
 work_items = Table(
@@ -159,6 +166,7 @@ work_items = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
     _erased_flag(),
+    seal_column("item_id", "grid_code", "jurisdiction", "county", "title"),
 )
 
 risks = Table(
@@ -185,6 +193,7 @@ risks = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
     _erased_flag(),
+    seal_column("risk_id", "jurisdiction", "county", "category", "place", "description"),
 )
 
 decisions = Table(
@@ -200,6 +209,7 @@ decisions = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     _erased_flag(),
+    seal_column("decision_id", "jurisdiction", "county", "title"),
 )
 
 family_assessments = Table(
@@ -213,6 +223,7 @@ family_assessments = Table(
     Column("measures", Text, nullable=False),  # likewise
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     _erased_flag(),  # the assessment erased, or its household
+    seal_column("assessment_id", "grid_code", "household_id", "findings", "measures"),
 )
 
 
@@ -629,7 +640,8 @@ def _by_source(table: Table, group: Column) -> Any:
 
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
-    return shared_page_of(conn, query, page, page_size, _JSON_COLUMNS)
+    # Rows whose seal fails are left out: a list never trusts a row the database alone edited.
+    return checked_page(query, shared_page_of(conn, query, page, page_size, _JSON_COLUMNS))
 
 
 def events_query(jurisdiction: str, grid_code: str | None, status: str | None, source: str | None = None) -> Any:
@@ -782,7 +794,7 @@ def source_report(conn: Connection, scope: str) -> dict:
 
 def _one(conn: Connection, query: Any) -> dict | None:
     row = conn.execute(query).mappings().first()
-    return _jsonable(row) if row else None
+    return checked_row(query, _jsonable(row) if row else None)  # access is decided on a sealed row only
 
 
 _JSON_COLUMNS = {"workers", "duties", "required_steps", "ticked_steps"}
