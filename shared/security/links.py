@@ -190,12 +190,17 @@ class LinkCheck:
         self.key = key
         self.previous_id = 0
         self.previous = START
+        self.linked = False  # a linked row seen: every later row must be linked too
 
     def check(self, notification_id: int, originator_id: Any, version: int, topic: str, state: bytes,
-              previous_id: int | None, stored: bytes | None) -> LinkFinding | None:
+              previous_id: int | None, stored: bytes | None, anchored: bool = False) -> LinkFinding | None:
+        """``anchored``: a signed checkpoint vouches for this row (the verifier then compares it)."""
         if stored is None:
+            if anchored and not self.linked:
+                return None  # stored before links existed and checkpointed since: the checkpoint proves it
             return LinkFinding("inserted", notification_id,
                                f"record {notification_id} has no chain link: the service did not write it")
+        self.linked = True
         if previous_id != self.previous_id and self.previous_id < previous_id < notification_id:
             return LinkFinding("missing", previous_id,
                                f"record {previous_id} was stored before record {notification_id} and is gone")

@@ -109,7 +109,8 @@ def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey
         if want is not None and notification_id > want[0]:
             report.finding = Finding("missing", want[0], f"record {want[0]} was checkpointed but is no longer stored")
             break
-        bad_link = links.check(notification_id, originator_id, version, topic, state, previous_id, stored_link)
+        bad_link = links.check(notification_id, originator_id, version, topic, state, previous_id, stored_link,
+                               anchored=want is not None)
         if bad_link is not None:
             report.finding = Finding(bad_link.kind, bad_link.notification_id, bad_link.detail)
             break

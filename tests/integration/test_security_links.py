@@ -148,3 +148,33 @@ def test_links_cli_names_a_row_newer_than_the_checkpoint(log, monkeypatch):
         "kind": "altered", "notification_id": 9,
         "detail": json.loads(result.stdout)["finding"]["detail"],
     }
+
+
+
+class BeforeLinks(GridEventsApplication):
+    """grid_events as it stored events before chain links existed."""
+
+    name = SERVICE
+
+    def construct_recorder(self):
+        return self.factory.process_recorder()
+
+
+def upgraded(url, tmp_path, checkpoint_first):
+    """Four events stored before links existed (checkpointed or not), then the service upgraded writes more."""
+    private, public = generate_signing_key()
+    register(BeforeLinks(env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url}),
+             ["433100", "433101", "433122", "433123"])
+    rows, store = EventRows(url, SERVICE), CheckpointStore(tmp_path / "checkpoints", SERVICE)
+    if checkpoint_first:
+        make_checkpoint(rows, store, load_private_key(private))
+    register(app_for(url), ["433124", "433125"])
+    return {"url": url, "rows": rows, "store": store, "private": private, "public": public}
+
+
+def test_links_rows_older_than_links_verify_through_their_checkpoint(pg_url, tmp_path):
+    assert finding(upgraded(pg_url, tmp_path, checkpoint_first=True)) is None
+
+
+def test_links_rows_older_than_links_and_never_checkpointed_are_named(pg_url, tmp_path):
+    assert finding(upgraded(pg_url, tmp_path, checkpoint_first=False)) == ("inserted", 1)
