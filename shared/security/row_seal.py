@@ -76,7 +76,8 @@ def seal_column(*covers: str) -> Column:
     def seal(context: Any) -> str:
         return seal_of(row_key(), context.current_column.table, context.get_current_parameters())
 
-    return Column(SEAL, String(64), nullable=False, default=seal, info={"covers": covers})
+    # Nullable: a row without a seal is simply one that fails its check.
+    return Column(SEAL, String(64), default=seal, info={"covers": covers})
 
 
 # -- reading -------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from typing import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .chain import Checkpoint, CheckpointStore, EventRows, genesis, link, segment_entries
-from .links import LinkCheck
+from .links import LinkCheck, configured_link_key
+from .settings import load_security_settings
 
 Progress = Callable[[int], None]
 
@@ -83,9 +84,15 @@ def _check_checkpoints(store: CheckpointStore, public_key: Ed25519PublicKey, rep
     return trusted
 
 
-def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey, link_key: bytes,
+def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey, link_key: bytes | None = None,
            progress: Progress | None = None, progress_every: int = 2000) -> Report:
-    """Verify the whole log; stops at the first bad record. ``link_key``: the service's (``links.service_key``)."""
+    """Verify the whole log; stops at the first bad record.
+
+    ``link_key``: the service's (``links.service_key``); by default the one
+    ``PINGAN_CHAIN_KEY`` gives, and without a key verification is refused.
+    """
+    if link_key is None:
+        link_key = configured_link_key(store.service, load_security_settings().chain_key, generate=False)
     report = Report(service=store.service)
     trusted = _check_checkpoints(store, public_key, report)
     if report.finding is not None:
