@@ -15,8 +15,9 @@ Every row must also carry the chain link its service wrote with it
 (``links.py``, a MAC keyed outside the database): a row the database alone
 wrote, changed, moved or removed is named at once, checkpointed or not
 (``inserted``, ``altered``, ``missing``). Rows after the last checkpoint are
-reported as ``unanchored``: linked, but no signed checkpoint covers them yet. Gaps in ids are
-normal (a rolled-back insert spends a sequence value) and no alarm.
+reported as ``unanchored``: linked, but no signed checkpoint covers them yet.
+Gaps in ids are normal (a rolled-back insert spends a sequence value) and no
+alarm.
 """
 
 from __future__ import annotations
