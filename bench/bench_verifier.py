@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_verifier.py [--events 100000] [--repeat 3]
 
 Creates a throwaway database, stores genuine grid_events events, copies them
-in bulk under fresh ids, checkpoints, then times (medians of --repeat runs):
+under fresh ids through its recorder (chain links included), checkpoints, then times (medians of --repeat runs):
 a raw streamed scan of the rows, the chain hash alone, and the full verify.
 Prints a markdown table; the database is dropped afterwards.
 """
@@ -17,6 +17,7 @@ import time
 import uuid
 
 import psycopg2
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import create_engine
 
 from services.grid_events import contracts as c
@@ -27,24 +28,25 @@ from shared.security.chain import (
     CheckpointStore, EventRows, generate_signing_key, genesis, link, load_private_key, load_public_key,
     make_checkpoint,
 )
+from shared.security.links import generate_chain_key, load_chain_key, service_key
 from shared.security.verifier import verify
 
 ADMIN_DSN = "dbname=postgres user=pingan password=pingan host=127.0.0.1 port=5432"
 
 
-def fill(url: str, events: int) -> None:
-    app = GridEventsApplication(env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url})
+def fill(url: str, events: int, chain_key: str) -> None:
+    app = GridEventsApplication(env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": url,
+                                     "PINGAN_CHAIN_KEY": chain_key})
     call = Call(CallerContext(actor_id="bench", role=Role.ADMIN, jurisdiction="433100"), "bench")
     app.register_jurisdiction(call, c.RegisterJurisdiction(code="433100", name="Xiangxi"))
     app.register_jurisdiction(call, c.RegisterJurisdiction(code="433101", name="Jishou"))
     for n in range(1, 99):
         app.register_jurisdiction(call, c.RegisterJurisdiction(code=f"433101{n:03d}", name=f"township {n}"))
     copies = max(1, -(-events // 100) - 1)
-    with psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://")) as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO grid_events_events (originator_id, originator_version, topic, state) "
-            "SELECT gen_random_uuid(), e.originator_version, e.topic, e.state "
-            "FROM grid_events_events e, generate_series(1, %s)", (copies,))
+    originals = app.recorder.select_notifications(start=1, limit=100)
+    for _ in range(copies):
+        app.recorder.insert_events([StoredEvent(uuid.uuid4(), n.originator_version, n.topic, n.state)
+                                    for n in originals])
 
 
 def timed(run) -> float:
@@ -62,7 +64,9 @@ def measure(events: int = 100_000, repeat: int = 3) -> list[str]:
     url = f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{name}"
     engine = create_engine(url)
     try:
-        fill(url, events)
+        chain_key = generate_chain_key()
+        fill(url, events, chain_key)
+        link_key = service_key(load_chain_key(chain_key), "grid_events")
         rows = EventRows(engine, "grid_events")
         total = rows.count()
         private, public = generate_signing_key()
@@ -81,7 +85,7 @@ def measure(events: int = 100_000, repeat: int = 3) -> list[str]:
                     head = link(head, *row)
 
             def full():
-                report = verify(rows, store, load_public_key(public))
+                report = verify(rows, store, load_public_key(public), link_key)
                 if not report.ok:
                     raise SystemExit(f"false alarm: {report.finding}")
 

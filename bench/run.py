@@ -38,6 +38,7 @@ from shared.context import TOKEN_KEY, CallerContext, Role, TokenKeys, TokenServi
 PG = dict(user="pingan", password="pingan", host="127.0.0.1", port=5432)
 RABBIT_API = "http://guest:guest@127.0.0.1:15672/api"
 KEYS = {"bench": "bench-signing-key-bench-signing-key-0001"}
+BENCH_CHAIN_KEY = "YmVuY2gtb25seS1jaGFpbi1rZXktMzItYnl0ZXMhISE="  # base64 of 32 bytes: bench only
 GRID = "433101001001001"
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
@@ -223,7 +224,8 @@ def raw_eventsourcing_save(database: str, seconds: float) -> Result:
     from tests.unit.kernel_fixtures import CALL, TicketsApplication
 
     app = TicketsApplication(env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
-                                  "SQLALCHEMY_URL": f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{database}"})
+                                  "SQLALCHEMY_URL": f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{database}",
+                                  "PINGAN_CHAIN_KEY": BENCH_CHAIN_KEY})
     from shared.context import acting_as
     from tests.unit.kernel_fixtures import Ticket
 
@@ -255,6 +257,7 @@ def main() -> None:
     env = {**os.environ, "AMQP_URI": amqp_uri, "PINGAN_TOKEN_KEYS": json.dumps(KEYS),
            "PINGAN_ACTIVE_TOKEN_KID": "bench", "PINGAN_LOG_LEVEL": "WARNING",
            "PINGAN_PERSONAL_DATA_KEY": "YmVuY2gtb25seS1wZXJzb25hbC1kYXRhLWtleS0zMmI=", "PINGAN_LOG_FORMAT": "json",
+           "PINGAN_CHAIN_KEY": BENCH_CHAIN_KEY,
            "PINGAN_DATABASE_URL": f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{database_prefix}_{{service}}"}
     processes: list[subprocess.Popen] = []
     results: list[Result] = []

@@ -10,6 +10,11 @@ if [ -z "${PINGAN_PERSONAL_DATA_KEY:-}" ]; then
   PINGAN_PERSONAL_DATA_KEY=$("$BIN/python" -c "from pathlib import Path; from shared.config import generated_secret; from shared.security.personal_data import generate_master_key; print(generated_secret(Path('data/personal-data.key'), generate_master_key))")
   export PINGAN_PERSONAL_DATA_KEY
 fi
+# Likewise the chain key each service MACs its events' chain links with (docs/security.md).
+if [ -z "${PINGAN_CHAIN_KEY:-}" ]; then
+  PINGAN_CHAIN_KEY=$("$BIN/python" -c "from pathlib import Path; from shared.config import generated_secret; from shared.security.links import generate_chain_key; print(generated_secret(Path('data/chain.key'), generate_chain_key))")
+  export PINGAN_CHAIN_KEY
+fi
 services=$("$BIN/python" -c "from shared.registry import service_names; print(' '.join(service_names()))")
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM

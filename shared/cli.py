@@ -182,12 +182,13 @@ def migrate(
     """
     from shared.dependencies import open_store
     from shared.registry import service_class, service_names
+    from shared.security.links import tables_only
 
     settings = _settings()
     settings.create_tables = True
     for name in [service] if service else service_names():
         store = service_class(name).store
-        with migration_lock(settings.views_url(name)):
+        with migration_lock(settings.views_url(name)), tables_only():  # the owner never holds the chain key
             opened = open_store(name, store.application_class, store.projections, settings, migrate=True)
         if opened.unknown_shapes:
             console.print(f"[yellow]rebuilt[/] {', '.join(opened.unknown_shapes)} (shape changed)")

@@ -136,8 +136,15 @@ class PinganApplication(Application):
 
     def construct_recorder(self):  # type: ignore[override]
         # A process recorder also keeps tracking records, so a service can
-        # consume other services' events exactly once.
-        return self.factory.process_recorder()
+        # consume other services' events exactly once. Stored in a database,
+        # each event also gets its chain link (shared/security/links.py).
+        from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
+
+        if not isinstance(self.factory, SQLAlchemyFactory):
+            return self.factory.process_recorder()
+        from .security.links import KEY_ENV, linked_recorder
+
+        return linked_recorder(self.factory, self.name, self.env.get(KEY_ENV))
 
     def save(self, *objs: Any, **kwargs: Any):  # type: ignore[override]
         recordings = super().save(*objs, **kwargs)

@@ -26,6 +26,7 @@ from shared.security.log_guard import guard_payload_loggers  # noqa: E402
 
 TEST_KEYS = {"test-k1": "a-test-signing-key-that-is-long-enough-0001"}
 TEST_PERSONAL_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # base64 of 32 zero bytes: tests only
+TEST_CHAIN_KEY = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="  # base64 of 32 bytes of 1: tests only
 PG_ADMIN_DSN = "dbname=postgres user=pingan password=pingan host=127.0.0.1 port=5432"
 
 
@@ -35,6 +36,7 @@ def signing_keys(monkeypatch, tmp_path):
     monkeypatch.setenv("PINGAN_TOKEN_KEYS", json.dumps(TEST_KEYS))
     monkeypatch.setenv("PINGAN_ACTIVE_TOKEN_KID", "test-k1")
     monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", TEST_PERSONAL_DATA_KEY)
+    monkeypatch.setenv("PINGAN_CHAIN_KEY", TEST_CHAIN_KEY)
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PINGAN_RELAY_INTERVAL", "0.05")
     monkeypatch.delenv("PINGAN_DATABASE_URL", raising=False)

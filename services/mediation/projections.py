@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from shared.jurisdiction import county_of, scope_prefix
 from shared.projections import Projection, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
+from shared.security.row_seal import checked_page, checked_row, checked_rows, seal_column
 
 from .domain import MediationCase, Status, Step, Tier
 
@@ -53,6 +54,7 @@ cases = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    seal_column("case_id", "grid_event_id", "jurisdiction", "township", "county"),
 )
 
 parties = Table(
@@ -65,6 +67,7 @@ parties = Table(
     Column("understands_mandarin", Boolean, nullable=False),
     Column("residence", String(15)),
     Column("erased", Boolean, nullable=False, default=False),
+    seal_column("case_id", "party_id", "name", "residence"),
 )
 
 attempts = Table(
@@ -80,6 +83,7 @@ attempts = Table(
     Column("held_on", Date, nullable=False),
     Column("outcome", String(20), nullable=False),
     Column("interpreters", Text, nullable=False),  # JSON list of {party_id, language, interpreter_id}
+    seal_column("case_id", "number", "place"),
 )
 
 TIERS = [tier.value for tier in Tier]
@@ -304,7 +308,8 @@ LISTED = [c for c in cases.c if c.name not in SEALED_COLUMNS[cases.name]]  # lis
 
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
-    return shared_page_of(conn, query, page, page_size, _JSON_COLUMNS)
+    # Rows whose seal fails are left out: a list never trusts a row the database alone edited.
+    return checked_page(query, shared_page_of(conn, query, page, page_size, _JSON_COLUMNS))
 
 
 def cases_query(scope: str, tier: str | None, status: str | None, source: str | None) -> Any:
@@ -316,14 +321,15 @@ def cases_query(scope: str, tier: str | None, status: str | None, source: str | 
 
 
 def case_by_id(conn: Connection, case_id: str) -> dict | None:
+    # Access is decided on the case's jurisdiction: only from a row whose seal holds (as its parties' and attempts').
     row = conn.execute(select(cases).where(cases.c.case_id == case_id)).mappings().first()
-    if row is None:
+    found = checked_row(cases, _jsonable(row) if row else None)
+    if found is None:
         return None
-    found = _jsonable(row)
-    found["parties"] = [_jsonable(p) for p in conn.execute(
-        select(parties).where(parties.c.case_id == case_id).order_by(parties.c.party_id)).mappings()]
-    found["attempt_log"] = [_jsonable(a) for a in conn.execute(
-        select(attempts).where(attempts.c.case_id == case_id).order_by(attempts.c.number)).mappings()]
+    found["parties"] = checked_rows(parties, [_jsonable(p) for p in conn.execute(
+        select(parties).where(parties.c.case_id == case_id).order_by(parties.c.party_id)).mappings()])
+    found["attempt_log"] = checked_rows(attempts, [_jsonable(a) for a in conn.execute(
+        select(attempts).where(attempts.c.case_id == case_id).order_by(attempts.c.number)).mappings()])
     return found
 
 

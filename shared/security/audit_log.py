@@ -115,13 +115,10 @@ def audited_read(trail: AuditTrail, call: Call, action: str, roles: Collection[R
     return data
 
 
-MAX_LISTED_IDS = 200  # one audit event per listing; a page is at most this long
-
-
 def audited_list(trail: AuditTrail, call: Call, action: str, roles: Collection[Role], record_kind: str,
                  scope: str, purpose: str | None, load: Callable[[], tuple[Any, list[str]]],
                  category: str | None = None, policy: Policy | None = None) -> Any:
-    """A listing of personal records in ``scope``: decide, load, one audit event naming the ids, return.
+    """A listing of personal records in ``scope``: decide, load, one audit event naming every id returned, return.
 
     ``load`` returns (result, ids of the records in it). A denied listing is
     audited with the scope alone and loads nothing.
@@ -133,5 +130,5 @@ def audited_list(trail: AuditTrail, call: Call, action: str, roles: Collection[R
         trail.record(call, action, record_kind, [f"scope:{scope}"], purpose, DENIED, decision)
         raise Forbidden(decision.reason)
     result, ids = load()
-    trail.record(call, action, record_kind, [f"scope:{scope}", *ids[:MAX_LISTED_IDS]], purpose, ALLOWED, decision)
+    trail.record(call, action, record_kind, [f"scope:{scope}", *ids], purpose, ALLOWED, decision)
     return result

@@ -226,15 +226,29 @@ class EventRows:
             for row in result:
                 yield row[0], row[1], row[2], row[3], row[4]
 
+    def linked_rows(self) -> Iterator[tuple[int, Any, int, str, bytes, int | None, bytes | None]]:
+        """Every row with its chain link (``links.py``): (..., previous id, link), None where it has none."""
+        links = self.table.removesuffix("_events") + "_links"
+        query = text(
+            f"SELECT e.id, e.originator_id, e.originator_version, e.topic, e.state, l.previous_id, l.link "
+            f"FROM {self.table} e LEFT JOIN {links} l ON l.notification_id = e.id ORDER BY e.id"
+        )
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=self.batch).execute(query)
+            for row in result:
+                yield row[0], row[1], row[2], row[3], row[4], row[5], None if row[6] is None else bytes(row[6])
+
 
 # -- writing checkpoints -------------------------------------------------------------
 
 
-def make_checkpoint(rows: EventRows, store: CheckpointStore, private_key: Ed25519PrivateKey) -> Checkpoint:
-    """Extend the chain over rows stored since the last checkpoint and sign the new head.
+def make_checkpoint(rows: EventRows, store: CheckpointStore, private_key: Ed25519PrivateKey,
+                    upto: int | None = None) -> Checkpoint:
+    """Extend the chain over rows stored since the last checkpoint (up to id ``upto``) and sign the new head.
 
-    Run it after a successful verify (the CLI does): it trusts the rows and
-    segment it continues from.
+    Run it after a successful verify, up to the last id that verify checked (the
+    CLI does): it trusts the rows and segment it continues from, and a row
+    stored after the verify must not be signed unchecked.
     """
     earlier = store.checkpoints()
     last = earlier[-1] if earlier else None
@@ -244,6 +258,8 @@ def make_checkpoint(rows: EventRows, store: CheckpointStore, private_key: Ed2551
     segment = bytearray()
     first_id = None
     for notification_id, originator_id, version, topic, state in rows.rows(after=after):
+        if upto is not None and notification_id > upto:
+            break
         head = link(head, notification_id, originator_id, version, topic, state)
         segment += _SEGMENT_ENTRY.pack(notification_id, head)
         first_id = first_id if first_id is not None else notification_id

@@ -34,15 +34,17 @@ def _parts(service: str, database_url: Optional[str], checkpoint_dir: Optional[P
 
 def _run_verify(service: str, database_url: Optional[str], checkpoint_dir: Optional[Path], quiet: bool):
     from .chain import load_public_key
+    from .links import configured_link_key
     from .verifier import verify
 
     security, rows, store = _parts(service, database_url, checkpoint_dir)
     public_key = load_public_key(security.checkpoint_public_key, security.checkpoint_key)
+    link_key = configured_link_key(service, security.chain_key, generate=False)
     total = rows.count()
     columns = [TextColumn(f"verify {service}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
         task = bar.add_task("verify", total=total)
-        report = verify(rows, store, public_key, progress=lambda n: bar.update(task, completed=n))
+        report = verify(rows, store, public_key, link_key, progress=lambda n: bar.update(task, completed=n))
     return report
 
 
@@ -100,7 +102,7 @@ def checkpoint_command(
                           f"is bad: {report.finding.detail}")
             raise typer.Exit(1)
         security, rows, store = _parts(service, database_url, checkpoint_dir)
-        checkpoint = make_checkpoint(rows, store, load_private_key(security.checkpoint_key))
+        checkpoint = make_checkpoint(rows, store, load_private_key(security.checkpoint_key), upto=report.last_id)
     except PinganError as error:
         console.print(f"[red]cannot checkpoint {service}: {error.message}")
         raise typer.Exit(2)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from shared.errors import ValidationFailed
 
 from .chain import events_table
+from .links import links_table_name
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -59,6 +60,7 @@ def append_only_sql(table: str) -> list[str]:
 def runtime_grants_sql(service: str, runtime_role: str, server_version_num: int) -> list[str]:
     """Grants for the service's runtime role: read models freely, event rows append-only."""
     events, role = _ident(events_table(service)), _ident(runtime_role)
+    links = _ident(links_table_name(events_table(service)))
     tracking = _ident(f"{service.lower()}_tracking")
     sequence = _ident(f"{events_table(service)}_id_seq")
     lock_privilege = "MAINTAIN" if server_version_num >= 170000 else "UPDATE"
@@ -67,6 +69,8 @@ def runtime_grants_sql(service: str, runtime_role: str, server_version_num: int)
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",  # read models, keys
         f"REVOKE ALL ON {events} FROM {role}",
         f"GRANT SELECT, INSERT, {lock_privilege} ON {events} TO {role}",  # the lock privilege: see module doc
+        f"REVOKE ALL ON {links} FROM {role}",
+        f"GRANT SELECT, INSERT ON {links} TO {role}",  # chain links (links.py): append-only as the events
         f"REVOKE ALL ON {tracking} FROM {role}",
         f"GRANT SELECT, INSERT, UPDATE ON {tracking} TO {role}",
         f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {role}",
@@ -75,7 +79,9 @@ def runtime_grants_sql(service: str, runtime_role: str, server_version_num: int)
 
 
 def protect_event_table(conn: Connection, service: str, runtime_role: str) -> None:
-    """Install the append-only triggers and the runtime role's grants (as the table owner)."""
+    """Install the append-only triggers (events and their chain links) and the runtime role's grants (as the owner)."""
     version = conn.execute(text("SHOW server_version_num")).scalar_one()
-    for statement in [*append_only_sql(events_table(service)), *runtime_grants_sql(service, runtime_role, int(version))]:
+    tables = [events_table(service), links_table_name(events_table(service))]
+    for statement in [*(sql for table in tables for sql in append_only_sql(table)),
+                      *runtime_grants_sql(service, runtime_role, int(version))]:
         conn.execute(text(statement))

@@ -17,6 +17,7 @@ class SecuritySettings(EnvSettings):
     checkpoint_key: str | None = None  # Ed25519 private key, base64 of the 32-byte seed
     checkpoint_public_key: str | None = None  # base64 of the 32-byte public key (verify-only jobs)
     personal_data_key: str | None = None  # base64 of a 32-byte AES master key wrapping per-person keys
+    chain_key: str | None = None  # base64 of 32 bytes: the writing service's chain-link key (links.py)
     cipher_key: str | None = None  # optional whole-state cipher (eventsourcing AESCipher)
 
 

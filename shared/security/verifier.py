@@ -11,9 +11,13 @@ first difference is the finding, named by notification id:
 - ``bad_checkpoint``: a checkpoint or segment fails its signature; every
   record from the segment's first id on is unproven
 
-Rows after the last checkpoint are chained too, but only the next checkpoint
-can vouch for them; they are reported as ``unanchored``. Gaps in ids are
-normal (a rolled-back insert spends a sequence value) and no alarm.
+Every row must also carry the chain link its service wrote with it
+(``links.py``, a MAC keyed outside the database): a row the database alone
+wrote, changed, moved or removed is named at once, checkpointed or not
+(``inserted``, ``altered``, ``missing``). Rows after the last checkpoint are
+reported as ``unanchored``: linked, but no signed checkpoint covers them yet.
+Gaps in ids are normal (a rolled-back insert spends a sequence value) and no
+alarm.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from typing import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .chain import Checkpoint, CheckpointStore, EventRows, genesis, link, segment_entries
+from .links import LinkCheck, configured_link_key
+from .settings import load_security_settings
 
 Progress = Callable[[int], None]
 
@@ -43,6 +49,7 @@ class Report:
     anchored: int = 0  # rows proven by a signed checkpoint
     unanchored: int = 0  # rows after the last checkpoint
     checkpoints: int = 0
+    last_id: int = 0  # the newest row checked: a checkpoint signs no further
     finding: Finding | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -78,9 +85,15 @@ def _check_checkpoints(store: CheckpointStore, public_key: Ed25519PublicKey, rep
     return trusted
 
 
-def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey,
+def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey, link_key: bytes | None = None,
            progress: Progress | None = None, progress_every: int = 2000) -> Report:
-    """Verify the whole log; stops at the first bad record."""
+    """Verify the whole log; stops at the first bad record.
+
+    ``link_key``: the service's (``links.service_key``); by default the one
+    ``PINGAN_CHAIN_KEY`` gives, and without a key verification is refused.
+    """
+    if link_key is None:
+        link_key = configured_link_key(store.service, load_security_settings().chain_key, generate=False)
     report = Report(service=store.service)
     trusted = _check_checkpoints(store, public_key, report)
     if report.finding is not None:
@@ -99,10 +112,17 @@ def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey
     want = next(anchors, None)
     head = genesis(store.service)
     n = 0
-    for notification_id, originator_id, version, topic, state in rows.rows():
+    links = LinkCheck(link_key)
+    for notification_id, originator_id, version, topic, state, previous_id, stored_link in rows.linked_rows():
         if want is not None and notification_id > want[0]:
             report.finding = Finding("missing", want[0], f"record {want[0]} was checkpointed but is no longer stored")
             break
+        bad_link = links.check(notification_id, originator_id, version, topic, state, previous_id, stored_link,
+                               anchored=want is not None)
+        if bad_link is not None:
+            report.finding = Finding(bad_link.kind, bad_link.notification_id, bad_link.detail)
+            break
+        report.last_id = notification_id
         head = link(head, notification_id, originator_id, version, topic, state)
         n += 1
         if want is None:

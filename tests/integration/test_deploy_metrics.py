@@ -203,6 +203,7 @@ def stack(tmp_path_factory):
                        PINGAN_TOKEN_KEYS=json.dumps(TOKEN_KEYS),
                        PINGAN_ACTIVE_TOKEN_KID="deploytest",
                        PINGAN_PERSONAL_DATA_KEY=base64.b64encode(b"deploytest-personal-data-key-32b").decode(),
+                       PINGAN_CHAIN_KEY=base64.b64encode(b"deploytest-chain-link-key-32byte").decode(),
                        PINGAN_LOG_FORMAT="json",
                        PINGAN_HTTP_ADDRESS=f"127.0.0.1:{port}",
                        PINGAN_DATA_DIR=str(tmp / f"data-{service}"))

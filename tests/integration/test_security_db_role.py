@@ -84,3 +84,13 @@ def test_db_role_owner_update_is_refused_by_the_trigger(runtime):
     with pytest.raises(psycopg2.Error, match="append-only"):
         run_as(runtime["pg_url"].replace("postgresql+psycopg2://", "postgresql://"),
                "UPDATE grid_events_events SET topic = 'x' WHERE id = 1")
+
+
+def test_db_role_runtime_cannot_change_chain_links(runtime):
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        run_as(runtime["dsn"], "UPDATE grid_events_links SET previous_id = 0 WHERE notification_id = 1")
+
+
+def test_db_role_runtime_cannot_delete_chain_links(runtime):
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        run_as(runtime["dsn"], "DELETE FROM grid_events_links WHERE notification_id = 1")

@@ -1,11 +1,16 @@
 """The hash chain and checkpoint signatures, on the embedded (SQLite) store."""
 
+import os
+
+import pytest
 from sqlalchemy import text
 
 from shared.security.chain import (
     Checkpoint, CheckpointStore, EventRows, generate_signing_key, genesis, link, load_private_key, load_public_key,
     make_checkpoint,
 )
+from shared.security.chain import ChainConfigError
+from shared.security.links import configured_link_key, tables_only
 from shared.security.verifier import verify
 from tests.unit.kernel_fixtures import CALL, TicketsApplication
 
@@ -34,8 +39,29 @@ def test_chain_sqlite_log_verifies_and_names_an_altered_row(tmp_path):
     private, public = generate_signing_key()
     rows, store = EventRows(url, "tickets"), CheckpointStore(tmp_path / "cp", "tickets")
     make_checkpoint(rows, store, load_private_key(private))
-    assert verify(rows, store, load_public_key(public)).ok
+    key = configured_link_key("tickets", os.environ["PINGAN_CHAIN_KEY"])
+    assert verify(rows, store, load_public_key(public), key).ok
     with rows.engine.begin() as conn:
         conn.execute(text("UPDATE tickets_events SET topic = topic || 'x' WHERE id = 3"))
-    finding = verify(rows, store, load_public_key(public)).finding
+    finding = verify(rows, store, load_public_key(public), key).finding
     assert (finding.kind, finding.notification_id) == ("altered", 3)
+
+
+def test_chain_key_missing_with_a_database_url_refuses_to_start(tmp_path, monkeypatch):
+    monkeypatch.delenv("PINGAN_CHAIN_KEY")
+    monkeypatch.setenv("PINGAN_DATABASE_URL", f"sqlite:///{tmp_path / 'deployed.sqlite'}")
+    with pytest.raises(ChainConfigError, match="PINGAN_CHAIN_KEY"):
+        TicketsApplication(env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+                                "SQLALCHEMY_URL": f"sqlite:///{tmp_path / 'deployed.sqlite'}"})
+
+
+def test_chain_tables_only_application_refuses_to_store(tmp_path, monkeypatch):
+    """``pingan migrate`` (the owner, never holding the key) creates the tables and cannot write events."""
+    monkeypatch.delenv("PINGAN_CHAIN_KEY")
+    monkeypatch.setenv("PINGAN_DATABASE_URL", f"sqlite:///{tmp_path / 'deployed.sqlite'}")
+    with tables_only():
+        app = TicketsApplication(env={"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+                                      "SQLALCHEMY_URL": f"sqlite:///{tmp_path / 'deployed.sqlite'}"})
+    with pytest.raises(ChainConfigError):
+        app.open(CALL, "no key, no event")
+    assert app.recorder.max_notification_id() is None

@@ -114,6 +114,11 @@ Args: dict root name */}}
     secretKeyRef:
       name: {{ .root.Values.secrets.personalDataKey.name }}
       key: {{ .root.Values.secrets.personalDataKey.key }}
+- name: PINGAN_CHAIN_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.secrets.chainKey.name }}
+      key: {{ .root.Values.secrets.chainKey.key }}
 {{- end -}}
 
 {{/* Checksum of the Secrets a service pod reads, for a pod annotation: `helm upgrade` after a
@@ -123,7 +128,7 @@ Between upgrades, roll with `kubectl rollout restart` or a reloader (docs/deploy
 {{- define "pingan.secretsChecksum" -}}
 {{- $s := .root.Values.secrets -}}
 {{- $seen := list -}}
-{{- range $ref := list $s.amqp $s.database $s.tokenKeys $s.personalDataKey -}}
+{{- range $ref := list $s.amqp $s.database $s.tokenKeys $s.personalDataKey $s.chainKey -}}
 {{- $found := lookup "v1" "Secret" $.root.Release.Namespace $ref.name | default dict -}}
 {{- $seen = append $seen (dict "ref" $ref "data" (get (get $found "data" | default dict) $ref.key | default "")) -}}
 {{- end -}}

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from shared.jurisdiction import level_of
 from shared.projections import page_of as shared_page_of
 from shared.projections import row_to_dict
+from shared.security.row_seal import checked_page, checked_row
 
 from ..contracts import SERVICE, Tier
 
@@ -71,12 +72,13 @@ def by_source_query(table: Table, group: Column) -> Any:
 
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
-    return shared_page_of(conn, query, page, page_size, JSON_COLUMNS)
+    # Rows whose seal fails are left out: a list never trusts a row the database alone edited.
+    return checked_page(query, shared_page_of(conn, query, page, page_size, JSON_COLUMNS))
 
 
 def one(conn: Connection, query: Any) -> dict | None:
     row = conn.execute(query).mappings().first()
-    return row_to_dict(row, JSON_COLUMNS) if row else None
+    return checked_row(query, row_to_dict(row, JSON_COLUMNS) if row else None)  # access is decided on a sealed row only
 
 
 JSON_COLUMNS = {"workers", "duties", "required_steps", "ticked_steps"}

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, scope_prefix
 from shared.projections import Projection, handles
+from shared.security.row_seal import seal_column
 
 from ..domain import DecisionStatus, Erasure, FamilySafetyAssessment, MajorDecision
 from .common import erased_flag, mark_erased, metadata, update_row
@@ -26,6 +27,7 @@ decisions = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     erased_flag(),
+    seal_column("decision_id", "jurisdiction", "county", "title"),
 )
 
 family_assessments = Table(
@@ -39,6 +41,7 @@ family_assessments = Table(
     Column("measures", Text, nullable=False),  # likewise
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     erased_flag(),  # the assessment erased, or its household
+    seal_column("assessment_id", "grid_code", "household_id", "findings", "measures"),
 )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import level_of, scope_prefix
 from shared.projections import Projection, handles
+from shared.security.row_seal import seal_column
 
 from ..domain import Erasure, Grid, Jurisdiction, MemberUnit, Participant
 from .common import erased_flag, mark_erased, metadata
@@ -25,6 +26,7 @@ jurisdictions = Table(
     Column("responsible_office", String(200)),
     Column("responsible_person_id", String(64)),
     Column("responsible_person_name", Text),  # personal, sealed
+    seal_column("code", "jurisdiction_id", "level", "parent_code"),
 )
 
 grids = Table(
@@ -35,6 +37,7 @@ grids = Table(
     Column("village_code", String(12), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("workers", Text, nullable=False),  # JSON list of worker ids
+    seal_column("code", "grid_id", "village_code"),
 )
 
 contact_points = Table(
@@ -45,6 +48,7 @@ contact_points = Table(
     Column("contact_id", String(64), nullable=False),
     Column("contact_name", Text, nullable=False),  # personal, sealed
     Column("contact_phone", Text),  # personal, sealed
+    seal_column("grid_code", "unit_id"),
 )
 
 member_units = Table(
@@ -56,6 +60,7 @@ member_units = Table(
     Column("unit_code", String(50), nullable=False),
     Column("name", String(200), nullable=False),
     Column("duties", Text, nullable=False),  # JSON list
+    seal_column("unit_id", "member_unit_id", "body_code"),
 )
 
 participants = Table(
@@ -67,6 +72,7 @@ participants = Table(
     Column("name", Text, nullable=False),  # personal for a volunteer, sealed
     Column("recognitions", Integer, nullable=False),  # how many; the notes are sealed, in the log only
     erased_flag(),
+    seal_column("participant_id", "jurisdiction", "kind", "name"),
 )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, level_of, scope_prefix
 from shared.projections import Projection, handles
+from shared.security.row_seal import seal_column
 
 from ..contracts import SERVICE
 from ..domain import Erasure, EventReport, Status, Tier
@@ -43,6 +44,7 @@ reports = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
     erased_flag(),
+    seal_column("event_id", "grid_code", "jurisdiction", "county", "category", "place", "description", "reporter_id"),
 )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, scope_prefix
 from shared.projections import Projection, handles
+from shared.security.row_seal import seal_column
 
 from ..domain import Erasure, Risk, RiskStatus
 from .common import by_source_query, counted, erased_flag, mark_erased, metadata, one, tier_of, update_row
@@ -39,6 +40,7 @@ risks = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
     erased_flag(),
+    seal_column("risk_id", "jurisdiction", "county", "category", "place", "description"),
 )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, scope_prefix
 from shared.projections import Projection, handles
+from shared.security.row_seal import seal_column
 
 from ..domain import Erasure, WorkItem, WorkItemStatus
 from .common import counted, erased_flag, mark_erased, metadata, one, update_row
@@ -34,6 +35,7 @@ work_items = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
     erased_flag(),
+    seal_column("item_id", "grid_code", "jurisdiction", "county", "title"),
 )
 
 

@@ -1,0 +1,214 @@
+"""Chain links: each stored event MACed by the writing service, in the event's own transaction.
+
+A checkpoint vouches only for the rows it covers; these links make a row
+written, changed, moved or removed by the database alone (its owner login, a
+restored dump, a superuser) visible at once, before any checkpoint. The service
+computes, for each event row, in notification-id order:
+
+    link_n = HMAC-SHA256(K_service, link_p ‖ p ‖ n ‖ originator_id ‖ version ‖ len‖topic ‖ len‖state)
+
+where ``p`` is the notification id of the previous stored row (0 for the
+first) and ``link_p`` its link (32 zero bytes for the first). It stores
+``(n, p, link_n)`` in ``<service>_links`` in the same transaction as the event.
+``K_service`` is derived from ``PINGAN_CHAIN_KEY``, which the database never
+holds, so nobody with only database access can make a link that verifies.
+
+Why one chain in notification-id order is safe with several writers (several
+replicas, one process with many workers): eventsourcing-sqlalchemy takes
+``LOCK TABLE <events> IN EXCLUSIVE MODE`` before inserting on PostgreSQL, so
+ids are drawn and committed one transaction at a time; the link is computed
+after the insert, still under that lock, over the newest committed link below
+its first id. A rolled-back insert leaves a gap in ids and no link, so it is
+no alarm. On SQLite the database's single write lock does the same (a
+transaction whose snapshot is stale cannot write). See docs/security.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import struct
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
+from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, insert, select
+from sqlalchemy.orm import Session
+
+from .chain import ChainConfigError, uuid_bytes
+
+START = bytes(32)  # the "previous link" of the first row
+_HEADER = struct.Struct(">qq16sq")  # previous id, id, originator id, version
+_LEN = struct.Struct(">I")
+KEY_ENV = "PINGAN_CHAIN_KEY"
+_TABLES_ONLY: ContextVar[bool] = ContextVar("pingan_links_tables_only", default=False)
+
+
+def generate_chain_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def load_chain_key(encoded: str | None, data_dir: Path | None = None, generate: bool = True) -> bytes:
+    """The configured chain key; only the embedded default keeps a generated one beside its data.
+
+    A writer generates the embedded key on first start (``generate``); the verifier only reads it.
+    """
+    path = Path(data_dir) / "chain.key" if data_dir is not None else None
+    if not encoded and path is not None and (generate or path.exists()):
+        from shared.config import generated_secret
+
+        encoded = generated_secret(path, generate_chain_key)
+    if not encoded:
+        raise ChainConfigError(f"no chain key: set {KEY_ENV} (the key the service writes its links with)")
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ChainConfigError(f"{KEY_ENV} is not base64 of 32 bytes")
+    return key
+
+
+def configured_link_key(service: str, encoded: str | None, generate: bool = True) -> bytes:
+    """The service's link key from ``PINGAN_CHAIN_KEY``; with a database URL set it must be given."""
+    from shared.config import load_settings
+
+    settings = load_settings()
+    embedded = settings.database_url is None
+    return service_key(load_chain_key(encoded, settings.data_dir if embedded else None, generate), service)
+
+
+def service_key(master: bytes, service: str) -> bytes:
+    """One key per service, so a key leaked from one service's process forges no other's links."""
+    return hmac.new(master, f"pingan-chain-link-v1:{service.lower()}".encode(), hashlib.sha256).digest()
+
+
+def compute_link(key: bytes, previous: bytes, previous_id: int, notification_id: int, originator_id: Any,
+                 version: int, topic: str, state: bytes) -> bytes:
+    topic_bytes = topic.encode()
+    mac = hmac.new(key, previous, hashlib.sha256)
+    mac.update(_HEADER.pack(previous_id, notification_id, uuid_bytes(originator_id), version))
+    mac.update(_LEN.pack(len(topic_bytes)))
+    mac.update(topic_bytes)
+    mac.update(_LEN.pack(len(state)))
+    mac.update(state)
+    return mac.digest()
+
+
+def links_table_name(events_table_name: str) -> str:
+    return events_table_name.removesuffix("_events") + "_links"
+
+
+def links_table(events_table_name: str, metadata: MetaData | None = None) -> Table:
+    return Table(
+        links_table_name(events_table_name), metadata or MetaData(),
+        Column("notification_id", BigInteger, primary_key=True, autoincrement=False),
+        Column("previous_id", BigInteger, nullable=False),
+        Column("link", LargeBinary, nullable=False),
+    )
+
+
+@contextmanager
+def tables_only():
+    """Open applications only to create their tables, without the chain key.
+
+    ``pingan migrate`` runs as the database owner, which must never hold the
+    key; an application opened so refuses to store events.
+    """
+    token = _TABLES_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _TABLES_ONLY.reset(token)
+
+
+class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
+    """eventsourcing-sqlalchemy's process recorder that also writes each event's chain link."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str, tracking_table_name: str, link_key: bytes | None,
+                 schema_name: str | None = None):
+        super().__init__(datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name,
+                         schema_name=schema_name)
+        self.link_key = link_key
+        self.links = links_table(events_table_name)
+        self.tables.append(self.links)
+
+    def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent],
+                              **kwargs: Any) -> Sequence[int]:
+        # The parent locks the events table and flushes, so the ids are drawn and every
+        # lower row is committed (or rolled back) before the previous link is read.
+        if self.link_key is None:
+            raise ChainConfigError("opened to create tables only (no chain key): storing events is refused")
+        ids = super()._insert_stored_events(session, stored_events, **kwargs)
+        if not ids:
+            return ids
+        newest = session.execute(
+            select(self.links.c.notification_id, self.links.c.link)
+            .where(self.links.c.notification_id < min(ids))
+            .order_by(self.links.c.notification_id.desc()).limit(1)
+        ).first()
+        previous_id, previous = (newest[0], bytes(newest[1])) if newest else (0, START)
+        rows = []
+        for notification_id, stored in sorted(zip(ids, stored_events), key=lambda pair: pair[0]):
+            value = compute_link(self.link_key, previous, previous_id, notification_id, stored.originator_id,
+                                 stored.originator_version, stored.topic, stored.state)
+            rows.append({"notification_id": notification_id, "previous_id": previous_id, "link": value})
+            previous_id, previous = notification_id, value
+        session.execute(insert(self.links), rows)
+        return ids
+
+
+def linked_recorder(factory: Any, service: str, encoded_key: str | None) -> LinkedProcessRecorder:
+    """What ``factory.process_recorder()`` builds, plus the links table (same names, same datastore)."""
+    prefix = factory.env.name.lower()
+    recorder = LinkedProcessRecorder(
+        factory.datastore, events_table_name=f"{prefix}_events", tracking_table_name=f"{prefix}_tracking",
+        link_key=None if _TABLES_ONLY.get() else configured_link_key(service, encoded_key), schema_name=factory.env.get(factory.SQLALCHEMY_SCHEMA),
+    )
+    if factory.env_create_table():
+        recorder.create_table()
+    return recorder
+
+
+@dataclass(frozen=True)
+class LinkFinding:
+    kind: str  # inserted | altered | missing
+    notification_id: int
+    detail: str
+
+
+class LinkCheck:
+    """Follows the links row by row, in notification-id order, as the verifier reads the log."""
+
+    def __init__(self, key: bytes):
+        self.key = key
+        self.previous_id = 0
+        self.previous = START
+        self.linked = False  # a linked row seen: every later row must be linked too
+
+    def check(self, notification_id: int, originator_id: Any, version: int, topic: str, state: bytes,
+              previous_id: int | None, stored: bytes | None, anchored: bool = False) -> LinkFinding | None:
+        """``anchored``: a signed checkpoint vouches for this row (the verifier then compares it)."""
+        if stored is None:
+            if anchored and not self.linked:
+                return None  # stored before links existed and checkpointed since: the checkpoint proves it
+            return LinkFinding("inserted", notification_id,
+                               f"record {notification_id} has no chain link: the service did not write it")
+        self.linked = True
+        if previous_id != self.previous_id and self.previous_id < previous_id < notification_id:
+            return LinkFinding("missing", previous_id,
+                               f"record {previous_id} was stored before record {notification_id} and is gone")
+        expected = compute_link(self.key, self.previous, self.previous_id, notification_id, originator_id,
+                                version, topic, bytes(state))
+        if previous_id != self.previous_id or not hmac.compare_digest(expected, bytes(stored)):
+            return LinkFinding("altered", notification_id,
+                               f"record {notification_id} does not match its chain link "
+                               "(changed bytes or order, or a link not made by the service)")
+        self.previous_id, self.previous = notification_id, expected
+        return None
