@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from .contracts import Payload, open_envelope
 from .dependencies import CallerIdentity, Observability
 from .errors import EXPECTED_ERRORS, PinganError, ValidationFailed
+from .faults import is_infrastructure, unavailable
 from .validation import parse
 
 log = structlog.get_logger(__name__)
@@ -38,8 +39,18 @@ def api(model: type[BaseModel]) -> Callable:
             call = self.caller.verify()
             if args:
                 raise ValidationFailed(f"{model.__name__}: pass arguments by name, not by position")
-            return method(self, call, parse(model, payload))
+            try:
+                return method(self, call, parse(model, payload))
+            except EXPECTED_ERRORS:
+                raise
+            except Exception as error:
+                if not is_infrastructure(error):
+                    raise
+                # Typed and retryable, without the driver's text (SQL, parameters, tables).
+                log.warning("infrastructure_unavailable", error=type(error).__name__)
+                raise unavailable(self.name) from None
 
+        entry.command_model = model  # lets tools and tests enumerate every command's fields
         return rpc(expected_exceptions=EXPECTED_ERRORS)(entry)
 
     return decorate
