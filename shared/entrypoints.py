@@ -15,16 +15,15 @@ from typing import Any, Callable
 import structlog
 from kombu import Connection
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import BaseModel
 
 from .contracts import Payload, open_envelope
 from .dependencies import CallerIdentity, Observability
-from .errors import EXPECTED_ERRORS, PinganError, ValidationFailed
+from .errors import EXPECTED_ERRORS, Conflict, PinganError, ValidationFailed
 from .faults import is_infrastructure, unavailable
+from .reliable import DeadLetter, event_handler, rpc
 from .validation import parse
 
 log = structlog.get_logger(__name__)
@@ -61,9 +60,10 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
 
     The method gets the verified call, the envelope and the payload; it
     passes ``message_key(envelope)`` to the application so that a redelivered
-    message changes nothing. A message that can never be handled (bad
-    signature, malformed payload) is logged and acknowledged; any other error
-    returns it to the queue to be tried again.
+    message changes nothing. A message that can never be handled as it is
+    (bad signature, malformed payload, refused by the domain) is dead-lettered;
+    any other error returns it to the queue to be tried again, after a backoff
+    (shared/reliable.py).
     """
 
     def decorate(method: Callable) -> Callable:
@@ -71,12 +71,20 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
         def entry(self: Any, raw: Any) -> Any:
             try:
                 call = self.caller.verify()
+            except PinganError as refusal:
+                raise DeadLetter("unauthenticated", refusal.message) from None
+            try:
                 envelope, payload = open_envelope(raw, schema)
+            except PinganError as refusal:
+                raise DeadLetter("malformed", refusal.message) from None
+            try:
                 return method(self, call, envelope, payload)
+            except Conflict:
+                raise  # a concurrent change: tried again
             except PinganError as refusal:
                 log.error("event_refused", source=source, event_type=event_type,
                           error=type(refusal).__name__, reason=refusal.message)
-                return None
+                raise DeadLetter("refused", refusal.message) from None
 
         return event_handler(source, event_type, requeue_on_error=True)(entry)
 
