@@ -23,6 +23,7 @@ from .contracts import Payload, open_envelope
 from .dependencies import CallerIdentity, Observability
 from .errors import EXPECTED_ERRORS, Conflict, PinganError, ValidationFailed
 from .faults import is_infrastructure, unavailable
+from .liveness import liveness
 from .reliable import DeadLetter, event_handler, rpc
 from .validation import parse
 
@@ -103,9 +104,9 @@ class ServiceBase:
         """An RPC that answers while the service runs; ``pingan ping`` calls it."""
         return {"service": self.name, "ok": True}
 
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, str]:
-        return 200, json.dumps({"service": self.name, "ok": True})
+    @liveness("GET", "/health")
+    def http_health(self, request: Any) -> None:
+        """Answered outside the worker pool (shared/liveness.py); never runs as a worker."""
 
     @http("GET", "/ready")
     def http_ready(self, request: Any) -> tuple[int, str]:
