@@ -14,8 +14,6 @@ from typing import Any, Callable, Optional
 
 import typer
 from kombu import Connection, Exchange, Queue
-from rich.console import Console
-from rich.table import Table
 
 from .metrics import metrics
 
@@ -116,11 +114,11 @@ def _uri(amqp_uri: Optional[str]) -> str:
 
 @app.command("list")
 def list_command(service: str, amqp_uri: Optional[str] = _AMQP) -> None:
-    """The service's dead letters: id, reason, queue, routing key, when; never the body."""
-    table = Table("id", "reason", "queue", "routing key", "at", "bytes")
-    for letter in list_letters(service, _uri(amqp_uri)):
-        table.add_row(*(str(letter.get(k, "")) for k in ("id", "reason", "queue", "routing_key", "at", "bytes")))
-    Console().print(table)
+    """The service's dead letters, one a line: id, reason, queue, routing key, when, size; never the body."""
+    letters = list_letters(service, _uri(amqp_uri))
+    for letter in letters:
+        typer.echo("\t".join(str(letter.get(k, "")) for k in ("id", "reason", "queue", "routing_key", "at", "bytes")))
+    typer.echo(f"{len(letters)} dead letter(s) for {service}", err=True)
 
 
 @app.command("replay")

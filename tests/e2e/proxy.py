@@ -52,16 +52,19 @@ class TcpProxy:
         except (OSError, EOFError):  # the other direction, or the test, closed it
             pass
         finally:
-            for sock in (source, sink):
-                self.open.discard(sock)
-                _close(sock)
+            # Wake the other direction (it reads ``sink``), then close only the socket this
+            # green thread reads: a socket closed under another reader may have its file
+            # descriptor reused before that reader wakes.
+            _shutdown(sink)
+            self.open.discard(source)
+            _shutdown(source)
+            source.close()
 
     def cut(self) -> int:
         """Drop every open connection; returns how many sockets were open."""
         dropped = list(self.open)
-        self.open.clear()
         for sock in dropped:
-            _close(sock)
+            _shutdown(sock)  # their readers wake, see the end, and close them
         return len(dropped)
 
     def block(self) -> None:
@@ -74,12 +77,16 @@ class TcpProxy:
     def close(self) -> None:
         self._thread.kill()
         self.cut()
-        _close(self.server)
+        self.server.close()
 
 
-def _close(sock) -> None:
+def _shutdown(sock) -> None:
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except (OSError, EOFError):
         pass
+
+
+def _close(sock) -> None:
+    _shutdown(sock)
     sock.close()

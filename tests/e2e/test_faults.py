@@ -12,6 +12,7 @@ import eventlet
 import pytest
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.grid_events.application import GridEventsApplication
 from services.grid_events import contracts as grid
@@ -195,8 +196,7 @@ def test_fault_projection_that_cannot_apply_an_event_stalls_alone(services, serv
     app.register_jurisdiction(call, grid.RegisterJurisdiction.model_construct(code="433102", name="a\x00b",
                                                                              command_id=None))
     grid_events = services["grid_events"]
-    assert eventually(lambda: 'projection="grid_events.registry"} 1.0' in grid_events.metrics()
-                      or not ready(grid_events))
+    assert eventually(lambda: not ready(grid_events))
     with calling(service_config, admin) as rpc:
         with pytest.raises(ReadModelStalled):
             rpc.grid_events.list_jurisdictions()
@@ -221,6 +221,12 @@ def poison(service_config):
     publisher.publish(good, exchange=exchange, routing_key="dispute_reported", serializer="json")  # unsigned
 
 
+def dead_lettered(process) -> dict[str, float]:
+    return {sample.labels["reason"]: sample.value
+            for family in text_string_to_metric_families(process.metrics()) if family.name == "pingan_dead_letters"
+            for sample in family.samples if sample.name == "pingan_dead_letters_total"}
+
+
 def dead_letters(command, *args, env):
     result = subprocess.run([PINGAN, "dead-letters", command, "mediation", *args], capture_output=True,
                             text=True, env=env, timeout=60)
@@ -235,9 +241,7 @@ def test_fault_poison_messages_dead_lettered_listed_and_replayable(services, ser
     assert alive(services)
     assert "replayed 2" in dead_letters("replay", env=env)
     # Replayed into the queue they came from, they are refused and kept again: nothing is lost.
-    assert eventually(lambda: 'reason="unauthenticated"} 2.0' in services["mediation"].metrics()
-                      and 'reason="undecodable"} 2.0' in services["mediation"].metrics())
-    assert eventually(lambda: dead_letters("list", env=env).count("mediation.dead-letters") == 0
-                      and "undecodable" in dead_letters("list", env=env))
+    assert eventually(lambda: dead_lettered(services["mediation"]) == {"undecodable": 2, "unauthenticated": 2})
+    assert eventually(lambda: len(dead_letters("list", env=env).splitlines()) == 2)
     assert "dropped 2" in dead_letters("drop", env=env)
-    assert "undecodable" not in dead_letters("list", env=env)
+    assert dead_letters("list", env=env) == ""
