@@ -52,9 +52,14 @@ class Databases:
 
 def start_services(amqp_uri: str, database_url: str, folder, **env: str) -> dict[str, ServiceProcess]:
     processes = {}
-    for service in service_names():
-        processes[service] = ServiceProcess(service, amqp_uri, folder / f"{service}.log",
-                                            PINGAN_DATABASE_URL=database_url, **env).start(timeout=60)
+    try:
+        for service in service_names():
+            processes[service] = ServiceProcess(service, amqp_uri, folder / f"{service}.log",
+                                                PINGAN_DATABASE_URL=database_url, **env).start(timeout=60)
+    except Exception:
+        for process in processes.values():
+            process.stop()
+        raise
     return processes
 
 
