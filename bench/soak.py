@@ -130,19 +130,25 @@ def run_load(caller: Caller, broker: TcpProxy, database: TcpProxy, processes: di
     sent = {"report": [], "open": []}
     start = time.monotonic()
     middle = start + seconds / 2
-    faults = [(middle, "broker connections cut; broker refused for 5 s", lambda: (broker.cut(), broker.block())),
-              (middle + 5, None, broker.unblock),
-              (middle + 30, "database refused for 10 s", database.block),
-              (middle + 40, None, database.unblock)]
-    done_faults = []
+    done_faults: list[str] = []
+
+    def inject() -> None:
+        # On its own green thread: the load loop may wait on a full pool while the broker is away.
+        eventlet.sleep(max(0.0, middle - time.monotonic()))
+        broker.cut()
+        broker.block()
+        done_faults.append("broker connections cut, broker refused for 5 s")
+        eventlet.sleep(5)
+        broker.unblock()
+        eventlet.sleep(25)
+        database.block()
+        done_faults.append("database refused for 10 s")
+        eventlet.sleep(10)
+        database.unblock()
+
+    injector = eventlet.spawn(inject)
     number = 0
     while time.monotonic() - start < seconds:
-        now = time.monotonic()
-        while faults and now >= faults[0][0]:
-            _, label, act = faults.pop(0)
-            act()
-            if label:
-                done_faults.append(label)
         if number % 2 == 0:
             sent["report"].append(pool.spawn(caller.send, lambda rpc, n=number: rpc.grid_events.report_event(
                 grid_code=GRID, category="dispute", source="petition", severity="low", place="p",
@@ -155,12 +161,12 @@ def run_load(caller: Caller, broker: TcpProxy, database: TcpProxy, processes: di
             print(f"{time.monotonic() - start:.0f}s sent {number}, acknowledged {len(caller.latencies)}, "
                   f"sent again {caller.retries}", file=sys.stderr, flush=True)
         eventlet.sleep(max(0.0, start + number / RATE - time.monotonic()))
-    for _, _, act in faults:  # a short run still ends with every fault undone
-        act()
+    injector.wait()  # a short run still ends with every fault undone
     print("load done; waiting for the last acknowledgements", file=sys.stderr, flush=True)
     pool.waitall()
+    drained = time.monotonic() - start
     exits = {s: p.poll() for s, p in processes.items()}
-    return {"seconds": seconds, "commands": number, "faults": done_faults, "exits": exits,
+    return {"seconds": seconds, "drained": drained, "commands": number, "faults": done_faults, "exits": exits,
             "report_ids": [g.wait() for g in sent["report"]], "case_ids": [g.wait() for g in sent["open"]]}
 
 
@@ -190,7 +196,8 @@ def write(f: dict, caller: Caller) -> None:
         "",
         "| figure | value |",
         "|---|---|",
-        f"| commands sent (20/s, half `report_event`, half `open_case`) | {f['commands']} in {f['seconds']:.0f} s |",
+        f"| commands sent (offered 20/s, half `report_event`, half `open_case`) | {f['commands']} in {f['seconds']:.0f} s |",
+        f"| all acknowledged after | {f['drained']:.0f} s ({f['commands'] / f['drained']:.1f} commands/s sustained) |",
         f"| faults in the middle | {'; '.join(f['faults'])} |",
         f"| service processes that exited | {sum(1 for code in f['exits'].values() if code is not None)} |",
         f"| acknowledged reports / stored grid events | {reports} / {f['reports']} "
