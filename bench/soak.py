@@ -21,6 +21,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -76,6 +77,7 @@ class Caller:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stopped early: still clean up below
     tag = uuid.uuid4().hex[:8]
     prefix, vhost = f"pingan_soak_{tag}", f"pingan_soak_{tag}"
     work = Path(tempfile.mkdtemp(prefix="pingan-soak-"))
