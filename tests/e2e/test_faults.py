@@ -3,7 +3,6 @@ characters in every text field of every command, a projection that cannot apply 
 and poison messages — each on real RabbitMQ and PostgreSQL, through TCP proxies the test
 controls (the shared servers are never restarted), each bounded in time (docs/reliability.md)."""
 
-import json
 import subprocess
 import time
 from uuid import UUID
@@ -18,10 +17,9 @@ from services.grid_events.application import GridEventsApplication
 from services.grid_events import contracts as grid
 from services.mediation.domain import case_id_for
 from shared.config import load_settings
-from shared.context import Role
+from shared.context import CallerContext, Role
 from shared.errors import ReadModelStalled, ServiceUnavailable, ValidationFailed
 from shared.eventstore import Call, application_env
-from shared.context import CallerContext
 from shared.registry import service_classes, service_names
 from tests.e2e.faults_support import Databases, calling, eventually, ready, start_services, until_done
 from tests.e2e.processes import PINGAN

@@ -1,7 +1,6 @@
 """Poison messages of each kind are dead-lettered with their reason, counted, listed and
 replayable; none is dropped and none kills the consumer (docs/reliability.md)."""
 
-import json
 import uuid
 
 import pytest
