@@ -5,12 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e services bench run-services clean help
+.PHONY: run test test-unit test-integration test-e2e services bench soak run-services clean help
 
 help:
 	@echo "make run       every service in one process (in-memory broker, SQLite in data/), demo data, console"
 	@echo "make test      unit, integration (real RabbitMQ + PostgreSQL, started if needed) and e2e tests"
 	@echo "make bench     benchmarks; writes docs/benchmarks.md"
+	@echo "make soak      20 commands/s with broker and database faults (SOAK_MINUTES=10); writes docs/reliability.md"
 	@echo "make run-services  one process per service against RabbitMQ + PostgreSQL (see README)"
 
 # Runtime dependencies exactly as locked (hash-checked, the same as the image), then the
@@ -47,6 +48,12 @@ test-e2e: $(STAMP) services
 
 bench: $(STAMP) services
 	$(BIN)/python -m bench.run
+
+# 20 commands/s for SOAK_MINUTES (default 10) with a broker cut and a database outage in the
+# middle; writes its figures into docs/reliability.md. Not part of `make test`.
+SOAK_MINUTES ?= 10
+soak: $(STAMP) services
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m bench.soak
 
 # One process per service against RabbitMQ and PostgreSQL (databases pingan_<service>).
 AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/

@@ -8,6 +8,7 @@ seed     load the Xiangxi demo data into a running platform
 ping     check that services answer over RPC (the chart's `helm test`)
 token    print a signed caller token, for nameko shell or scripts
 shell    a Python console with an authenticated RPC proxy
+dead-letters  list, replay or drop the messages a service could not handle
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def main() -> None:
 
 
 def _mount_optional_commands() -> None:
+    from shared.dead_letters import app as dead_letters_app
+    app.add_typer(dead_letters_app, name="dead-letters")
     try:
         from shared.security.cli import app as audit_app
     except ImportError:

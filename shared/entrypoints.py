@@ -15,15 +15,16 @@ from typing import Any, Callable
 import structlog
 from kombu import Connection
 from nameko.dependency_providers import Config
-from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import BaseModel
 
 from .contracts import Payload, open_envelope
 from .dependencies import CallerIdentity, Observability
-from .errors import EXPECTED_ERRORS, PinganError, ValidationFailed
+from .errors import EXPECTED_ERRORS, Conflict, PinganError, ValidationFailed
+from .faults import is_infrastructure, unavailable
+from .liveness import liveness
+from .reliable import DeadLetter, event_handler, rpc
 from .validation import parse
 
 log = structlog.get_logger(__name__)
@@ -38,8 +39,18 @@ def api(model: type[BaseModel]) -> Callable:
             call = self.caller.verify()
             if args:
                 raise ValidationFailed(f"{model.__name__}: pass arguments by name, not by position")
-            return method(self, call, parse(model, payload))
+            try:
+                return method(self, call, parse(model, payload))
+            except EXPECTED_ERRORS:
+                raise
+            except Exception as error:
+                if not is_infrastructure(error):
+                    raise
+                # Typed and retryable, without the driver's text (SQL, parameters, tables).
+                log.warning("infrastructure_unavailable", error=type(error).__name__)
+                raise unavailable(self.name) from None
 
+        entry.command_model = model  # lets tools and tests enumerate every command's fields
         return rpc(expected_exceptions=EXPECTED_ERRORS)(entry)
 
     return decorate
@@ -50,9 +61,10 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
 
     The method gets the verified call, the envelope and the payload; it
     passes ``message_key(envelope)`` to the application so that a redelivered
-    message changes nothing. A message that can never be handled (bad
-    signature, malformed payload) is logged and acknowledged; any other error
-    returns it to the queue to be tried again.
+    message changes nothing. A message that can never be handled as it is
+    (bad signature, malformed payload, refused by the domain) is dead-lettered;
+    any other error returns it to the queue to be tried again, after a backoff
+    (shared/reliable.py).
     """
 
     def decorate(method: Callable) -> Callable:
@@ -60,12 +72,20 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
         def entry(self: Any, raw: Any) -> Any:
             try:
                 call = self.caller.verify()
+            except PinganError as refusal:
+                raise DeadLetter("unauthenticated", refusal.message) from None
+            try:
                 envelope, payload = open_envelope(raw, schema)
+            except PinganError as refusal:
+                raise DeadLetter("malformed", refusal.message) from None
+            try:
                 return method(self, call, envelope, payload)
+            except Conflict:
+                raise  # a concurrent change: tried again
             except PinganError as refusal:
                 log.error("event_refused", source=source, event_type=event_type,
                           error=type(refusal).__name__, reason=refusal.message)
-                return None
+                raise DeadLetter("refused", refusal.message) from None
 
         return event_handler(source, event_type, requeue_on_error=True)(entry)
 
@@ -84,9 +104,9 @@ class ServiceBase:
         """An RPC that answers while the service runs; ``pingan ping`` calls it."""
         return {"service": self.name, "ok": True}
 
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, str]:
-        return 200, json.dumps({"service": self.name, "ok": True})
+    @liveness("GET", "/health")
+    def http_health(self, request: Any) -> None:
+        """Answered outside the worker pool (shared/liveness.py); never runs as a worker."""
 
     @http("GET", "/ready")
     def http_ready(self, request: Any) -> tuple[int, str]:

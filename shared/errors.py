@@ -77,4 +77,13 @@ class ReadModelStalled(PinganError):
     code = "read_model_stalled"
 
 
+@deserialize_to_instance
+class ServiceUnavailable(PinganError):
+    """A database or the broker is out of reach for now; retry later with the same command id.
+
+    The message names neither SQL, parameters nor tables (docs/reliability.md)."""
+
+    code = "service_unavailable"
+
+
 EXPECTED_ERRORS = (PinganError,)

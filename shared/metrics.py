@@ -39,6 +39,10 @@ class Metrics:
         self.projection_errors = Counter(
             "pingan_projection_errors", "Events a projection could not apply", ["service", "projection"]
         )
+        # Exposed as pingan_dead_letters_total; reason is one of a few fixed words (shared/reliable.py).
+        self.dead_letters = Counter(
+            "pingan_dead_letters", "Messages put in the dead-letter queue", ["service", "reason"]
+        )
 
 
 @lru_cache(maxsize=1)

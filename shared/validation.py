@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+import re
+from typing import Annotated, Any, Iterator, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -13,6 +14,11 @@ M = TypeVar("M", bound=BaseModel)
 # Generous for a description, small enough to refuse abuse.
 LONG_TEXT = 4000
 SHORT_TEXT = 200
+
+# Control characters (C0 but tab and newline, DEL, C1) and lone surrogates: no field of any
+# command or event may hold them. PostgreSQL text cannot store NUL, and the others only hide
+# or forge text in logs and screens (docs/reliability.md).
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Command(BaseModel):
@@ -38,6 +44,10 @@ def parse(model: type[M], payload: Any) -> M:
     """
     if not isinstance(payload, dict):
         raise ValidationFailed(f"{model.__name__}: expected an object of named fields")
+    bad = [{"field": field, "problem": "contains a control character"} for field in _control_characters(payload)]
+    if bad:
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in bad)
+        raise ValidationFailed(f"{model.__name__}: {summary}", bad)
     try:
         return model.model_validate(payload)
     except ValidationError as error:
@@ -47,6 +57,23 @@ def parse(model: type[M], payload: Any) -> M:
         ]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise ValidationFailed(f"{model.__name__}: {summary}", problems) from None
+
+
+def _control_characters(value: Any, path: str = "") -> Iterator[str]:
+    """The path of every string (or key) in ``value`` that holds a forbidden character."""
+    if isinstance(value, str):
+        if _FORBIDDEN.search(value):
+            yield path or "(payload)"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key)
+            if _FORBIDDEN.search(name):
+                yield f"{path}.(key)" if path else "(key)"
+                continue
+            yield from _control_characters(item, f"{path}.{name}" if path else name)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _control_characters(item, f"{path}.{index}" if path else str(index))
 
 
 # -- field types every contract uses (docs/architecture.md, "Shared names and field types") --
