@@ -20,6 +20,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from .context import CallerContext, acting_as, current_audit
 from .errors import Conflict, NotFound
+from .security.personal_data import KeyRaced, keys_on_commit
 
 
 @dataclass(frozen=True)
@@ -183,12 +184,12 @@ class PinganApplication(Application):
         """
         try:
             return self._execute_with_retry(call, act, command_id, inbox)
-        except RecordConflictError:
-            # Lost three races in a row to other changes of the same records.
+        except (RecordConflictError, KeyRaced):
+            # Lost three races in a row to other changes of the same records (or keys).
             raise Conflict("the record was changed by another command at the same time; retry") from None
 
     @retry(
-        retry=retry_if_exception_type(RecordConflictError),
+        retry=retry_if_exception_type((RecordConflictError, KeyRaced)),
         stop=stop_after_attempt(3),
         reraise=True,
     )
@@ -203,8 +204,11 @@ class PinganApplication(Application):
         done, earlier = self._done_before(call, command_id, inbox)
         if done:
             return earlier
-        with acting_as(call.caller, call.call_id):
+        with acting_as(call.caller, call.call_id), keys_on_commit() as new_keys:
             changed, result = act()
+            # Every check has passed: only now are the keys of newly sealed subjects stored,
+            # so a refused command leaves no key row (docs/architecture.md, sealing).
+            new_keys.commit()
             to_save: list[Aggregate] = list(changed)
             if command_id is not None:
                 to_save.append(CommandRecord(scope=CommandRecord.scope(call, command_id), command_id=command_id,

@@ -13,6 +13,7 @@ from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, covers, level_of, parent_of
 from shared.security.personal_data import is_sealed
+from shared.security.sealing import check_opaque_id
 
 from services.mediation.contracts import CaseOpened
 
@@ -676,8 +677,10 @@ def _participant_subject(participant: Participant) -> str:
     return record_subject(PARTICIPANT_TEXT, participant.id)
 
 
-def _person(person_id: str) -> str:
-    """A person id used as a key subject; records' subjects are reserved (domain/erasure.py)."""
+def _person(person_id: str, field: str = "person_id") -> str:
+    """A person id used as a key subject: opaque (never a resident ID number), and not one of
+    the subjects reserved for records' text (domain/erasure.py)."""
+    check_opaque_id(person_id, field)
     if is_reserved_subject(person_id):
         raise ValidationFailed(f"a person id may not start with {person_id.split('.')[0]!r}.")
     return person_id

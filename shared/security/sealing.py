@@ -1,0 +1,113 @@
+"""The personal-data kit a domain uses: the sealed-value format, the plaintext
+guard, and the rule on person ids (docs/architecture.md, "Sealing personal fields").
+
+Importing nothing from the vault, the database or the broker, so a domain may
+use it. A service:
+
+- declares its personal fields once (``PersonalFields``: per stored event, the
+  fields that hold personal data; per read model, the sealed columns);
+- seals them in the application through the ``Seal`` it is handed, inside the
+  command's ``act`` and after the domain's checks (``PinganApplication.execute``
+  writes a new key row only once ``act`` has returned, so a refused command
+  stores no key either);
+- has its domain refuse plaintext with ``require_sealed``;
+- opens sealed columns only after the access decision (``shared.queries``).
+
+The format, ``pii1:<subject>:<base64>``, is read here and in the vault only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from nameko.exceptions import deserialize_to_instance
+
+from shared.errors import ValidationFailed
+
+PREFIX = "pii1"
+
+# Seals a personal field under a subject's key; None stays None.
+Seal = Callable[[str, "str | None"], "str | None"]
+# Destroys a subject's key; True if there was one.
+Erase = Callable[[str], bool]
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX + ":")
+
+
+def sealed_under(value: object) -> str | None:
+    """The key subject a sealed value was sealed under (None for anything else)."""
+    return value.split(":", 2)[1] if is_sealed(value) else None  # type: ignore[union-attr]
+
+
+def require_sealed(subject: str, **fields: object) -> None:
+    """Refuse a personal field that is not sealed under ``subject`` (None means absent):
+    plaintext, or a value sealed for someone else, never reaches an event."""
+    for name, value in fields.items():
+        if value is not None and sealed_under(value) != subject:
+            raise ValidationFailed(f"the personal field {name!r} must be sealed under {subject} before it is recorded",
+                                   {"field": name})
+
+
+# -- person ids are opaque --------------------------------------------------------------
+
+# A resident ID number (GB 11643): 17 digits and a check character (digit or X), or the
+# 15 digits of the first-generation card. ASCII only: \d alone also takes full-width digits.
+_RESIDENT_ID = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def resident_id_checksum_ok(value: str) -> bool:
+    """Whether an 18-character resident ID number's last character is its GB 11643 check character."""
+    total = sum(int(digit) * weight for digit, weight in zip(value[:17], _WEIGHTS))
+    return _CHECK[total % 11] == value[17].upper()
+
+
+def looks_like_resident_id(value: object) -> bool:
+    """Shaped like a resident ID number: 18 characters (with or without a valid check
+    character, since a mistyped number still identifies a person) or the old 15 digits."""
+    return isinstance(value, str) and _RESIDENT_ID.fullmatch(value) is not None
+
+
+@deserialize_to_instance
+class ResidentIdNotAllowed(ValidationFailed):
+    """A person id, or another record key, has the shape of a resident ID number."""
+
+    code = "resident_id_not_allowed"
+
+
+def check_opaque_id(value: object, field_name: str = "person_id") -> str:
+    """``value`` unless it is shaped like a resident ID number: ids are keys, stored in plain
+    beside sealed fields, in key tables and views, so they must not identify anyone by themselves."""
+    if looks_like_resident_id(value):
+        raise ResidentIdNotAllowed(
+            f"{field_name} looks like a resident ID number; use the person's opaque id (docs/security.md)",
+            {"field": field_name})
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{field_name} must be text", {"field": field_name})
+    return value
+
+
+# -- declaring personal fields ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonalFields:
+    """One service's declaration of where personal data lives.
+
+    ``events``: per stored event class, the fields that hold personal data
+    (sealed when stored; never published, logged or a metric label).
+    ``columns``: the read-model columns that hold sealed values, opened for a
+    permitted reader only. ``twice``: columns sealed under two keys (opened twice).
+    """
+
+    events: Mapping[type, tuple[str, ...]] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    twice: tuple[str, ...] = ()
+
+    def fields_of(self, event: object) -> tuple[str, ...]:
+        return self.events.get(type(event), ())
