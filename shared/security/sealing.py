@@ -102,12 +102,13 @@ class PersonalFields:
     ``events``: per stored event class, the fields that hold personal data
     (sealed when stored; never published, logged or a metric label).
     ``columns``: the read-model columns that hold sealed values, opened for a
-    permitted reader only. ``twice``: columns sealed under two keys (opened twice).
+    permitted reader only. ``twice``: columns sealed under two keys, each with the
+    start of its outer subject (e.g. ``"family."``): opened twice when so sealed.
     """
 
     events: Mapping[type, tuple[str, ...]] = field(default_factory=dict)
     columns: tuple[str, ...] = ()
-    twice: tuple[str, ...] = ()
+    twice: Mapping[str, str] = field(default_factory=dict)
 
     def fields_of(self, event: object) -> tuple[str, ...]:
         return self.events.get(type(event), ())
