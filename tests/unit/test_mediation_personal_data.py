@@ -57,30 +57,30 @@ def archived_case(app) -> str:
     case_id = app.open_case(ADMIN, parse(c.OpenCase, {
         "jurisdiction": VILLAGE, "source": "petition", "subject": FREE_TEXT["subject"],
         "parties": [{"name": CANARY, "id_number": ID_NUMBER, "languages": ["mandarin"], "understands_mandarin": True},
-                    {"name": "Long Mei", "languages": ["miao"], "understands_mandarin": False}]}), VAULT)["case_id"]
+                    {"name": "Long Mei", "languages": ["miao"], "understands_mandarin": False}]}), VAULT.seal)["case_id"]
     app.record_risk_check(ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low",
-                                                           "note": FREE_TEXT["note"]}), VAULT)
+                                                           "note": FREE_TEXT["note"]}), VAULT.seal)
     app.accept_case(ADMIN, parse(c.AcceptCase, {"case_id": case_id}))
     app.record_attempt(ADMIN, parse(c.RecordAttempt, {
         "case_id": case_id, "tier": "village", "mode": "peoples", "mediator_ids": ["med-1"],
         "place": FREE_TEXT["place"], "held_on": TODAY.isoformat(), "outcome": "agreement",
         "interpreters": [{"party_id": "P2", "language": "miao", "interpreter_id": "interp-1"}],
-        "agreement": {"terms": FREE_TEXT["terms"], "follow_up_on": (TODAY + timedelta(days=30)).isoformat()}}), VAULT)
+        "agreement": {"terms": FREE_TEXT["terms"], "follow_up_on": (TODAY + timedelta(days=30)).isoformat()}}), VAULT.seal)
     app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {"case_id": case_id, "held_on": TODAY.isoformat(),
                                                          "outcome": "complied", "note": FREE_TEXT["follow_up"]}),
-                         VAULT)
+                         VAULT.seal)
     app.archive_case(ADMIN, parse(c.ArchiveCase, {"case_id": case_id}))
     return case_id
 
 
 def erase_case(app, case_id, who=ADMIN, reason="retention_ended") -> dict:
     return app.erase_case_personal_data(who, parse(c.EraseCasePersonalData, {"case_id": case_id, "reason": reason}),
-                                        VAULT)
+                                        VAULT.erase)
 
 
 def erase_party(app, case_id, party_id, who=ADMIN, reason="consent_withdrawn") -> dict:
     return app.erase_party(who, parse(c.ErasePartyData, {"case_id": case_id, "party_id": party_id,
-                                                          "reason": reason}), VAULT)
+                                                          "reason": reason}), VAULT.erase)
 
 
 def test_no_event_holds_a_personal_field_in_plaintext(app):
@@ -104,7 +104,7 @@ def test_each_party_has_a_key_of_their_own_and_free_text_the_cases(app):
 @pytest.mark.parametrize("sealed_for", [None, "other-party", "case"])
 def test_a_party_name_not_sealed_under_its_own_key_is_refused(app, sealed_for):
     case_id = app.open_case(ADMIN, parse(c.OpenCase, {"jurisdiction": VILLAGE, "source": "petition",
-                                                      "subject": "s"}), VAULT)["case_id"]
+                                                      "subject": "s"}), VAULT.seal)["case_id"]
     case = app.repository.get(UUID(case_id))
     name = {None: "Zhang San", "other-party": VAULT.seal(party_key(case_id, "P7"), "Zhang San"),
             "case": VAULT.seal(case_key(case_id), "Zhang San")}[sealed_for]
@@ -163,7 +163,7 @@ def test_nothing_more_is_sealed_for_an_erased_case(app):
 
 def test_case_erasure_before_archive_is_refused_and_stores_nothing(app):
     case_id = app.open_case(ADMIN, parse(c.OpenCase, {"jurisdiction": VILLAGE, "source": "petition",
-                                                      "subject": "s"}), VAULT)["case_id"]
+                                                      "subject": "s"}), VAULT.seal)["case_id"]
     before = app.recorder.max_notification_id()
     with pytest.raises(InvalidTransition, match="archived"):
         erase_case(app, case_id)
