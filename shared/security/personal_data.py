@@ -32,11 +32,10 @@ import base64
 import contextvars
 import os
 import time
-import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
 from pathlib import Path
+from typing import Iterator
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -44,12 +43,11 @@ from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, i
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from shared.errors import Conflict, PinganError, ValidationFailed
+from shared.errors import Conflict, PinganError
 
-from .sealing import PREFIX, is_sealed, sealed_under
+from .sealing import PREFIX, check_person_id, is_sealed, sealed_under
 
 ERASED = "[erased]"
-_PERSON = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 metadata = MetaData()
 person_keys = Table(
@@ -87,12 +85,6 @@ def load_master_key(encoded: str | None, data_dir: Path | None = None) -> bytes:
     if len(key) != 32:
         raise PersonalDataUnavailable("PINGAN_PERSONAL_DATA_KEY is not base64 of 32 bytes")
     return key
-
-
-def check_person_id(person_id: str) -> str:
-    if not isinstance(person_id, str) or not _PERSON.match(person_id):
-        raise ValidationFailed("a person id is 1-64 letters, digits, '.', '_' or '-'")
-    return person_id
 
 
 class KeyRaced(Exception):

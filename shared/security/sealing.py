@@ -55,21 +55,17 @@ def require_sealed(subject: str, **fields: object) -> None:
 # -- person ids are opaque --------------------------------------------------------------
 
 # A resident ID number (GB 11643): 17 digits and a check character (digit or X), or the
-# 15 digits of the first-generation card. ASCII only: \d alone also takes full-width digits.
-_RESIDENT_ID = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def resident_id_checksum_ok(value: str) -> bool:
-    """Whether an 18-character resident ID number's last character is its GB 11643 check character."""
-    total = sum(int(digit) * weight for digit, weight in zip(value[:17], _WEIGHTS))
-    return _CHECK[total % 11] == value[17].upper()
+# 15 digits of the first-generation card. \d on purpose: full-width digits typed for an
+# ID number are refused as one too.
+_RESIDENT_ID = re.compile(r"\d{17}[\dXxＸｘ]|\d{15}")
+# A key subject: what the vault keys a person or a record's text by (ASCII only).
+_SUBJECT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def looks_like_resident_id(value: object) -> bool:
-    """Shaped like a resident ID number: 18 characters (with or without a valid check
-    character, since a mistyped number still identifies a person) or the old 15 digits."""
+    """Shaped like a resident ID number: 17 digits and a check character, or the old 15 digits.
+    The GB 11643 check character is not tested: a mistyped number still identifies a person,
+    and a rule by shape alone refuses every such id alike."""
     return isinstance(value, str) and _RESIDENT_ID.fullmatch(value) is not None
 
 
@@ -90,6 +86,13 @@ def check_opaque_id(value: object, field_name: str = "person_id") -> str:
     if not isinstance(value, str):
         raise ValidationFailed(f"{field_name} must be text", {"field": field_name})
     return value
+
+
+def check_person_id(subject: object) -> str:
+    """A vault key subject: 1-64 ASCII letters, digits, '.', '_' or '-'."""
+    if not isinstance(subject, str) or not _SUBJECT.fullmatch(subject):
+        raise ValidationFailed("a person id is 1-64 letters, digits, '.', '_' or '-'")
+    return subject
 
 
 # -- declaring personal fields ----------------------------------------------------------

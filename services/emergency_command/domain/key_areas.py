@@ -31,8 +31,9 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import require_sealed
 
-from .common import day, require_count, require_local_unit, require_sealed, require_unit
+from .common import day, require_count, require_local_unit, require_unit
 
 # Days a newly registered key area has to adopt its first emergency plan.
 PLAN_GRACE_DAYS = 30

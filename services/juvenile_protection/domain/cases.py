@@ -29,10 +29,11 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import require_sealed
 
 from .common import (
     ADULT_AGE, age_on, check_birth_month, check_month, check_minor_id, check_village, department, guardian_key,
-    iso_day, majority_on, member, minor_key, require_sealed,
+    iso_day, majority_on, member, minor_key,
 )
 
 MAX_SEALABLE_SENTENCE_MONTHS = 60  # five years

@@ -23,8 +23,9 @@ from eventsourcing.domain import event
 
 from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import require_sealed
 
-from .common import check_village, department, member, report_key, require_sealed
+from .common import check_village, department, member, report_key
 
 DEFAULT_DEADLINE_HOURS = 24
 MAX_DEADLINE_HOURS = 7 * 24

@@ -23,9 +23,10 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import require_sealed
 
 from .cases import CaseStatus, MinorCase
-from .common import case_key, department, iso_day, require_sealed
+from .common import case_key, department, iso_day
 
 
 class TaskStatus(StrEnum):

@@ -21,9 +21,10 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
+from shared.security.sealing import require_sealed
 
 from .cases import CaseStatus, Category, MinorCase
-from .common import Department, case_key, department, iso_day, member, require_sealed
+from .common import Department, case_key, department, iso_day, member
 
 ASSESSORS = (Department.EDUCATION.value, Department.PUBLIC_SECURITY.value)
 

@@ -39,7 +39,7 @@ from shared.jurisdiction import covers
 
 from .common import (
     ExitReason, RiskLevel, TransferRefusal, check_dated, check_opaque_person_id, check_risk_level,
-    check_team, check_village, member_of, parse_facts, require_sealed, township_of,
+    check_team, check_village, member_of, parse_facts, person_key, require_sealed, township_of,
 )
 from .policy import FollowUpPolicy, default_policy
 
@@ -170,7 +170,7 @@ class Enrolment(AuditedAggregate):
         policy = policy or default_policy()
         check_dated(held_on, today, self.last_follow_up_on or self.enrolled_on, "held_on")
         kind, outcome = member_of(FollowUpKind, kind, "kind"), member_of(FollowUpOutcome, outcome, "outcome")
-        require_sealed(self.person_id, note=note)
+        require_sealed(person_key(self.person_id), note=note)
         latest = held_on + timedelta(days=policy.interval_days(self.category, self.risk_level))
         next_due = next_due or latest
         if not held_on < next_due <= latest:
