@@ -24,12 +24,13 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from shared.access import authorize
-from shared.commands import Commands, RecordType
+from shared.commands import Commands, RecordType, require_role
 from shared.context import Role
 from shared.contracts import Envelope, message_key
 from shared.errors import Conflict, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, level_of
+from shared.security.erasure import Erasures
 from shared.security.sealing import Erase, Seal
 
 from services.grid_events.contracts import EventReported
@@ -80,11 +81,9 @@ def _summary(case: MediationCase) -> dict:
 # A case is handled by the unit of its current tier; the action names the tier.
 CASE = RecordType(MediationCase, "mediation case", lambda case: case.tier_unit(), _summary,
                   action_at=lambda case, action: f"{action} at the {case.tier} tier")
-# Erasure is decided by the case's county.
-CASE_IN_COUNTY = RecordType(MediationCase, "mediation case", lambda case: case.county, _summary)
 
 
-class MediationApplication(Commands, PinganApplication):
+class MediationApplication(Commands, Erasures, PinganApplication):
     name = "mediation"  # pins the table names: mediation_events, mediation_tracking
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -197,16 +196,19 @@ class MediationApplication(Commands, PinganApplication):
 
     def _erase(self, call: Call, command: c.ErasePartyData | c.EraseCasePersonalData, action: str, erase: Erase,
                decide: Callable[[MediationCase], list[str]]) -> dict:
-        def change(case: MediationCase) -> dict:
-            keys = decide(case)  # refused (not found, already erased, not archived) before any key is touched
-            # Keys go first: if the event then fails to save, a retry erases again (idempotent) and records it;
-            # the other order could leave a recorded erasure over data still readable.
-            for key in keys:
-                erase(key)
-            return {"erased_keys": len(keys)}
+        require_role(call, action, ERASERS)
 
-        return self.change(call, CASE_IN_COUNTY, command.case_id, action, ERASERS, change,
-                           command_id=command.command_id)
+        def act():
+            case = self.load(MediationCase, command.case_id, "mediation case")
+            authorize(call.caller, action, ERASERS, case.county)
+            keys = decide(case)  # refused (not found, already erased, not archived) before any key is touched
+            # The case records it (PartyErased, PersonalDataErased) and, like every service, one
+            # kernel ErasureRecord per destroyed key (shared/security/erasure.py).
+            records = self.shred(erase, keys, kind="mediation case", record_id=str(case.id), places=[case.county],
+                                 reason=command.reason.value)
+            return [case, *records], {**_summary(case), "erased_keys": len(keys)}
+
+        return self.execute(call, act, command.command_id)
 
     def flag_overdue_follow_up(self, call: Call, case_id: UUID, today: date) -> bool:
         """The timer's check of one agreement; True when it was flagged now."""

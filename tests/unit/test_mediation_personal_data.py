@@ -17,6 +17,7 @@ from shared.errors import Conflict, Forbidden, InvalidTransition, NotFound, Vali
 from shared.eventstore import AuditedAggregate, acting_as
 from shared.projections import ProjectionRunner, create_view_tables
 from shared.security.audit_log import ReadAudited
+from shared.security.erasure import ErasureRecord
 from shared.security.personal_data import ERASED, is_sealed
 from shared.security.topics import event_topics, leaking_names
 from shared.validation import parse
@@ -134,7 +135,9 @@ def test_erasing_one_party_leaves_the_other_and_the_case_readable(app):
         ("P1", ERASED, True), ("P2", "Long Mei", False)]
     assert shown["subject"] == FREE_TEXT["subject"]
     assert [(e.party_id, e.reason, e.audit["actor_id"]) for e in erased] == [("P1", "consent_withdrawn", "actor-1")]
-    assert app.recorder.max_notification_id() == before + 1
+    record = app.repository.get(ErasureRecord.create_id(party_key(case_id, "P1")))  # the kernel's record of it
+    assert (record.kind, record.record_id, record.reason) == ("mediation case", case_id, "consent_withdrawn")
+    assert app.recorder.max_notification_id() == before + 2  # PartyErased and the ErasureRecord, nothing else
 
 
 def test_case_erasure_reads_erased_everywhere_and_replay_still_works(app):

@@ -9,7 +9,7 @@ from shared.eventstore import PinganApplication
 
 from .common import READERS, Erase, Seal
 from .decisions import Decisions
-from .erasure import Erasures
+from .erasure import PersonalDataErasure
 from .registry import Registry
 from .reports import Reports
 from .risks import Risks
@@ -18,5 +18,5 @@ from .work_items import WorkItems
 __all__ = ["READERS", "Erase", "GridEventsApplication", "Seal"]
 
 
-class GridEventsApplication(Registry, Reports, WorkItems, Risks, Decisions, Erasures, PinganApplication):
+class GridEventsApplication(Registry, Reports, WorkItems, Risks, Decisions, PersonalDataErasure, PinganApplication):
     name = "grid_events"  # pins the table names: grid_events_events, grid_events_tracking

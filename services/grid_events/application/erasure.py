@@ -10,17 +10,18 @@ from shared.commands import Commands, require_role
 from shared.context import Role
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.eventstore import Call
+from shared.security.erasure import Erasures
 from shared.security.sealing import is_sealed
 
 from .. import contracts as c
 from ..domain import (
-    DECISION_TEXT, EVENT_TEXT, Erasure, EventReport, FAMILY_TEXT, FamilySafetyAssessment, ITEM_TEXT,
+    DECISION_TEXT, EVENT_TEXT, EventReport, FAMILY_TEXT, FamilySafetyAssessment, ITEM_TEXT,
     MajorDecision, Participant, RISK_TEXT, Risk, WorkItem, record_subject,
 )
 from .common import ERASERS, PREFECTURE, Erase, participant_subject, person
 
 
-class Erasures(Commands):
+class PersonalDataErasure(Commands, Erasures):
     def erase_person(self, call: Call, command: c.ErasePerson, places: list[str], erase: Erase) -> dict:
         """Destroy a person's key; ``places`` are where the read models name them.
 
@@ -47,17 +48,14 @@ class Erasures(Commands):
         authorize(call.caller, action, ERASERS, place)
         return self._erase(call, command, subject, kind, str(record.id), [place], erase)
 
-    def _erase(self, call: Call, command, subject: str, kind: str, record_id: str | None, places: list[str],
-               erase: Erase) -> dict:
+    def _erase(self, call: Call, command: c.ErasePerson | c.EraseRecordPersonalData, subject: str, kind: str,
+               record_id: str | None, places: list[str], erase: Erase) -> dict:
         def act():
-            if self.exists(Erasure.create_id(subject)):
+            if self.erased_before(subject):
                 raise Conflict(f"the personal data of {kind} {record_id or subject} is already erased")
-            # Every check has passed: destroy the key, then record it. A failed save is retried by
-            # the caller; erasing an erased key again is harmless.
-            erase(subject)
-            erasure = Erasure(subject=subject, kind=kind, record_id=record_id, places=sorted(set(places)),
-                              reason=command.reason.value)
-            return [erasure], {"erased": kind, "record_id": record_id, "reason": erasure.reason}
+            records = self.shred(erase, [subject], kind=kind, record_id=record_id, places=places,
+                                 reason=command.reason.value)
+            return records, {"erased": kind, "record_id": record_id, "reason": command.reason.value}
 
         return self.execute(call, act, command.command_id)
 
