@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -21,6 +21,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt
 from .context import CallerContext, acting_as, current_audit
 from .errors import Conflict, NotFound
 from .security.personal_data import KeyRaced, keys_on_commit
+from .security.sealing import refuse_plaintext
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,9 @@ class PinganApplication(Application):
     """
 
     name: ClassVar[str] = "pingan"
+    # The service's personal fields per stored event class (``PersonalFields.events``): an event
+    # carrying one of them unsealed is refused before anything is stored (docs/architecture.md).
+    personal_fields: ClassVar[Mapping[type, tuple[str, ...]]] = {}
 
     def __init__(self, env: dict[str, str] | None = None):
         super().__init__(env=env)
@@ -206,6 +210,7 @@ class PinganApplication(Application):
             return earlier
         with acting_as(call.caller, call.call_id), keys_on_commit() as new_keys:
             changed, result = act()
+            refuse_plaintext(changed, self.personal_fields)
             # Every check has passed: only now are the keys of newly sealed subjects stored,
             # so a refused command leaves no key row (docs/architecture.md, sealing).
             new_keys.commit()

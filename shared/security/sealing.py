@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from nameko.exceptions import deserialize_to_instance
 
@@ -50,6 +50,19 @@ def require_sealed(subject: str, **fields: object) -> None:
         if value is not None and sealed_under(value) != subject:
             raise ValidationFailed(f"the personal field {name!r} must be sealed under {subject} before it is recorded",
                                    {"field": name})
+
+
+def refuse_plaintext(aggregates: Iterable[Any], personal: Mapping[type, tuple[str, ...]]) -> None:
+    """Refuse, before anything is stored, a new event whose declared personal field is not sealed."""
+    if not personal:
+        return
+    for aggregate in aggregates:
+        for pending in aggregate.pending_events:
+            for name in personal.get(type(pending), ()):
+                value = getattr(pending, name, None)
+                if value is not None and not is_sealed(value):
+                    raise ValidationFailed(f"the personal field {name!r} must be sealed before it is recorded",
+                                           {"field": name})
 
 
 # -- person ids are opaque --------------------------------------------------------------
