@@ -1,5 +1,6 @@
-"""The command kit: load → authorise → change → save on an existing record, a new record
-under an id chosen beforehand, and the service's own caller (docs/architecture.md).
+"""The command kit: load → authorise → change → save on an existing record, and the
+service's own caller (docs/architecture.md). A new record under an id chosen beforehand
+is ``AuditedAggregate.create_with_id`` (shared/eventstore.py).
 
     REPORT = RecordType(EventReport, "event report", place=lambda r: r.jurisdiction, summary=_summary)
 
@@ -65,19 +66,10 @@ class Commands:
         return self.execute(call, act, command_id)
 
 
-def new_with_id(cls: type, created: type, aggregate_id: UUID, **fields: Any) -> Any:
-    """A new aggregate under an id chosen beforehand, so its free text can be sealed under that id.
-
-    eventsourcing takes a given id only through ``_create`` (or an ``id`` parameter on every
-    ``__init__``, which would change stored events); this is the one place that calls it.
-    """
-    return cls._create(created, id=aggregate_id, **fields)
-
-
 def service_call(service: str, call_id: str) -> Call:
     """The service acting on its own behalf (timers), across the whole prefecture it serves."""
     caller = CallerContext(actor_id=f"service:{service}", role=Role.SERVICE, jurisdiction=SERVICE_JURISDICTION)
     return Call(caller=caller, call_id=call_id)
 
 
-__all__ = ["Commands", "RecordType", "new_with_id", "require_role", "service_call"]
+__all__ = ["Commands", "RecordType", "require_role", "service_call"]

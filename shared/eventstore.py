@@ -67,6 +67,14 @@ class AuditedAggregate(Aggregate):
         kwargs["audit"] = current_audit()
         return super()._create(event_class, **kwargs)
 
+    @classmethod
+    def create_with_id(cls, created: Any, id: UUID, **fields: Any) -> Any:  # noqa: A002 (eventsourcing's name)
+        """A new aggregate under an id chosen beforehand: derived from a natural key, or made first
+        so the record's text can be sealed under it. eventsourcing takes a given id only through
+        ``_create`` (or an ``id`` parameter on ``__init__``, which would change stored events);
+        this is the one place that calls it."""
+        return cls._create(created, id=id, **fields)
+
 
 def stable_id(kind: str, key: str) -> UUID:
     """A deterministic aggregate id, for records named by a natural key (codes, command ids)."""

@@ -139,10 +139,10 @@ class Incident(AuditedAggregate):
         elif person_id is not None:
             raise ValidationFailed(f"an incident from {trigger.value} names no person")
         source_service = TRIGGER_SOURCE[trigger]
-        return cls._create(cls.Opened, id=cls.create_id(source_service, source_ref), trigger=trigger.value,
-                           source_service=source_service, source_ref=source_ref, jurisdiction=jurisdiction,
-                           classification=classification, level=level, commander_unit=commander_unit,
-                           opened_at=instant("opened_at", opened_at), person_id=person_id)
+        return cls.create_with_id(cls.Opened, id=cls.create_id(source_service, source_ref), trigger=trigger.value,
+                                  source_service=source_service, source_ref=source_ref, jurisdiction=jurisdiction,
+                                  classification=classification, level=level, commander_unit=commander_unit,
+                                  opened_at=instant("opened_at", opened_at), person_id=person_id)
 
     @event("Opened")
     def __init__(self, trigger: str, source_service: str, source_ref: str, jurisdiction: str, classification: str,

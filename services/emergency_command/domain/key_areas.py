@@ -140,9 +140,9 @@ class KeyArea(AuditedAggregate):
             raise ValidationFailed(f"{kind!r} is not a kind of key area") from None
         require_unit("managing_unit", managing_unit)
         _check_interval(drill_every_days)
-        return cls._create(cls.Registered, id=cls.create_id(registry_ref), registry_ref=registry_ref,
-                           jurisdiction=jurisdiction, kind=kind, managing_unit=managing_unit,
-                           drill_every_days=drill_every_days, registered_on=day("registered_on", registered_on))
+        return cls.create_with_id(cls.Registered, id=cls.create_id(registry_ref), registry_ref=registry_ref,
+                                  jurisdiction=jurisdiction, kind=kind, managing_unit=managing_unit,
+                                  drill_every_days=drill_every_days, registered_on=day("registered_on", registered_on))
 
     @event("Registered")
     def __init__(self, registry_ref: str, jurisdiction: str, kind: str, managing_unit: str,

@@ -24,4 +24,5 @@ class GridEventsApplication(Registry, Reports, WorkItems, Risks, Decisions, Pers
     name = "grid_events"  # pins the table names: grid_events_events, grid_events_tracking
     # An event carrying one of these unsealed is refused. A participant's name is sealed for a
     # volunteer only (an organisation's is not personal), so the domain decides that one.
-    personal_fields = {event: fields for event, fields in PERSONAL_FIELDS.items() if event is not Participant.Registered}
+    personal_fields = {event: fields for event, fields in PERSONAL_FIELDS.items()
+                       if event is not Participant.Registered}

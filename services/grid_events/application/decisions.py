@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from shared.access import authorize
-from shared.commands import Commands, new_with_id
+from shared.commands import Commands
 from shared.context import Role
 from shared.errors import Forbidden, ValidationFailed
 from shared.eventstore import Call
@@ -30,9 +30,9 @@ class Decisions(Commands):
             self.require_place(command.jurisdiction)
             decision_id = uuid4()
             subject = record_subject(DECISION_TEXT, decision_id)
-            decision = new_with_id(MajorDecision, MajorDecision.Registered, decision_id,
-                               jurisdiction=command.jurisdiction, title=seal(subject, command.title),
-                               summary=seal(subject, command.summary))
+            decision = MajorDecision.create_with_id(
+                MajorDecision.Registered, id=decision_id, jurisdiction=command.jurisdiction,
+                title=seal(subject, command.title), summary=seal(subject, command.summary))
             return [decision], _decision_summary(decision)
 
         return self.execute(call, act, command.command_id)
@@ -81,8 +81,8 @@ class Decisions(Commands):
             def sealed(text: str) -> str | None:
                 return seal(subject, seal(household, text))
 
-            assessment = new_with_id(
-                FamilySafetyAssessment, FamilySafetyAssessment.Recorded, assessment_id,
+            assessment = FamilySafetyAssessment.create_with_id(
+                FamilySafetyAssessment.Recorded, id=assessment_id,
                 grid_code=grid.code, jurisdiction=grid.village_code, household_id=command.household_id,
                 risk_level=command.risk_level.value, findings=sealed(command.findings),
                 measures=sealed(command.measures),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from shared.access import authorize
-from shared.commands import Commands, new_with_id
+from shared.commands import Commands
 from shared.context import Role
 from shared.contracts import Envelope, message_key
 from shared.errors import Forbidden
@@ -31,8 +31,8 @@ class Reports(Commands):
             # Free text is sealed under the record's own key, so it can be erased on its own.
             event_id = uuid4()
             subject = record_subject(EVENT_TEXT, event_id)
-            report = new_with_id(
-                EventReport, EventReport.Reported, event_id,
+            report = EventReport.create_with_id(
+                EventReport.Reported, id=event_id,
                 grid_code=grid.code,
                 jurisdiction=grid.village_code,
                 category=command.category.value,

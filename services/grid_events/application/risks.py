@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from shared.access import authorize
-from shared.commands import Commands, new_with_id
+from shared.commands import Commands
 from shared.context import Role
 from shared.eventstore import Call
 
@@ -26,8 +26,8 @@ class Risks(Commands):
             responsible = person(command.responsible_person_id, "responsible_person_id")
             risk_id = uuid4()
             subject = record_subject(RISK_TEXT, risk_id)
-            risk = new_with_id(
-                Risk, Risk.Registered, risk_id,
+            risk = Risk.create_with_id(
+                Risk.Registered, id=risk_id,
                 jurisdiction=command.jurisdiction,
                 category=command.category.value,
                 source=command.source.value,

@@ -6,7 +6,7 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from shared.access import authorize
-from shared.commands import Commands, new_with_id, require_role
+from shared.commands import Commands, require_role
 from shared.context import Role
 from shared.errors import Forbidden, ValidationFailed
 from shared.eventstore import Call
@@ -27,8 +27,8 @@ class WorkItems(Commands):
             grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
             assignee = self._assignee(grid, command.assignee_kind, command.assignee_id)
             item_id = uuid4()
-            item = new_with_id(
-                WorkItem, WorkItem.Listed, item_id,
+            item = WorkItem.create_with_id(
+                WorkItem.Listed, id=item_id,
                 grid_code=grid.code,
                 jurisdiction=grid.village_code,
                 kind=command.kind.value,

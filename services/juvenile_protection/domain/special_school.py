@@ -57,8 +57,8 @@ class SpecialSchoolReferral(AuditedAggregate):
             raise InvalidTransition("only a child with serious misconduct is referred to a special school")
         by = department(proposed_by, "proposing department")
         require_sealed(case_key(case.id), grounds=grounds)
-        return cls._create(cls.Proposed, id=referral_id, case_id=str(case.id), jurisdiction=case.jurisdiction,
-                           proposed_by=by, grounds=grounds)
+        return cls.create_with_id(cls.Proposed, id=referral_id, case_id=str(case.id), jurisdiction=case.jurisdiction,
+                                  proposed_by=by, grounds=grounds)
 
     @event("Proposed")
     def __init__(self, case_id: str, jurisdiction: str, proposed_by: str, grounds: str):

@@ -88,7 +88,7 @@ class Enrolment(AuditedAggregate):
         if isinstance(minor_dependants, bool) or not isinstance(minor_dependants, int) or minor_dependants < 0:
             raise ValidationFailed("minor_dependants is a count", {"field": "minor_dependants"})
         next_due = enrolled_on + timedelta(days=policy.interval_days(cls.CATEGORY, risk_level))
-        enrolment = cls._create(
+        enrolment = cls.create_with_id(
             cls.Enrolled, id=cls.create_id(person_id, cls.CATEGORY, enrolled_on), person_id=person_id,
             category=cls.CATEGORY.value, jurisdiction=jurisdiction, enrolled_on=enrolled_on.isoformat(),
             facts=cls._stored_facts(parsed, enrolled_on, policy), team=stored_team, responsible_id=responsible_id,

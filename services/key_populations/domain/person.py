@@ -37,8 +37,9 @@ class Person(AuditedAggregate):
         if name is None:
             raise ValidationFailed("a person is registered with a name", {"field": "name"})
         require_sealed(person_key(person_id), name=name, id_number=id_number, address=address, contact=contact)
-        return cls._create(cls.Registered, id=cls.create_id(person_id), person_id=person_id,
-                           jurisdiction=jurisdiction, name=name, id_number=id_number, address=address, contact=contact)
+        return cls.create_with_id(cls.Registered, id=cls.create_id(person_id), person_id=person_id,
+                                  jurisdiction=jurisdiction, name=name, id_number=id_number, address=address,
+                                  contact=contact)
 
     @event("Registered")
     def __init__(self, person_id: str, jurisdiction: str, name: str, id_number: str | None, address: str | None,

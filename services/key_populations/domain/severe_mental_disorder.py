@@ -58,7 +58,8 @@ class SevereMentalDisorder(Enrolment):
 
     @classmethod
     def _check_facts(cls, person_id, facts: MentalDisorderFacts, enrolled_on) -> None:
-        require_sealed(person_key(person_id), guardian_name=facts.guardian_name, guardian_contact=facts.guardian_contact)
+        require_sealed(person_key(person_id), guardian_name=facts.guardian_name,
+                       guardian_contact=facts.guardian_contact)
 
     def _apply_facts(self, facts: dict) -> None:
         super()._apply_facts(facts)
