@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -20,6 +20,8 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from .context import CallerContext, acting_as, current_audit
 from .errors import Conflict, NotFound
+from .security.personal_data import KeyRaced, keys_on_commit
+from .security.sealing import refuse_plaintext
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,14 @@ class AuditedAggregate(Aggregate):
     def _create(cls, event_class: Any, **kwargs: Any) -> Any:
         kwargs["audit"] = current_audit()
         return super()._create(event_class, **kwargs)
+
+    @classmethod
+    def create_with_id(cls, created: Any, id: UUID, **fields: Any) -> Any:  # noqa: A002 (eventsourcing's name)
+        """A new aggregate under an id chosen beforehand: derived from a natural key, or made first
+        so the record's text can be sealed under it. eventsourcing takes a given id only through
+        ``_create`` (or an ``id`` parameter on ``__init__``, which would change stored events);
+        this is the one place that calls it."""
+        return cls._create(created, id=id, **fields)
 
 
 def stable_id(kind: str, key: str) -> UUID:
@@ -129,6 +139,9 @@ class PinganApplication(Application):
     """
 
     name: ClassVar[str] = "pingan"
+    # The service's personal fields per stored event class (``PersonalFields.events``): an event
+    # carrying one of them unsealed is refused before anything is stored (docs/architecture.md).
+    personal_fields: ClassVar[Mapping[type, tuple[str, ...]]] = {}
 
     def __init__(self, env: dict[str, str] | None = None):
         super().__init__(env=env)
@@ -189,12 +202,12 @@ class PinganApplication(Application):
         """
         try:
             return self._execute_with_retry(call, act, command_id, inbox)
-        except RecordConflictError:
-            # Lost three races in a row to other changes of the same records.
+        except (RecordConflictError, KeyRaced):
+            # Lost three races in a row to other changes of the same records (or keys).
             raise Conflict("the record was changed by another command at the same time; retry") from None
 
     @retry(
-        retry=retry_if_exception_type(RecordConflictError),
+        retry=retry_if_exception_type((RecordConflictError, KeyRaced)),
         stop=stop_after_attempt(3),
         reraise=True,
     )
@@ -209,8 +222,12 @@ class PinganApplication(Application):
         done, earlier = self._done_before(call, command_id, inbox)
         if done:
             return earlier
-        with acting_as(call.caller, call.call_id):
+        with acting_as(call.caller, call.call_id), keys_on_commit() as new_keys:
             changed, result = act()
+            refuse_plaintext(changed, self.personal_fields)
+            # Every check has passed: only now are the keys of newly sealed subjects stored,
+            # so a refused command leaves no key row (docs/architecture.md, sealing).
+            new_keys.commit()
             to_save: list[Aggregate] = list(changed)
             if command_id is not None:
                 to_save.append(CommandRecord(scope=CommandRecord.scope(call, command_id), command_id=command_id,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 from uuid import UUID
 
 import structlog
-from nameko.extensions import DependencyProvider
 
 from shared.access import authorize
 from shared.context import CallerContext, Role
@@ -20,7 +18,7 @@ from shared.relay import SERVICE_JURISDICTION
 from shared.security import history
 from shared.security.audit_log import AuditTrail, audited_read
 from shared.security.providers import PersonalDataVault
-from shared.timers import OverdueTimer
+from shared.clock import Now, SettingTimer
 
 from . import contracts as c
 from . import projections as views
@@ -31,7 +29,6 @@ from .publishing import published
 log = structlog.get_logger(__name__)
 
 # Dates and times are local to Xiangxi (China has one time zone and no DST).
-CHINA_TIME = timezone(timedelta(hours=8))
 
 # The timer's commands are the service's own, across the whole prefecture.
 SERVICE_CALLER = CallerContext(actor_id=f"service:{c.SERVICE}", role=Role.SERVICE, jurisdiction=SERVICE_JURISDICTION)
@@ -46,19 +43,12 @@ RECORDS = history.RecordKinds(
 )
 
 
-class Clock(DependencyProvider):
-    """The current local time. Tests replace the provider to move time."""
-
-    def get_dependency(self, worker_ctx: Any) -> Callable[[], datetime]:
-        return lambda: datetime.now(CHINA_TIME).replace(microsecond=0)
-
-
 class EmergencyCommandService(ServiceBase):
     name = c.SERVICE
 
     store = Store(EmergencyCommandApplication, views.projections(), published())
     vault = PersonalDataVault()  # per-record keys: free text is sealed before any event
-    now = Clock()
+    now = Now()
 
     # -- key areas (Art. 7(1)) ---------------------------------------------------------
 
@@ -90,7 +80,7 @@ class EmergencyCommandService(ServiceBase):
     def retire_key_area(self, call: Call, command: c.RetireKeyArea) -> dict:
         return self.store.app.retire_key_area(call, command, self.now().date())
 
-    @OverdueTimer.decorator
+    @SettingTimer.decorator("overdue_check_interval", eager=True)
     def check_key_areas(self) -> int:
         """Flag overdue drills and missing plans, once per due date; the relay publishes
         ``key_area_drill_overdue`` / ``key_area_plan_missing``. Returns how many were flagged."""

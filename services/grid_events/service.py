@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 import structlog
-from nameko.extensions import DependencyProvider
 
 from shared.access import authorize
-from shared.context import CallerContext, Role
+from shared.clock import Clock, SettingTimer
+from shared.commands import service_call
 from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
 from shared.eventstore import Call
+from shared.queries import Reads
 from shared.security import history
-from shared.security.audit_log import AuditTrail, audited_list, audited_read
 from shared.security.providers import PersonalDataVault
-from shared.timers import OverdueTimer
+from shared.security.sealing import PersonalFields
 
 from services.emergency_command import contracts as emergency_command
 from services.mediation import contracts as mediation
@@ -27,15 +26,11 @@ from . import contracts as c
 from . import projections as views
 from . import publishing
 from .application import READERS, GridEventsApplication
-from .domain import EventReport, FamilySafetyAssessment, MajorDecision, Risk, WorkItem
+from .domain import (
+    FAMILY_TEXT, PERSONAL_FIELDS, EventReport, FamilySafetyAssessment, MajorDecision, Risk, WorkItem, record_subject,
+)
 
 log = structlog.get_logger(__name__)
-
-# Due dates are local dates in Xiangxi (China has one time zone and no DST).
-CHINA_TIME = timezone(timedelta(hours=8))
-
-# The timer's commands are the service's own, across the whole prefecture.
-SERVICE_CALLER = CallerContext(actor_id=f"service:{c.SERVICE}", role=Role.SERVICE, jurisdiction="433100")
 
 
 def _place(record: Any) -> str:
@@ -54,11 +49,10 @@ RECORDS = history.RecordKinds(
 )
 
 
-class Clock(DependencyProvider):
-    """Today's local date. Tests replace the provider to move time."""
-
-    def get_dependency(self, worker_ctx: Any) -> Callable[[], date]:
-        return lambda: datetime.now(CHINA_TIME).date()
+# Where personal data lives: sealed event fields, sealed read-model columns; a family assessment's
+# findings and measures are sealed twice (the assessment's key around the household's).
+PERSONAL = PersonalFields(events=PERSONAL_FIELDS, columns=views.SEALED_COLUMNS,
+                          twice={name: record_subject(FAMILY_TEXT, "") for name in views.DOUBLY_SEALED_COLUMNS})
 
 
 class GridEventsService(ServiceBase):
@@ -158,14 +152,14 @@ class GridEventsService(ServiceBase):
     def cancel_work_item(self, call: Call, command: c.CancelWorkItem) -> dict:
         return self.store.app.cancel_work_item(call, command, self.vault.seal)
 
-    @OverdueTimer.decorator
+    @SettingTimer.decorator("overdue_check_interval", eager=True)
     def check_overdue(self) -> int:
         """Mark every open item past its due date, once per due date; the relay
         publishes ``work_item_overdue``. Returns how many were marked."""
         today = self.today()
         with self.store.read() as conn:
             candidates = views.overdue_candidates(conn, today)
-        call = Call(caller=SERVICE_CALLER, call_id=f"{c.SERVICE}.overdue:{today.isoformat()}")
+        call = service_call(c.SERVICE, f"{c.SERVICE}.overdue:{today.isoformat()}")
         marked = sum(self.store.app.mark_overdue(call, item_id, today) for item_id in map(UUID, candidates))
         if marked:
             log.info("work_items_marked_overdue", count=marked, day=today.isoformat())
@@ -259,81 +253,78 @@ class GridEventsService(ServiceBase):
         if opened.source_service == c.SERVICE:
             self.store.app.link_incident(call, envelope, opened)
 
-    # -- queries (read models, never replays) ---------------------------------
+    # -- queries (read models, never replays; shared.queries) ---------------------
+
+    def reads(self) -> Reads:
+        return Reads(self.store, self.vault, views.page_of, PERSONAL, READERS, RECORDS)
 
     @api(c.ListEvents)
     def list_events(self, call: Call, query: c.ListEvents) -> dict:
-        return self._audited_page(call, query, "list events", "event report", "event_id",
-                                  lambda scope: views.events_query(scope, query.grid_code, query.status, query.source))
+        return self.reads().audited_page(call, query, "list events", "event report", "event_id", lambda scope:
+                                         views.events_query(scope, query.grid_code, query.status, query.source))
 
     @api(c.GetEvent)
     def get_event(self, call: Call, query: c.GetEvent) -> dict:
-        return self._audited_one(call, query, "read an event", "event", query.event_id, views.event_by_id)
+        return self.reads().audited_one(call, query, "read an event", "event", query.event_id, views.event_by_id)
 
     @api(c.ListGrids)
     def list_grids(self, call: Call, query: c.ListGrids) -> dict:
-        return self._page(call, query, "list grids", views.grids_query)
+        return self.reads().page(call, query, "list grids", views.grids_query)
 
     @api(c.ListJurisdictions)
     def list_jurisdictions(self, call: Call, query: c.ListJurisdictions) -> dict:
         # Township rows name their responsible person: an audited listing.
-        def load():
-            with self.store.read() as conn:
-                page = views.page_of(conn, views.jurisdictions_query(call.caller.jurisdiction, query.parent_code),
-                                     query.page, query.page_size)
-            return self._opened(page), [row["code"] for row in page["items"]]
-
-        return audited_list(AuditTrail(self.store.app), call, "list jurisdictions", READERS, "jurisdiction",
-                            query.parent_code or call.caller.jurisdiction, query.purpose, load)
+        return self.reads().audited_page(call, query, "list jurisdictions", "jurisdiction", "code",
+                                         lambda scope: views.jurisdictions_query(call.caller.jurisdiction,
+                                                                                 query.parent_code),
+                                         scope=query.parent_code or call.caller.jurisdiction)
 
     @api(c.ListMemberUnits)
     def list_member_units(self, call: Call, query: c.ListMemberUnits) -> dict:
-        return self._page(call, query, "list member units", views.member_units_query)
+        return self.reads().page(call, query, "list member units", views.member_units_query)
 
     @api(c.ListContactPoints)
     def list_contact_points(self, call: Call, query: c.ListContactPoints) -> dict:
-        def load():
-            with self.store.read() as conn:
-                page = views.page_of(conn, views.contact_points_query(query.grid_code), query.page, query.page_size)
-            return self._opened(page), [row["contact_id"] for row in page["items"]]
-
-        return audited_list(AuditTrail(self.store.app), call, "list contact points", READERS, "contact point",
-                            query.grid_code, query.purpose, load)
+        return self.reads().audited_page(call, query, "list contact points", "contact point", "contact_id",
+                                         lambda scope: views.contact_points_query(query.grid_code),
+                                         scope=query.grid_code)
 
     @api(c.ListParticipants)
     def list_participants(self, call: Call, query: c.ListParticipants) -> dict:
-        return self._audited_page(call, query, "list participants", "participant", "participant_id",
-                                  lambda scope: views.participants_query(scope, query.kind))
+        return self.reads().audited_page(call, query, "list participants", "participant", "participant_id",
+                                         lambda scope: views.participants_query(scope, query.kind))
 
     @api(c.ListWorkItems)
     def list_work_items(self, call: Call, query: c.ListWorkItems) -> dict:
         # Titles are free text that may name people: an audited listing.
-        return self._audited_page(call, query, "list work items", "work item", "item_id",
-                                  lambda scope: views.work_items_query(scope, query.grid_code, query.status, query.overdue))
+        return self.reads().audited_page(call, query, "list work items", "work item", "item_id", lambda scope:
+                                         views.work_items_query(scope, query.grid_code, query.status, query.overdue))
 
     @api(c.GetWorkItem)
     def get_work_item(self, call: Call, query: c.GetWorkItem) -> dict:
-        return self._audited_one(call, query, "read a work item", "work_item", query.item_id, views.work_item_by_id)
+        return self.reads().audited_one(call, query, "read a work item", "work_item", query.item_id,
+                                        views.work_item_by_id)
 
     @api(c.ListRisks)
     def list_risks(self, call: Call, query: c.ListRisks) -> dict:
-        return self._audited_page(call, query, "list risks", "risk", "risk_id", lambda scope: views.risks_query(
+        return self.reads().audited_page(call, query, "list risks", "risk", "risk_id", lambda scope: views.risks_query(
             scope, query.level, query.status, query.category, query.open_only))
 
     @api(c.GetRisk)
     def get_risk(self, call: Call, query: c.GetRisk) -> dict:
-        return self._audited_one(call, query, "read a risk", "risk", query.risk_id, views.risk_by_id)
+        return self.reads().audited_one(call, query, "read a risk", "risk", query.risk_id, views.risk_by_id)
 
     @api(c.ListDecisions)
     def list_decisions(self, call: Call, query: c.ListDecisions) -> dict:
         # Titles are sealed free text: an audited listing.
-        return self._audited_page(call, query, "list major decisions", "major decision", "decision_id",
-                                  lambda scope: views.decisions_query(scope, query.status))
+        return self.reads().audited_page(call, query, "list major decisions", "major decision", "decision_id",
+                                         lambda scope: views.decisions_query(scope, query.status))
 
     @api(c.ListFamilyAssessments)
     def list_family_assessments(self, call: Call, query: c.ListFamilyAssessments) -> dict:
-        return self._audited_page(call, query, "list family safety assessments", "family assessment", "assessment_id",
-                                  lambda scope: views.family_assessments_query(scope, query.household_id))
+        return self.reads().audited_page(call, query, "list family safety assessments", "family assessment",
+                                         "assessment_id",
+                                         lambda scope: views.family_assessments_query(scope, query.household_id))
 
     @api(c.SourceReport)
     def source_report(self, call: Call, query: c.SourceReport) -> dict:
@@ -355,53 +346,3 @@ class GridEventsService(ServiceBase):
         with self.store.read() as conn:
             records = views.records_naming(conn, query.person_id)
         return history.access_log(self.store.app, call, query, records)
-
-    def _opened(self, page: dict) -> dict:
-        return {**page, "items": [self._open(row) for row in page["items"]]}
-
-    def _open(self, row: dict) -> dict:
-        """A read-model row with its sealed columns opened; a family assessment's texts are sealed
-        twice (the assessment's key around the household's), so they are opened twice."""
-        opened = self.vault.open_fields(row, views.SEALED_COLUMNS)
-        twice = [name for name in views.DOUBLY_SEALED_COLUMNS
-                 if "household_id" in row and str(row.get(name) or "").startswith(views.DOUBLY_SEALED_PREFIX)]
-        return self.vault.open_fields(opened, tuple(twice)) if twice else opened
-
-    def _page(self, call: Call, query: Any, action: str, make_query: Callable[[str], Any]) -> dict:
-        """A page of records without personal data (grids, member units): authorised, not audited."""
-        scope = query.jurisdiction or call.caller.jurisdiction
-        authorize(call.caller, action, READERS, scope)
-        with self.store.read() as conn:
-            return views.page_of(conn, make_query(scope), query.page, query.page_size)
-
-    def _audited_page(self, call: Call, query: Any, action: str, kind: str, id_key: str,
-                      make_query: Callable[[str], Any]) -> dict:
-        """A page of records holding personal data: one audit event names the scope and the ids returned."""
-        scope = query.jurisdiction or call.caller.jurisdiction
-
-        def load():
-            with self.store.read() as conn:
-                page = views.page_of(conn, make_query(scope), query.page, query.page_size)
-            return self._opened(page), [row[id_key] for row in page["items"]]
-
-        return audited_list(AuditTrail(self.store.app), call, action, READERS, kind, scope, query.purpose, load)
-
-    def _audited_one(self, call: Call, query: Any, action: str, kind_name: str, record_id: Any,
-                     find: Callable) -> dict:
-        """One record holding personal data: the read is audited (also when refused or not found). With
-        ``as_of``: the record as it stood then, rebuilt from its events."""
-        if query.as_of is not None:
-            return RECORDS.as_of(self.store.app, self.vault, call, kind_name, record_id, query.as_of,
-                                 query.purpose, action)
-        kind = RECORDS.named(kind_name).audit_kind
-
-        def load():
-            with self.store.read() as conn:
-                found = find(conn, str(record_id))
-            if found is None:
-                return None
-            return self._open(found), found.get("grid_code") or found["jurisdiction"], None
-
-        return audited_read(AuditTrail(self.store.app), call, action, READERS, kind, str(record_id),
-                            query.purpose, load)
-

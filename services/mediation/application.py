@@ -6,11 +6,13 @@ township (9) at the township tier, its county (6) at the county tier. So a
 village mediator cannot act on a case once it has gone up, while a county
 officer may act at any tier of a case in the county.
 
-Personal fields are sealed here, after the caller is authorised and the case
-loaded and before anything reaches the domain: each party's name and ID number
-with the party's key, the case's free text with the case's key (domain
-``party_key``/``case_key``). Commands take the service's vault
-(``shared.security.personal_data.PersonalData``) for that.
+Personal fields are sealed here, inside the command and after the caller is
+authorised and the case loaded (``shared.commands``): each party's name and ID
+number with the party's key, the case's free text with the case's key (domain
+``party_key``/``case_key``); the domain refuses anything not so sealed. Commands
+take the vault's ``seal`` (and ``erase``) as the grid_events commands do; a key
+row is stored only once the domain has accepted the change
+(``PinganApplication.execute``), so a refused command leaves none.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from shared.access import authorize
+from shared.commands import Commands, RecordType, require_role
 from shared.context import Role
 from shared.contracts import Envelope, message_key
-from shared.errors import Conflict, Forbidden, ValidationFailed
+from shared.errors import Conflict, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, level_of
-from shared.security.personal_data import PersonalData
+from shared.security.erasure import Erasures
+from shared.security.sealing import Erase, Seal
 
 from services.grid_events.contracts import EventReported
 from services.grid_events.contracts import Source as GridSource
@@ -62,7 +66,24 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class MediationApplication(PinganApplication):
+def _summary(case: MediationCase) -> dict:
+    return {
+        "case_id": str(case.id),
+        "tier": case.tier,
+        "status": case.status,
+        "failures": dict(case.failures),
+        "missing_steps": case.missing_steps(),
+        "partners": list(case.partners),
+        "version": case.version,
+    }
+
+
+# A case is handled by the unit of its current tier; the action names the tier.
+CASE = RecordType(MediationCase, "mediation case", lambda case: case.tier_unit(), _summary,
+                  action_at=lambda case, action: f"{action} at the {case.tier} tier")
+
+
+class MediationApplication(Commands, Erasures, PinganApplication):
     name = "mediation"  # pins the table names: mediation_events, mediation_tracking
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -71,7 +92,7 @@ class MediationApplication(PinganApplication):
 
     # -- intake -------------------------------------------------------------------
 
-    def open_case(self, call: Call, command: c.OpenCase, vault: PersonalData) -> dict:
+    def open_case(self, call: Call, command: c.OpenCase, seal: Seal) -> dict:
         authorize(call.caller, "open a mediation case", INTAKE, command.jurisdiction)
         # The id is known before the case exists, so its subject is sealed under the case's own key.
         case_id = MediationCase.create_id(command.grid_event_id)
@@ -80,9 +101,9 @@ class MediationApplication(PinganApplication):
             if command.grid_event_id and self.exists(case_id):
                 raise Conflict(f"grid event {command.grid_event_id} already has a mediation case")
             case = MediationCase.open(case_id, jurisdiction=command.jurisdiction, source=command.source.value,
-                                 subject=vault.seal(case_key(case_id), command.subject),
+                                 subject=seal(case_key(case_id), command.subject),
                                  grid_event_id=command.grid_event_id, reported_source=None)
-            party_ids = [_add_party(case, party.model_dump(), vault) for party in command.parties]
+            party_ids = [_add_party(case, party.model_dump(), seal) for party in command.parties]
             return [case], {**_summary(case), "party_ids": party_ids}
 
         return self.execute(call, act, command.command_id)
@@ -110,34 +131,34 @@ class MediationApplication(PinganApplication):
 
     # -- handling -------------------------------------------------------------------
 
-    def add_party(self, call: Call, command: c.AddParty, vault: PersonalData) -> dict:
+    def add_party(self, call: Call, command: c.AddParty, seal: Seal) -> dict:
         party = command.model_dump(exclude={"case_id", "command_id"})
 
         def change(case: MediationCase) -> dict:
-            return {"party_id": _add_party(case, party, vault)}
+            return {"party_id": _add_party(case, party, seal)}
 
-        return self._handle(call, command.case_id, command.command_id, "add a party", change)
+        return self._handle(call, command, "add a party", change)
 
-    def record_subject(self, call: Call, command: c.RecordSubject, vault: PersonalData) -> dict:
-        return self._handle(call, command.case_id, command.command_id, "record the subject",
-                            lambda case: case.record_subject(vault.seal(case_key(case.id), command.subject)))
+    def record_subject(self, call: Call, command: c.RecordSubject, seal: Seal) -> dict:
+        return self._handle(call, command, "record the subject",
+                            lambda case: case.record_subject(seal(case_key(case.id), command.subject)))
 
-    def record_risk_check(self, call: Call, command: c.RecordRiskCheck, vault: PersonalData) -> dict:
-        return self._handle(call, command.case_id, command.command_id, "record a risk check",
+    def record_risk_check(self, call: Call, command: c.RecordRiskCheck, seal: Seal) -> dict:
+        return self._handle(call, command, "record a risk check",
                             lambda case: case.record_risk_check(command.level.value,
-                                                                vault.seal(case_key(case.id), command.note)))
+                                                                seal(case_key(case.id), command.note)))
 
     def accept_case(self, call: Call, command: c.AcceptCase) -> dict:
-        return self._handle(call, command.case_id, command.command_id, "accept a case", lambda case: case.accept())
+        return self._handle(call, command, "accept a case", lambda case: case.accept())
 
-    def record_attempt(self, call: Call, command: c.RecordAttempt, vault: PersonalData) -> dict:
+    def record_attempt(self, call: Call, command: c.RecordAttempt, seal: Seal) -> dict:
         def change(case: MediationCase) -> None:
             # The place ("Long's courtyard"), the terms and the referral note may name people: case key.
             key = case_key(case.id)
             attempt = {
                 "mode": command.mode.value,
                 "mediator_ids": list(command.mediator_ids),
-                "place": vault.seal(key, command.place),
+                "place": seal(key, command.place),
                 "on_site": command.on_site,
                 "place_code": command.place_code,
                 "held_on": command.held_on,
@@ -146,49 +167,48 @@ class MediationApplication(PinganApplication):
             }
             agreement = referral = None
             if command.agreement:
-                agreement = {**command.agreement.model_dump(), "terms": vault.seal(key, command.agreement.terms)}
+                agreement = {**command.agreement.model_dump(), "terms": seal(key, command.agreement.terms)}
             if command.referral:
-                referral = {**command.referral.model_dump(mode="json"), "note": vault.seal(key, command.referral.note)}
+                referral = {**command.referral.model_dump(mode="json"), "note": seal(key, command.referral.note)}
             case.record_attempt(command.tier.value, attempt, agreement, referral)
 
-        return self._handle(call, command.case_id, command.command_id, "record a mediation attempt", change)
+        return self._handle(call, command, "record a mediation attempt", change)
 
-    def record_follow_up(self, call: Call, command: c.RecordFollowUp, vault: PersonalData) -> dict:
-        return self._handle(call, command.case_id, command.command_id, "record a follow-up",
+    def record_follow_up(self, call: Call, command: c.RecordFollowUp, seal: Seal) -> dict:
+        return self._handle(call, command, "record a follow-up",
                             lambda case: case.record_follow_up(command.held_on, command.outcome.value,
-                                                               vault.seal(case_key(case.id), command.note)))
+                                                               seal(case_key(case.id), command.note)))
 
     def archive_case(self, call: Call, command: c.ArchiveCase) -> dict:
-        return self._handle(call, command.case_id, command.command_id, "archive a case", lambda case: case.archive())
+        return self._handle(call, command, "archive a case", lambda case: case.archive())
 
     # -- erasure (PIPL) ----------------------------------------------------------------
 
-    def erase_party(self, call: Call, command: c.ErasePartyData, vault: PersonalData) -> dict:
+    def erase_party(self, call: Call, command: c.ErasePartyData, erase: Erase) -> dict:
         """Destroy one party's key (their name and ID number read "[erased]" everywhere) and record it."""
-        return self._erase(call, command.case_id, command.command_id, "erase a party's personal data", vault,
+        return self._erase(call, command, "erase a party's personal data", erase,
                            lambda case: case.erase_party(command.party_id, command.reason.value))
 
-    def erase_case_personal_data(self, call: Call, command: c.EraseCasePersonalData, vault: PersonalData) -> dict:
+    def erase_case_personal_data(self, call: Call, command: c.EraseCasePersonalData, erase: Erase) -> dict:
         """At the end of retention: destroy the case's key and every party's key, and record it."""
-        return self._erase(call, command.case_id, command.command_id, "erase a case's personal data", vault,
+        return self._erase(call, command, "erase a case's personal data", erase,
                            lambda case: case.erase_personal_data(command.reason.value))
 
-    def _erase(self, call: Call, case_id: UUID, command_id: str | None, action: str, vault: PersonalData,
+    def _erase(self, call: Call, command: c.ErasePartyData | c.EraseCasePersonalData, action: str, erase: Erase,
                decide: Callable[[MediationCase], list[str]]) -> dict:
-        if call.caller.role not in ERASERS:
-            raise Forbidden(f"the role {call.caller.role.value!r} may not {action}")
+        require_role(call, action, ERASERS)
 
         def act():
-            case = self.load(MediationCase, case_id, "mediation case")
+            case = self.load(MediationCase, command.case_id, "mediation case")
             authorize(call.caller, action, ERASERS, case.county)
             keys = decide(case)  # refused (not found, already erased, not archived) before any key is touched
-            # Keys go first: if the event then fails to save, a retry erases again (idempotent) and records it;
-            # the other order could leave a recorded erasure over data still readable.
-            for key in keys:
-                vault.erase(key)
-            return [case], {**_summary(case), "erased_keys": len(keys)}
+            # The case records it (PartyErased, PersonalDataErased) and, like every service, one
+            # kernel ErasureRecord per destroyed key (shared/security/erasure.py).
+            records = self.shred(erase, keys, kind="mediation case", record_id=str(case.id), places=[case.county],
+                                 reason=command.reason.value)
+            return [case, *records], {**_summary(case), "erased_keys": len(keys)}
 
-        return self.execute(call, act, command_id)
+        return self.execute(call, act, command.command_id)
 
     def flag_overdue_follow_up(self, call: Call, case_id: UUID, today: date) -> bool:
         """The timer's check of one agreement; True when it was flagged now."""
@@ -203,35 +223,13 @@ class MediationApplication(PinganApplication):
         self.execute(call, act)
         return flagged[-1]
 
-    def _handle(self, call: Call, case_id: UUID, command_id: str | None, action: str,
-                change: Callable[[MediationCase], Any]) -> dict:
-        # The role is checked before loading; the jurisdiction once the case names its tier.
-        if call.caller.role not in HANDLERS:
-            raise Forbidden(f"the role {call.caller.role.value!r} may not {action}")
-
-        def act():
-            case = self.load(MediationCase, case_id, "mediation case")
-            authorize(call.caller, f"{action} at the {case.tier} tier", HANDLERS, case.tier_unit())
-            extra = change(case) or {}
-            return [case], {**_summary(case), **extra}
-
-        return self.execute(call, act, command_id)
+    def _handle(self, call: Call, command: Any, action: str, change: Callable[[MediationCase], object]) -> dict:
+        return self.change(call, CASE, command.case_id, action, HANDLERS, change, command_id=command.command_id)
 
 
-def _add_party(case: MediationCase, party: dict, vault: PersonalData) -> str:
+def _add_party(case: MediationCase, party: dict, seal: Seal) -> str:
     """Seal a party's name and ID number under the key of the party they will become, and add them."""
     key = party_key(case.id, case.next_party_id())
-    return case.add_party(**{**party, "name": vault.seal(key, party["name"]),
-                             "id_number": vault.seal(key, party.get("id_number"))})
+    return case.add_party(**{**party, "name": seal(key, party["name"]),
+                             "id_number": seal(key, party.get("id_number"))})
 
-
-def _summary(case: MediationCase) -> dict:
-    return {
-        "case_id": str(case.id),
-        "tier": case.tier,
-        "status": case.status,
-        "failures": dict(case.failures),
-        "missing_steps": case.missing_steps(),
-        "partners": list(case.partners),
-        "version": case.version,
-    }

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from nameko.timer import timer
-
-from shared.access import authorize
-from shared.context import CallerContext, Role
+from shared.clock import Clock, SettingTimer
+from shared.commands import service_call
 from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
 from shared.errors import NotFound
 from shared.eventstore import Call
-from shared.relay import SERVICE_JURISDICTION
+from shared.queries import Reads
 from shared.security import history
-from shared.security.audit_log import AuditTrail, audited_read
 from shared.security.providers import PersonalDataVault
+from shared.security.sealing import PersonalFields
 
 from services.grid_events import contracts as grid_events
 
@@ -24,7 +22,7 @@ from . import contracts as c
 from . import projections as views
 from . import publishing
 from .application import READERS, MediationApplication
-from .domain import MediationCase, local_today, party_key
+from .domain import MediationCase, party_key
 
 # The record kinds whose history callers may ask for (shared.security.history).
 RECORDS = history.RecordKinds(
@@ -32,8 +30,8 @@ RECORDS = history.RecordKinds(
                        jurisdiction=lambda case: case.jurisdiction, id_field="case_id"),
 )
 
-# How often agreements are checked for an overdue follow-up (dates are whole days).
-FOLLOW_UP_CHECK_SECONDS = 15 * 60
+# Where personal data lives in the read models: per table, the sealed columns (opened by ``views.open_case_record``).
+PERSONAL = PersonalFields(columns=tuple(sorted({name for names in views.SEALED_COLUMNS.values() for name in names})))
 
 
 class MediationService(ServiceBase):
@@ -41,24 +39,25 @@ class MediationService(ServiceBase):
 
     store = Store(MediationApplication, views.projections(), publishing.contracts())
     vault = PersonalDataVault()  # per-party and per-case keys: personal fields are sealed before any event
+    today = Clock()
 
     # -- commands -------------------------------------------------------------
 
     @api(c.OpenCase)
     def open_case(self, call: Call, command: c.OpenCase) -> dict:
-        return self.store.app.open_case(call, command, self.vault)
+        return self.store.app.open_case(call, command, self.vault.seal)
 
     @api(c.AddParty)
     def add_party(self, call: Call, command: c.AddParty) -> dict:
-        return self.store.app.add_party(call, command, self.vault)
+        return self.store.app.add_party(call, command, self.vault.seal)
 
     @api(c.RecordSubject)
     def record_subject(self, call: Call, command: c.RecordSubject) -> dict:
-        return self.store.app.record_subject(call, command, self.vault)
+        return self.store.app.record_subject(call, command, self.vault.seal)
 
     @api(c.RecordRiskCheck)
     def record_risk_check(self, call: Call, command: c.RecordRiskCheck) -> dict:
-        return self.store.app.record_risk_check(call, command, self.vault)
+        return self.store.app.record_risk_check(call, command, self.vault.seal)
 
     @api(c.AcceptCase)
     def accept_case(self, call: Call, command: c.AcceptCase) -> dict:
@@ -66,11 +65,11 @@ class MediationService(ServiceBase):
 
     @api(c.RecordAttempt)
     def record_attempt(self, call: Call, command: c.RecordAttempt) -> dict:
-        return self.store.app.record_attempt(call, command, self.vault)
+        return self.store.app.record_attempt(call, command, self.vault.seal)
 
     @api(c.RecordFollowUp)
     def record_follow_up(self, call: Call, command: c.RecordFollowUp) -> dict:
-        return self.store.app.record_follow_up(call, command, self.vault)
+        return self.store.app.record_follow_up(call, command, self.vault.seal)
 
     @api(c.ArchiveCase)
     def archive_case(self, call: Call, command: c.ArchiveCase) -> dict:
@@ -80,11 +79,11 @@ class MediationService(ServiceBase):
 
     @api(c.ErasePartyData)
     def erase_party(self, call: Call, command: c.ErasePartyData) -> dict:
-        return self.store.app.erase_party(call, command, self.vault)
+        return self.store.app.erase_party(call, command, self.vault.erase)
 
     @api(c.EraseCasePersonalData)
     def erase_case_personal_data(self, call: Call, command: c.EraseCasePersonalData) -> dict:
-        return self.store.app.erase_case_personal_data(call, command, self.vault)
+        return self.store.app.erase_case_personal_data(call, command, self.vault.erase)
 
     # -- events from other services ------------------------------------------
 
@@ -94,45 +93,35 @@ class MediationService(ServiceBase):
 
     # -- periodic checks ------------------------------------------------------
 
-    @timer(interval=FOLLOW_UP_CHECK_SECONDS)
+    @SettingTimer.decorator("follow_up_check_interval")
     def check_follow_ups(self) -> int:
-        """Flag agreements whose follow-up date has passed; returns how many were flagged now."""
-        today = local_today()
+        """Flag agreements whose follow-up date has passed; returns how many were flagged now.
+        Every ``PINGAN_FOLLOW_UP_CHECK_INTERVAL`` seconds (default 15 minutes; dates are whole days)."""
+        today = self.today()
         with self.store.read() as conn:
             due = views.overdue_candidates(conn, today)
-        call = Call(caller=CallerContext(actor_id=f"service:{self.name}", role=Role.SERVICE,
-                                         jurisdiction=SERVICE_JURISDICTION),
-                    call_id=f"{self.name}.follow_up_check.{uuid4().hex}")
+        call = service_call(self.name, f"{self.name}.follow_up_check.{uuid4().hex}")
         return sum(self.store.app.flag_overdue_follow_up(call, UUID(case_id), today) for case_id in due)
 
     # -- queries (read models, never replays) ---------------------------------
+
+    def reads(self) -> Reads:
+        return Reads(self.store, self.vault, views.page_of, PERSONAL, READERS, RECORDS)
 
     @api(c.GetCase)
     def get_case(self, call: Call, query: c.GetCase) -> dict:
         """The case with its parties' names: a personal record, so the read is audited first,
         and the sealed fields are opened only once the audit event is committed. With ``as_of``: the case
         as it stood then, rebuilt from its events."""
-        if query.as_of is not None:
-            return RECORDS.as_of(self.store.app, self.vault, call, "case", query.case_id, query.as_of,
-                                 query.purpose.value if query.purpose else None, "read a mediation case")
-
-        def load():
-            with self.store.read() as conn:
-                found = views.case_by_id(conn, str(query.case_id))
-            return (found, found["jurisdiction"], None) if found else None
-
-        found = audited_read(AuditTrail(self.store.app), call, "read a mediation case", READERS, "mediation case",
-                             str(query.case_id), query.purpose.value if query.purpose else None, load)
-        return views.open_case_record(found, self.vault.open)
+        return self.reads().audited_one(call, query, "read a mediation case", "case", query.case_id, views.case_by_id,
+                                        place=lambda case: case["jurisdiction"],
+                                        open_row=lambda case: views.open_case_record(case, self.vault.open))
 
     @api(c.ListCases)
     def list_cases(self, call: Call, query: c.ListCases) -> dict:
         """Ids, codes, tiers, statuses and dates only — no personal data (``views.LISTED``), so not audited."""
-        scope = query.jurisdiction or call.caller.jurisdiction
-        authorize(call.caller, "list mediation cases", READERS, scope)
-        with self.store.read() as conn:
-            return views.page_of(conn, views.cases_query(scope, query.tier, query.status, query.source),
-                                 query.page, query.page_size)
+        return self.reads().page(call, query, "list mediation cases",
+                                 lambda scope: views.cases_query(scope, query.tier, query.status, query.source))
 
     # -- the audit log as a feature (shared.security.history) ----------------------
 

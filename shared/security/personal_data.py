@@ -8,6 +8,10 @@ or event::
     ...
     vault.open(row["name"])                  # 'Wu Mei', or '[erased]' once the person is erased
 
+Inside a command (``PinganApplication.execute``) a new person's key row is
+written only once the command has passed every check (``keys_on_commit``):
+a refused command leaves no row in ``pingan_person_keys``.
+
 Events, snapshots, read models and published messages carry only sealed
 values, so replay and projections work unchanged and erasure reaches all of
 them at once: ``vault.erase(person_id)`` drops the person's key (a PIPL
@@ -25,11 +29,13 @@ effect on the next read.
 from __future__ import annotations
 
 import base64
+import contextvars
 import os
 import time
-import re
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -37,11 +43,11 @@ from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, i
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from shared.errors import Conflict, PinganError, ValidationFailed
+from shared.errors import Conflict, PinganError
+
+from .sealing import PREFIX, check_person_id, is_sealed, sealed_under
 
 ERASED = "[erased]"
-PREFIX = "pii1"
-_PERSON = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 metadata = MetaData()
 person_keys = Table(
@@ -81,14 +87,36 @@ def load_master_key(encoded: str | None, data_dir: Path | None = None) -> bytes:
     return key
 
 
-def check_person_id(person_id: str) -> str:
-    if not isinstance(person_id, str) or not _PERSON.match(person_id):
-        raise ValidationFailed("a person id is 1-64 letters, digits, '.', '_' or '-'")
-    return person_id
+class KeyRaced(Exception):
+    """Another writer created a key this command meant to create: the command is run again."""
 
 
-def is_sealed(value: object) -> bool:
-    return isinstance(value, str) and value.startswith(PREFIX + ":")
+class _PendingKeys:
+    """Keys made while a command runs, written to the key table only when it has passed every check."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[int, str], tuple["PersonalData", bytes, bytes]] = {}
+
+    def commit(self) -> None:
+        for (_, person_id), (vault, data_key, wrapped) in self.keys.items():
+            if not vault._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(timezone.utc)):
+                # Values were sealed with a key that lost the race: seal them again with the winner's.
+                raise KeyRaced(person_id)
+        self.keys.clear()
+
+
+_pending: contextvars.ContextVar[_PendingKeys | None] = contextvars.ContextVar("pingan_pending_keys", default=None)
+
+
+@contextmanager
+def keys_on_commit() -> Iterator[_PendingKeys]:
+    """Hold back the key rows of new subjects sealed in this block until ``commit()``; dropped otherwise."""
+    pending = _PendingKeys()
+    token = _pending.set(pending)
+    try:
+        yield pending
+    finally:
+        _pending.reset(token)
 
 
 class PersonalData:
@@ -126,10 +154,15 @@ class PersonalData:
 
     def _key(self, person_id: str, create: bool) -> bytes | None:
         row = self._row(person_id)
+        pending = _pending.get()
+        if row is None and create and pending is not None:
+            held = pending.keys.get((id(self), person_id))
+            if held is None:
+                held = (self, *self._new_key(person_id))
+                pending.keys[(id(self), person_id)] = held
+            return held[1]
         if row is None and create:
-            data_key = AESGCM.generate_key(256)
-            nonce = os.urandom(12)
-            wrapped = nonce + self._master.encrypt(nonce, data_key, self._aad(person_id))
+            data_key, wrapped = self._new_key(person_id)
             if self._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(timezone.utc)):
                 return data_key
             row = self._row(person_id)  # another writer created it first: use theirs
@@ -140,6 +173,11 @@ class PersonalData:
             return self._master.decrypt(wrapped[:12], wrapped[12:], self._aad(person_id))
         except InvalidTag:
             raise PersonalDataUnavailable("a person key does not unwrap with the configured master key") from None
+
+    def _new_key(self, person_id: str) -> tuple[bytes, bytes]:
+        data_key = AESGCM.generate_key(256)
+        nonce = os.urandom(12)
+        return data_key, nonce + self._master.encrypt(nonce, data_key, self._aad(person_id))
 
     # -- fields ------------------------------------------------------------------
 
@@ -162,7 +200,8 @@ class PersonalData:
         key = self._key(person_id, create=True)
         if len(self._sealing_keys) > 1024:
             self._sealing_keys = {p: v for p, v in self._sealing_keys.items() if now - v[1] < self.SEALING_KEY_SECONDS}
-        if key is not None:
+        held = _pending.get()
+        if key is not None and not (held and (id(self), person_id) in held.keys):  # cache only stored keys
             self._sealing_keys[person_id] = (key, now)
         return key
 
@@ -171,9 +210,9 @@ class PersonalData:
         if not is_sealed(value):
             return value
         try:
-            _, person_id, encoded = value.split(":", 2)
-            sealed = base64.b64decode(encoded, validate=True)
-        except ValueError:
+            person_id = sealed_under(value)
+            sealed = base64.b64decode(value.split(":", 2)[2], validate=True)
+        except (ValueError, IndexError):
             raise PersonalDataUnavailable("a sealed personal field is malformed") from None
         key = self._key(person_id, create=False)
         if key is None:

@@ -10,6 +10,7 @@ from services.grid_events import contracts as c
 from services.grid_events.application import GridEventsApplication
 from shared.context import CallerContext, Role
 from shared.eventstore import Call
+from shared.testing import memory_vault
 
 COUNTY = "433101"
 TOWNSHIP = "433101001"
@@ -27,19 +28,14 @@ def call_as(role: Role = Role.ADMIN, jurisdiction: str = "433100", actor_id: str
 
 
 ADMIN = call_as()
-
-
-def keep_plain(person_id: str, value: str | None) -> str | None:
-    """The unit tests' seal: values stored as given (sealing itself is tested with the service)."""
-    return value
-
 SERVICE = call_as(Role.SERVICE, actor_id="service:grid_events")
 
 
 class World:
-    def __init__(self, seal: Any = keep_plain) -> None:
+    def __init__(self, seal: Any = None) -> None:
         self.app = GridEventsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-        self.seal = seal  # keep_plain, or a real vault's seal (tests/unit/test_grid_erasure.py)
+        self.vault = memory_vault()
+        self.seal = seal or self.vault.seal  # the application refuses plaintext personal fields
 
     def stored(self) -> int:
         """How many events the store holds: a refused command must not change it."""

@@ -1,15 +1,11 @@
 """What the emergency-command domain tests share: a caller, a fixed clock, a real
 in-memory vault for sealed fields, and a way to count recorded events."""
 
-import os
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
-
 from shared.context import CallerContext, Role, acting_as
-from shared.security.personal_data import PersonalData
+from shared.testing import memory_vault
 
 CST = timezone(timedelta(hours=8))
 TODAY = date(2026, 12, 2)
@@ -17,13 +13,6 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=CST)
 ADMIN = CallerContext(actor_id="officer-1", role=Role.ADMIN, jurisdiction="433100")
 COUNTY = "433101"
 TOWNSHIP = "433101001"
-
-
-def memory_vault() -> PersonalData:
-    vault = PersonalData(create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}),
-                         os.urandom(32))
-    vault.create_tables()
-    return vault
 
 
 VAULT = memory_vault()

@@ -10,7 +10,7 @@ from services.grid_events import publishing
 from shared.context import Role
 from shared.errors import Forbidden, InvalidTransition
 
-from .grid_support import keep_plain, ADMIN, GRID, World, call_as
+from .grid_support import ADMIN, GRID, World, call_as
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def world():
 
 def assess(world, decision, level="medium"):
     return world.app.assess_decision(ADMIN, c.AssessDecision(
-        decision_id=decision, risk_level=level, findings="traders oppose", measures="consult traders"), keep_plain)
+        decision_id=decision, risk_level=level, findings="traders oppose", measures="consult traders"), world.seal)
 
 
 def test_clear_decision_without_assessment_is_refused_and_stores_nothing(world):
@@ -53,7 +53,7 @@ def test_clear_decision_after_approved_assessment_publishes_decision_cleared(wor
 def test_rejected_assessment_must_be_redone_before_approval(world):
     decision = world.decision()
     assess(world, decision, "high")
-    world.app.reject_assessment(ADMIN, c.RejectAssessment(decision_id=decision, reason="no consultation"), keep_plain)
+    world.app.reject_assessment(ADMIN, c.RejectAssessment(decision_id=decision, reason="no consultation"), world.seal)
     with pytest.raises(InvalidTransition):
         world.app.approve_assessment(ADMIN, c.ApproveAssessment(decision_id=decision))
     assess(world, decision, "medium")
@@ -80,8 +80,8 @@ def test_record_family_assessment_by_a_worker_of_another_grid_is_forbidden(world
     before = world.stored()
     with pytest.raises(Forbidden, match="not assigned"):
         world.app.record_family_assessment(outsider, c.RecordFamilyAssessment(
-            grid_code=GRID, household_id="hh-17", risk_level="medium", findings="f", measures="m"), keep_plain)
+            grid_code=GRID, household_id="hh-17", risk_level="medium", findings="f", measures="m"), world.seal)
     assert world.stored() == before
     recorded = world.app.record_family_assessment(world.worker(), c.RecordFamilyAssessment(
-        grid_code=GRID, household_id="hh-17", risk_level="medium", findings="f", measures="m"), keep_plain)
+        grid_code=GRID, household_id="hh-17", risk_level="medium", findings="f", measures="m"), world.seal)
     assert recorded["risk_level"] == "medium"

@@ -435,18 +435,17 @@ def test_read_models_flag_erased_records_and_rebuild_the_same(world, vault):
 
 
 def test_the_service_opens_a_family_assessment_twice_and_other_rows_once(world, vault):
-    from types import SimpleNamespace
-
-    from services.grid_events.service import GridEventsService
+    from services.grid_events.service import PERSONAL
+    from shared.queries import Reads
 
     ids = full_lifecycles(world)
     engine, _ = projected(world)
     with engine.connect() as conn:
         [family] = views.page_of(conn, views.family_assessments_query("433101", None), 1, 10)["items"]
         risk = views.risk_by_id(conn, ids["risk"])
-    service = SimpleNamespace(vault=vault)
-    opened = GridEventsService._open(service, family)
+    reads = Reads(store=None, vault=vault, page_of=views.page_of, personal=PERSONAL, readers=())
+    opened = reads.opened(family)
     assert (opened["findings"], opened["measures"]) == ("Wu Mei drinks", "visit Wu Mei weekly")
-    assert GridEventsService._open(service, risk)["measures"] == "Wu Mei to fit mirrors"
+    assert reads.opened(risk)["measures"] == "Wu Mei to fit mirrors"
     world.app.erase_person(ADMIN, c.ErasePerson(person_id="hh-17", reason=REASON), [GRID], vault.erase)
-    assert GridEventsService._open(service, family)["findings"] == ERASED
+    assert reads.opened(family)["findings"] == ERASED

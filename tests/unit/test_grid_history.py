@@ -1,26 +1,19 @@
 """The audit log as a feature in grid_events, on the in-memory store through the service's entrypoints
 (nameko's worker_factory): a record's history, a record as of a past moment, who read a person."""
 
-from contextlib import contextmanager
 from datetime import datetime
-from types import SimpleNamespace
-from unittest.mock import Mock
 
 import pytest
-from nameko.testing.services import worker_factory
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
 from services.grid_events import contracts as c
 from services.grid_events import projections as views
 from services.grid_events.service import GridEventsService
 from shared.context import CallerContext, Role
 from shared.errors import Forbidden, NotFound
-from shared.projections import ProjectionRunner, create_view_tables
 from shared.security.audit_log import AuditTrail
 from shared.security.personal_data import ERASED
+from shared.testing import memory_vault, service_worker
 from tests.history_support import AUDITOR, OUTSIDER, as_call, rescuer
-from tests.unit.test_mediation_domain import memory_vault
 
 from .grid_support import ADMIN, COUNTY, GRID, UNIT, VILLAGE, World
 
@@ -42,26 +35,7 @@ def world(vault):
 @pytest.fixture
 def service(world, vault):
     """The service's entrypoints over the world's log and read models; ``service(caller)`` picks the caller."""
-    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    create_view_tables(engine, views.projections())
-    runners = [ProjectionRunner(world.app, engine, projection) for projection in views.projections()]
-
-    @contextmanager
-    def read():
-        for runner in runners:
-            runner.catch_up()
-        with engine.connect() as conn:
-            yield conn
-
-    identity = Mock()
-    worker = worker_factory(GridEventsService, store=SimpleNamespace(app=world.app, read=read), vault=vault,
-                            caller=identity)
-
-    def as_(caller):
-        identity.verify.return_value = as_call(caller)
-        return worker
-
-    return as_
+    return service_worker(GridEventsService, world.app, views.projections(), vault)
 
 
 def event_through_three_hands(world) -> str:

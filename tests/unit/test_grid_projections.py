@@ -12,7 +12,7 @@ from services.grid_events import contracts as c
 from services.grid_events import projections as views
 from shared.projections import ProjectionRunner, create_view_tables
 
-from .grid_support import keep_plain, ADMIN, SERVICE, World
+from .grid_support import ADMIN, SERVICE, World
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_completed_recurring_item_leaves_the_overdue_list(world, engine):
     with engine.connect() as conn:
         assert views.overdue_candidates(conn, date(2026, 11, 3)) == []
         assert views.page_of(conn, views.work_items_query("433101", None, None, True), 1, 10)["total"] == 1
-    world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="done late"), keep_plain)
+    world.app.complete_work_item(ADMIN, c.CompleteWorkItem(item_id=item, note="done late"), world.seal)
     project(world, engine)
     with engine.connect() as conn:
         listed = views.page_of(conn, views.work_items_query("433101", None, None, None), 1, 10)["items"]
@@ -68,9 +68,9 @@ def test_risks_open_gauge_drops_closed_risks(world, engine):
     closed = world.risk(level="blue")
     app = world.app
     app.issue_warning(ADMIN, c.IssueWarning(risk_id=closed, level="blue"))
-    app.start_risk_measures(ADMIN, c.StartRiskMeasures(risk_id=closed, measures="m"), keep_plain)
-    app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=closed, note="n"), keep_plain)
-    app.report_risk_feedback(ADMIN, c.ReportRiskFeedback(risk_id=closed, feedback="f"), keep_plain)
+    app.start_risk_measures(ADMIN, c.StartRiskMeasures(risk_id=closed, measures="m"), world.seal)
+    app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=closed, note="n"), world.seal)
+    app.report_risk_feedback(ADMIN, c.ReportRiskFeedback(risk_id=closed, feedback="f"), world.seal)
     app.close_risk(ADMIN, c.CloseRisk(risk_id=closed))
     projections, _ = project(world, engine)
     assert gauge(projections, engine, "pingan_risks_open") == {("grid_events", "433101", "red"): 1.0}
@@ -85,7 +85,7 @@ def test_rebuild_gives_the_same_read_models(world, engine):
     world.report()
     world.risk()
     world.app.name_township_responsible(ADMIN, c.NameTownshipResponsible(
-        code="433101001", office="Ping'an office", person_id="tp-1", person_name="Director Tian"), keep_plain)
+        code="433101001", office="Ping'an office", person_id="tp-1", person_name="Director Tian"), world.seal)
     projections, runners = project(world, engine)
 
     def snapshot():

@@ -11,7 +11,7 @@ from services.grid_events import contracts as c
 from services.grid_events import publishing
 from shared.errors import InvalidTransition, NotFound, ValidationFailed
 
-from .grid_support import keep_plain, ADMIN, World
+from .grid_support import ADMIN, World
 
 
 @pytest.fixture
@@ -25,9 +25,9 @@ def advance(world, risk, to):
     steps = [
         ("warning_issued", lambda: app.issue_warning(ADMIN, c.IssueWarning(risk_id=risk, level="orange"))),
         ("measures_under_way", lambda: app.start_risk_measures(ADMIN, c.StartRiskMeasures(
-            risk_id=risk, measures="visit lenders", reinspection_date=date(2026, 12, 1)), keep_plain)),
-        ("defused", lambda: app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="circle disbanded"), keep_plain)),
-        ("feedback_reported", lambda: app.report_risk_feedback(ADMIN, c.ReportRiskFeedback(risk_id=risk, feedback="calm"), keep_plain)),
+            risk_id=risk, measures="visit lenders", reinspection_date=date(2026, 12, 1)), world.seal)),
+        ("defused", lambda: app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="circle disbanded"), world.seal)),
+        ("feedback_reported", lambda: app.report_risk_feedback(ADMIN, c.ReportRiskFeedback(risk_id=risk, feedback="calm"), world.seal)),
         ("closed", lambda: app.close_risk(ADMIN, c.CloseRisk(risk_id=risk))),
     ]
     for status, step in steps:
@@ -66,7 +66,7 @@ def test_lower_level_of_closed_risk_is_refused_and_stores_nothing(world):
 def test_start_measures_before_warning_is_refused(world):
     risk = world.risk()
     with pytest.raises(InvalidTransition, match="identified"):
-        world.app.start_risk_measures(ADMIN, c.StartRiskMeasures(risk_id=risk, measures="m"), keep_plain)
+        world.app.start_risk_measures(ADMIN, c.StartRiskMeasures(risk_id=risk, measures="m"), world.seal)
 
 
 def test_register_risk_names_a_registered_member_unit(world):
@@ -83,7 +83,7 @@ def test_traffic_black_spot_without_reinspection_date_is_refused(world):
     world.app.issue_warning(ADMIN, c.IssueWarning(risk_id=risk, level="yellow"))
     before = world.stored()
     with pytest.raises(ValidationFailed, match="re-inspection date"):
-        world.app.start_risk_measures(ADMIN, c.StartRiskMeasures(risk_id=risk, measures="guard rail"), keep_plain)
+        world.app.start_risk_measures(ADMIN, c.StartRiskMeasures(risk_id=risk, measures="guard rail"), world.seal)
     assert world.stored() == before
 
 
@@ -91,21 +91,21 @@ def test_traffic_black_spot_is_defused_only_after_a_passed_reinspection(world):
     risk = world.risk(category="traffic_black_spot", source="police_call")
     world.app.issue_warning(ADMIN, c.IssueWarning(risk_id=risk, level="yellow"))
     world.app.start_risk_measures(ADMIN, c.StartRiskMeasures(
-        risk_id=risk, measures="guard rail and signs", reinspection_date=date(2026, 12, 15)), keep_plain)
+        risk_id=risk, measures="guard rail and signs", reinspection_date=date(2026, 12, 15)), world.seal)
     with pytest.raises(InvalidTransition, match="re-inspection"):
-        world.app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="done"), keep_plain)
-    world.app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=False, note="signs missing"), keep_plain)
+        world.app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="done"), world.seal)
+    world.app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=False, note="signs missing"), world.seal)
     with pytest.raises(InvalidTransition, match="re-inspection"):
-        world.app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="done"), keep_plain)
-    world.app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=True, note="fixed"), keep_plain)
-    assert world.app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="done"), keep_plain)["status"] == "defused"
+        world.app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="done"), world.seal)
+    world.app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=True, note="fixed"), world.seal)
+    assert world.app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="done"), world.seal)["status"] == "defused"
 
 
 def test_reinspection_of_a_non_traffic_risk_is_refused(world):
     risk = world.risk()
     advance(world, risk, "measures_under_way")
     with pytest.raises(InvalidTransition, match="traffic"):
-        world.app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=True, note="n"), keep_plain)
+        world.app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=True, note="n"), world.seal)
 
 
 def published(world, risk):

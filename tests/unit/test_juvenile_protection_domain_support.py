@@ -4,22 +4,18 @@ builders for each aggregate on a fixed clock."""
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
-
 from services.juvenile_protection.domain import (
     MinorCase, ProtectionPlan, Report, SpecialSchoolReferral, case_key, guardian_key, minor_key, report_id_for,
     report_key,
 )
 from shared.context import CallerContext, Role, acting_as
 from shared.errors import PinganError
-from shared.security.personal_data import PersonalData
+from shared.testing import memory_vault
 
 VILLAGE = "433123001002"  # a village of Fenghuang
 TODAY = date(2026, 12, 2)
@@ -27,13 +23,6 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 BORN = "2012-03"  # 14 on TODAY
 CIVIL_AFFAIRS = CallerContext(actor_id="ca-officer-1", role=Role.CIVIL_AFFAIRS, jurisdiction="433123",
                               categories=frozenset({"minors"}))
-
-
-def memory_vault() -> PersonalData:
-    vault = PersonalData(create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}),
-                         os.urandom(32))
-    vault.create_tables()
-    return vault
 
 
 VAULT = memory_vault()

@@ -1,16 +1,12 @@
 """Builders shared by the key-populations domain tests: a real in-memory vault,
 a caller, and a valid enrolment of each category (no tests here)."""
 
-import os
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
-
 from services.key_populations.domain import Category, enrolment_class, person_key
 from shared.context import CallerContext, Role, acting_as
-from shared.security.personal_data import PersonalData
+from shared.testing import memory_vault
 
 VILLAGE = "433101001001"
 SAME_TOWNSHIP_VILLAGE = "433101001002"
@@ -22,14 +18,7 @@ ENROLLED = TODAY - timedelta(days=10)
 PERSON = "kp-0001"
 
 
-def memory_vault() -> PersonalData:
-    vault = PersonalData(create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}),
-                         os.urandom(32))
-    vault.create_tables()
-    return vault
-
-
-_VAULT: list[PersonalData] = []
+_VAULT: list = []
 
 
 def sealed(text: str, person_id: str = PERSON) -> str:

@@ -1,12 +1,9 @@
 """The mediation rules on the in-memory store: tiers, interpreters, agreements, checklist, joint cases."""
 
-import os
 from datetime import datetime, timedelta, timezone
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
 
 from services.grid_events.contracts import EventReported
 from services.mediation import contracts as c
@@ -17,7 +14,8 @@ from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import Call
-from shared.security.personal_data import PersonalData, is_sealed
+from shared.security.personal_data import is_sealed
+from shared.testing import memory_vault
 from shared.validation import parse
 
 VILLAGE = "433101001001"
@@ -32,14 +30,6 @@ def caller(role=Role.ADMIN, jurisdiction="433100", actor_id="actor-1") -> Call:
 
 
 ADMIN = caller()
-
-
-def memory_vault() -> PersonalData:
-    """The personal-data vault on in-memory SQLite with a random master key (the service's, minus nameko)."""
-    vault = PersonalData(create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}),
-                         os.urandom(32))
-    vault.create_tables()
-    return vault
 
 
 VAULT = memory_vault()  # case ids are unique, so every test's keys are its own
@@ -64,12 +54,12 @@ def open_case(app, who=ADMIN, **changes) -> str:
         ],
         **changes,
     }
-    return app.open_case(who, parse(c.OpenCase, payload), VAULT)["case_id"]
+    return app.open_case(who, parse(c.OpenCase, payload), VAULT.seal)["case_id"]
 
 
 def ready_case(app, **changes) -> str:
     case_id = open_case(app, **changes)
-    app.record_risk_check(ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low", "note": "no violence"}), VAULT)
+    app.record_risk_check(ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low", "note": "no violence"}), VAULT.seal)
     app.accept_case(ADMIN, parse(c.AcceptCase, {"case_id": case_id}))
     return case_id
 
@@ -79,7 +69,7 @@ def attempt(app, case_id, tier="village", outcome="failed", who=ADMIN, **changes
         "case_id": case_id, "tier": tier, "mode": "peoples", "mediator_ids": ["med-1"], "place": "Long's courtyard",
         "on_site": True, "held_on": TODAY.isoformat(), "outcome": outcome, "interpreters": INTERPRETED, **changes,
     }
-    return app.record_attempt(who, parse(c.RecordAttempt, payload), VAULT)
+    return app.record_attempt(who, parse(c.RecordAttempt, payload), VAULT.seal)
 
 
 def agree(app, case_id, tier="village", follow_up_on=None) -> dict:
@@ -300,7 +290,7 @@ def test_breach_reopens_case_at_its_current_tier(app):
         attempt(app, case_id)
     agree(app, case_id, "township")
     reopened = app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {
-        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "breached", "note": "wall rebuilt"}), VAULT)
+        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "breached", "note": "wall rebuilt"}), VAULT.seal)
     assert (reopened["tier"], reopened["status"]) == ("township", "open")
     assert "agreement_or_conclusion" in reopened["missing_steps"]
 
@@ -311,7 +301,7 @@ def test_failure_after_breach_counts_towards_escalation(app):
     attempt(app, case_id)
     agree(app, case_id)
     app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {
-        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "breached", "note": "n"}), VAULT)
+        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "breached", "note": "n"}), VAULT.seal)
     assert attempt(app, case_id)["tier"] == "township"
 
 
@@ -344,7 +334,7 @@ def test_archive_after_complete_checklist_archives(app):
     case_id = ready_case(app)
     agree(app, case_id)
     app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {
-        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "complied", "note": "wall stays"}), VAULT)
+        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "complied", "note": "wall stays"}), VAULT.seal)
     result = app.archive_case(ADMIN, parse(c.ArchiveCase, {"case_id": case_id}))
     assert (result["status"], result["missing_steps"]) == ("archived", [])
 
@@ -354,7 +344,7 @@ def test_concluded_case_archives_after_referral_confirmed(app):
     fail_up_to_county(app, case_id)
     fail_county(app, case_id)
     app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {
-        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "referral_confirmed", "note": "court docketed"}), VAULT)
+        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "referral_confirmed", "note": "court docketed"}), VAULT.seal)
     assert app.archive_case(ADMIN, parse(c.ArchiveCase, {"case_id": case_id}))["status"] == "archived"
 
 
@@ -363,7 +353,7 @@ def test_party_in_neighbouring_province_makes_case_joint(app, residence, partner
     case_id = open_case(app)
     result = app.add_party(ADMIN, parse(c.AddParty, {
         "case_id": case_id, "name": "Tian Hua", "id_number": "42280119800101001X", "languages": ["tujia"],
-        "understands_mandarin": False, "residence": residence}), VAULT)
+        "understands_mandarin": False, "residence": residence}), VAULT.seal)
     summary = [p for e in app.events.get(UUID(case_id)) for t, p in publishing.contracts().public_events(e)
                if t == c.JOINT_CASE_SHARED]
     assert result["partners"] == [residence]
@@ -374,7 +364,7 @@ def test_joint_case_summary_carries_no_names_or_id_numbers(app):
     case_id = open_case(app)
     app.add_party(ADMIN, parse(c.AddParty, {
         "case_id": case_id, "name": "Tian Hua", "id_number": "42280119800101001X", "languages": ["tujia"],
-        "understands_mandarin": False, "residence": "422801"}), VAULT)
+        "understands_mandarin": False, "residence": "422801"}), VAULT.seal)
     published = [p.model_dump_json() for e in app.events.get(UUID(case_id)) for _, p in publishing.contracts().public_events(e)]
     assert published and not any(word in text for text in published
                                   for word in ("Tian Hua", "Zhang San", "42280119800101001X", "boundary"))
@@ -390,7 +380,7 @@ def test_party_within_the_province_keeps_case_local(app):
     case_id = open_case(app)
     result = app.add_party(ADMIN, parse(c.AddParty, {
         "case_id": case_id, "name": "Peng Li", "languages": ["mandarin"], "understands_mandarin": True,
-        "residence": "433123"}), VAULT)
+        "residence": "433123"}), VAULT.seal)
     assert result["partners"] == []
 
 
@@ -453,8 +443,8 @@ def test_case_from_grid_event_needs_subject_before_attempt(app):
     case_id = str(case_id_for(payload.event_id))
     for name in ("A", "B"):
         app.add_party(ADMIN, parse(c.AddParty, {"case_id": case_id, "name": name, "languages": ["mandarin"],
-                                                "understands_mandarin": True}), VAULT)
-    app.record_risk_check(ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low", "note": "n"}), VAULT)
+                                                "understands_mandarin": True}), VAULT.seal)
+    app.record_risk_check(ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low", "note": "n"}), VAULT.seal)
     app.accept_case(ADMIN, parse(c.AcceptCase, {"case_id": case_id}))
     before = stored(app)
     with pytest.raises(InvalidTransition, match="subject"):

@@ -83,7 +83,7 @@ def test_breached_agreement_no_longer_counts_as_resolved(app, read):
     case_id = ready_case(app)
     agree(app, case_id)
     app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {"case_id": case_id, "held_on": TODAY.isoformat(),
-                                                         "outcome": "breached", "note": "n"}), VAULT)
+                                                         "outcome": "breached", "note": "n"}), VAULT.seal)
     with read() as conn:
         assert views.local_resolution(conn) == {}
 

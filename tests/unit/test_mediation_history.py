@@ -2,11 +2,8 @@
 (nameko's worker_factory): a case's history, the case as of a past moment, who read a party."""
 
 from datetime import datetime
-from types import SimpleNamespace
-from unittest.mock import Mock
 
 import pytest
-from nameko.testing.services import worker_factory
 
 from services.mediation import contracts as c
 from services.mediation.application import MediationApplication
@@ -16,6 +13,7 @@ from shared.context import CallerContext, Role
 from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.security.audit_log import AuditTrail
 from shared.security.personal_data import ERASED
+from shared.testing import service_worker
 from shared.validation import parse
 from tests.history_support import AUDITOR, OUTSIDER, as_call, rescuer
 from tests.unit.test_mediation_domain import VAULT, VILLAGE
@@ -32,15 +30,8 @@ def app():
 
 @pytest.fixture
 def service(app):
-    """The service's entrypoints, with the call's caller chosen by ``service.as_(caller)``."""
-    identity = Mock()
-    worker = worker_factory(MediationService, store=SimpleNamespace(app=app), vault=VAULT, caller=identity)
-
-    def as_(caller):
-        identity.verify.return_value = as_call(caller)
-        return worker
-
-    return as_
+    """The service's entrypoints, with the call's caller chosen by ``service(caller)``."""
+    return service_worker(MediationService, app, vault=VAULT)
 
 
 def case_through_three_hands(app) -> str:
@@ -49,9 +40,9 @@ def case_through_three_hands(app) -> str:
         "jurisdiction": VILLAGE, "source": "petition", "subject": "Long Wei's fence",
         "parties": [{"name": "Long Wei", "languages": ["mandarin"], "understands_mandarin": True},
                     {"name": "Tian Mei", "languages": ["mandarin"], "understands_mandarin": True}]}),
-        VAULT)["case_id"]
+        VAULT.seal)["case_id"]
     app.record_risk_check(as_call(TOWNSHIP), parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low",
-                                                                      "note": "calm"}), VAULT)
+                                                                      "note": "calm"}), VAULT.seal)
     app.accept_case(as_call(JUSTICE), parse(c.AcceptCase, {"case_id": case_id}))
     return case_id
 
@@ -106,7 +97,7 @@ def test_get_case_as_of_a_naive_time_is_refused(app, service):
 def test_history_after_erasure_reads_erased_for_personal_fields(app, service):
     case_id = case_through_three_hands(app)
     app.erase_party(as_call(JUSTICE), parse(c.ErasePartyData, {"case_id": case_id, "party_id": "P1",
-                                                               "reason": "consent_withdrawn"}), VAULT)
+                                                               "reason": "consent_withdrawn"}), VAULT.erase)
     events = service(AUDITOR).history(kind="case", record_id=case_id, purpose="audit")["items"]
     names = [e["changes"]["name"] for e in events if e["event"] == "PartyAdded"]
     assert names == [ERASED, "Tian Mei"]

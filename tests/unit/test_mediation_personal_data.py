@@ -18,6 +18,7 @@ from shared.errors import Conflict, Forbidden, InvalidTransition, NotFound, Vali
 from shared.eventstore import AuditedAggregate, acting_as
 from shared.projections import ProjectionRunner, create_view_tables
 from shared.security.audit_log import ReadAudited
+from shared.security.erasure import ErasureRecord
 from shared.security.personal_data import ERASED, is_sealed
 from shared.security.topics import event_topics, leaking_names
 from shared.validation import parse
@@ -58,30 +59,30 @@ def archived_case(app) -> str:
     case_id = app.open_case(ADMIN, parse(c.OpenCase, {
         "jurisdiction": VILLAGE, "source": "petition", "subject": FREE_TEXT["subject"],
         "parties": [{"name": CANARY, "id_number": ID_NUMBER, "languages": ["mandarin"], "understands_mandarin": True},
-                    {"name": "Long Mei", "languages": ["miao"], "understands_mandarin": False}]}), VAULT)["case_id"]
+                    {"name": "Long Mei", "languages": ["miao"], "understands_mandarin": False}]}), VAULT.seal)["case_id"]
     app.record_risk_check(ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low",
-                                                           "note": FREE_TEXT["note"]}), VAULT)
+                                                           "note": FREE_TEXT["note"]}), VAULT.seal)
     app.accept_case(ADMIN, parse(c.AcceptCase, {"case_id": case_id}))
     app.record_attempt(ADMIN, parse(c.RecordAttempt, {
         "case_id": case_id, "tier": "village", "mode": "peoples", "mediator_ids": ["med-1"],
         "place": FREE_TEXT["place"], "held_on": TODAY.isoformat(), "outcome": "agreement",
         "interpreters": [{"party_id": "P2", "language": "miao", "interpreter_id": "interp-1"}],
-        "agreement": {"terms": FREE_TEXT["terms"], "follow_up_on": (TODAY + timedelta(days=30)).isoformat()}}), VAULT)
+        "agreement": {"terms": FREE_TEXT["terms"], "follow_up_on": (TODAY + timedelta(days=30)).isoformat()}}), VAULT.seal)
     app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {"case_id": case_id, "held_on": TODAY.isoformat(),
                                                          "outcome": "complied", "note": FREE_TEXT["follow_up"]}),
-                         VAULT)
+                         VAULT.seal)
     app.archive_case(ADMIN, parse(c.ArchiveCase, {"case_id": case_id}))
     return case_id
 
 
 def erase_case(app, case_id, who=ADMIN, reason="retention_ended") -> dict:
     return app.erase_case_personal_data(who, parse(c.EraseCasePersonalData, {"case_id": case_id, "reason": reason}),
-                                        VAULT)
+                                        VAULT.erase)
 
 
 def erase_party(app, case_id, party_id, who=ADMIN, reason="consent_withdrawn") -> dict:
     return app.erase_party(who, parse(c.ErasePartyData, {"case_id": case_id, "party_id": party_id,
-                                                          "reason": reason}), VAULT)
+                                                          "reason": reason}), VAULT.erase)
 
 
 def test_no_event_holds_a_personal_field_in_plaintext(app):
@@ -105,7 +106,7 @@ def test_each_party_has_a_key_of_their_own_and_free_text_the_cases(app):
 @pytest.mark.parametrize("sealed_for", [None, "other-party", "case"])
 def test_a_party_name_not_sealed_under_its_own_key_is_refused(app, sealed_for):
     case_id = app.open_case(ADMIN, parse(c.OpenCase, {"jurisdiction": VILLAGE, "source": "petition",
-                                                      "subject": "s"}), VAULT)["case_id"]
+                                                      "subject": "s"}), VAULT.seal)["case_id"]
     case = app.repository.get(UUID(case_id))
     name = {None: "Zhang San", "other-party": VAULT.seal(party_key(case_id, "P7"), "Zhang San"),
             "case": VAULT.seal(case_key(case_id), "Zhang San")}[sealed_for]
@@ -135,7 +136,9 @@ def test_erasing_one_party_leaves_the_other_and_the_case_readable(app):
         ("P1", ERASED, True), ("P2", "Long Mei", False)]
     assert shown["subject"] == FREE_TEXT["subject"]
     assert [(e.party_id, e.reason, e.audit["actor_id"]) for e in erased] == [("P1", "consent_withdrawn", "actor-1")]
-    assert app.recorder.max_notification_id() == before + 1
+    record = app.repository.get(ErasureRecord.create_id(party_key(case_id, "P1")))  # the kernel's record of it
+    assert (record.kind, record.record_id, record.reason) == ("mediation case", case_id, "consent_withdrawn")
+    assert app.recorder.max_notification_id() == before + 2  # PartyErased and the ErasureRecord, nothing else
 
 
 def test_case_erasure_reads_erased_everywhere_and_replay_still_works(app):
@@ -164,7 +167,7 @@ def test_nothing_more_is_sealed_for_an_erased_case(app):
 
 def test_case_erasure_before_archive_is_refused_and_stores_nothing(app):
     case_id = app.open_case(ADMIN, parse(c.OpenCase, {"jurisdiction": VILLAGE, "source": "petition",
-                                                      "subject": "s"}), VAULT)["case_id"]
+                                                      "subject": "s"}), VAULT.seal)["case_id"]
     before = app.recorder.max_notification_id()
     with pytest.raises(InvalidTransition, match="archived"):
         erase_case(app, case_id)

@@ -63,8 +63,8 @@ class TierRule(RuleBasedStateMachine):
         self.case_id = self.app.open_case(admin, parse(c.OpenCase, {
             "jurisdiction": VILLAGE, "source": "police_call", "subject": "irrigation water",
             "parties": [{"name": "A", "languages": ["mandarin"], "understands_mandarin": True},
-                        {"name": "B", "languages": ["tujia"], "understands_mandarin": False}]}), VAULT)["case_id"]
-        self.app.record_risk_check(admin, parse(c.RecordRiskCheck, {"case_id": self.case_id, "level": "low", "note": "n"}), VAULT)
+                        {"name": "B", "languages": ["tujia"], "understands_mandarin": False}]}), VAULT.seal)["case_id"]
+        self.app.record_risk_check(admin, parse(c.RecordRiskCheck, {"case_id": self.case_id, "level": "low", "note": "n"}), VAULT.seal)
         self.app.accept_case(admin, parse(c.AcceptCase, {"case_id": self.case_id}))
         self.failures = {"village": 0, "township": 0, "county": 0}
         self.status = "open"
@@ -106,7 +106,7 @@ class TierRule(RuleBasedStateMachine):
         if referral:
             payload["referral"] = {"route": "arbitration", "note": "n"}
         command = parse(c.RecordAttempt, payload)
-        if self.run(lambda: self.app.record_attempt(as_call(who), command, VAULT), allowed):
+        if self.run(lambda: self.app.record_attempt(as_call(who), command, VAULT.seal), allowed):
             if outcome == "agreement":
                 self.status = "agreed"
             else:
@@ -130,7 +130,7 @@ class TierRule(RuleBasedStateMachine):
                    or (self.status == "concluded" and outcome == "referral_confirmed"))
         command = parse(c.RecordFollowUp, {"case_id": self.case_id, "held_on": TODAY.isoformat(),
                                            "outcome": outcome, "note": "n"})
-        if self.run(lambda: self.app.record_follow_up(as_call("county justice bureau"), command, VAULT), allowed):
+        if self.run(lambda: self.app.record_follow_up(as_call("county justice bureau"), command, VAULT.seal), allowed):
             if outcome == "breached":
                 self.status, self.followed_up = "open", False
             else:
@@ -148,7 +148,7 @@ class TierRule(RuleBasedStateMachine):
         allowed = self.status in ("open", "agreed") and self.tier in REACH[who]
         command = parse(c.AddParty, {"case_id": self.case_id, "name": "C", "languages": ["mandarin"],
                                      "understands_mandarin": True})
-        self.run(lambda: self.app.add_party(as_call(who), command, VAULT), allowed)
+        self.run(lambda: self.app.add_party(as_call(who), command, VAULT.seal), allowed)
 
     @rule()
     def accept_again(self) -> None:

@@ -140,7 +140,8 @@ class EmergencyWarning(AuditedAggregate):
         message = {"identifier": message_identifier(warning_id, 1), "sender": sender, "sent": instant("at", at),
                    "status": status, "msg_type": MsgType.ALERT.value, "references": [], "incident_id": incident_id,
                    **facts}
-        return cls._create(cls.Issued, id=warning_id, issue_ref=issue_ref, jurisdiction=jurisdiction, message=message)
+        return cls.create_with_id(cls.Issued, id=warning_id, issue_ref=issue_ref, jurisdiction=jurisdiction,
+                                  message=message)
 
     @event("Issued")
     def __init__(self, issue_ref: str, jurisdiction: str, message: dict):

@@ -9,29 +9,10 @@ rendered as a warning document without conversion.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 
 from shared.errors import ValidationFailed
 from shared.jurisdiction import Level, level_of
-from shared.security.personal_data import is_sealed
-
-# A resident ID number: 18 characters (17 digits and a digit or X), or the older 15 digits.
-_RESIDENT_ID = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
-
-
-def require_sealed(subject: str, **fields: str | None) -> None:
-    """Refuse a personal field that is not sealed under ``subject``: plaintext never reaches an event."""
-    for name, value in fields.items():
-        if value is not None and (not is_sealed(value) or value.split(":", 2)[1] != subject):
-            raise ValidationFailed(f"the personal field {name!r} must be sealed under {subject} before it is recorded")
-
-
-def require_opaque_id(name: str, value: str | None) -> None:
-    """Refuse an identifier shaped like a resident ID number: ids are opaque, never the ID card."""
-    if value is not None and _RESIDENT_ID.match(value):
-        raise ValidationFailed(f"{name} looks like a resident ID number; use the person's opaque id")
-
 
 def require_code(name: str, code: str) -> str:
     """A division or grid code in ASCII digits (the kernel's pattern alone also takes full-width digits)."""

@@ -31,8 +31,9 @@ from eventsourcing.domain import event
 
 from shared.errors import InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import check_opaque_id, require_sealed
 
-from .common import instant, parse_instant, require_local_unit, require_opaque_id, require_sealed, require_unit
+from .common import instant, parse_instant, require_local_unit, require_unit
 
 
 class Level(StrEnum):
@@ -129,18 +130,19 @@ class Incident(AuditedAggregate):
             raise ValidationFailed(f"{classification!r} is not an incident classification") from None
         level = parse_level(level).value
         require_unit("commander_unit", commander_unit)
-        require_opaque_id("source_ref", source_ref)
+        if source_ref is not None:
+            check_opaque_id(source_ref, "source_ref")
         if trigger is Trigger.HIGHEST_RISK_PERSON:
             if not person_id:
                 raise ValidationFailed("an incident about a key person names the person (opaque id)")
-            require_opaque_id("person_id", person_id)
+            check_opaque_id(person_id, "person_id")
         elif person_id is not None:
             raise ValidationFailed(f"an incident from {trigger.value} names no person")
         source_service = TRIGGER_SOURCE[trigger]
-        return cls._create(cls.Opened, id=cls.create_id(source_service, source_ref), trigger=trigger.value,
-                           source_service=source_service, source_ref=source_ref, jurisdiction=jurisdiction,
-                           classification=classification, level=level, commander_unit=commander_unit,
-                           opened_at=instant("opened_at", opened_at), person_id=person_id)
+        return cls.create_with_id(cls.Opened, id=cls.create_id(source_service, source_ref), trigger=trigger.value,
+                                  source_service=source_service, source_ref=source_ref, jurisdiction=jurisdiction,
+                                  classification=classification, level=level, commander_unit=commander_unit,
+                                  opened_at=instant("opened_at", opened_at), person_id=person_id)
 
     @event("Opened")
     def __init__(self, trigger: str, source_service: str, source_ref: str, jurisdiction: str, classification: str,

@@ -31,8 +31,9 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import require_sealed
 
-from .common import day, require_count, require_local_unit, require_sealed, require_unit
+from .common import day, require_count, require_local_unit, require_unit
 
 # Days a newly registered key area has to adopt its first emergency plan.
 PLAN_GRACE_DAYS = 30
@@ -139,9 +140,9 @@ class KeyArea(AuditedAggregate):
             raise ValidationFailed(f"{kind!r} is not a kind of key area") from None
         require_unit("managing_unit", managing_unit)
         _check_interval(drill_every_days)
-        return cls._create(cls.Registered, id=cls.create_id(registry_ref), registry_ref=registry_ref,
-                           jurisdiction=jurisdiction, kind=kind, managing_unit=managing_unit,
-                           drill_every_days=drill_every_days, registered_on=day("registered_on", registered_on))
+        return cls.create_with_id(cls.Registered, id=cls.create_id(registry_ref), registry_ref=registry_ref,
+                                  jurisdiction=jurisdiction, kind=kind, managing_unit=managing_unit,
+                                  drill_every_days=drill_every_days, registered_on=day("registered_on", registered_on))
 
     @event("Registered")
     def __init__(self, registry_ref: str, jurisdiction: str, kind: str, managing_unit: str,

@@ -29,10 +29,11 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import require_sealed
 
 from .common import (
     ADULT_AGE, age_on, check_birth_month, check_month, check_minor_id, check_village, department, guardian_key,
-    iso_day, majority_on, member, minor_key, require_sealed,
+    iso_day, majority_on, member, minor_key,
 )
 
 MAX_SEALABLE_SENTENCE_MONTHS = 60  # five years
@@ -118,10 +119,11 @@ class MinorCase(AuditedAggregate):
         check_birth_month(birth_month, today)
         if age_on(birth_month, today) >= ADULT_AGE:
             raise ValidationFailed(f"the child is {ADULT_AGE} or older: not a minor's case")
-        return cls._create(cls.Opened, id=case_id_for(report_id), report_id=str(report_id), minor_id=minor_id,
-                           jurisdiction=check_village(jurisdiction), birth_month=birth_month,
-                           categories=_categories(categories), opened_on=iso_day(today, "today"), name=name,
-                           date_of_birth=date_of_birth, id_number=id_number, address=address, school_id=school_id)
+        return cls.create_with_id(cls.Opened, id=case_id_for(report_id), report_id=str(report_id), minor_id=minor_id,
+                                  jurisdiction=check_village(jurisdiction), birth_month=birth_month,
+                                  categories=_categories(categories), opened_on=iso_day(today, "today"), name=name,
+                                  date_of_birth=date_of_birth, id_number=id_number, address=address,
+                                  school_id=school_id)
 
     @event("Opened")
     def __init__(self, report_id: str, minor_id: str, jurisdiction: str, birth_month: str, categories: list[str],

@@ -24,15 +24,13 @@ from uuid import UUID
 
 from shared.errors import ValidationFailed
 from shared.jurisdiction import Level, level_of
-from shared.security.personal_data import check_person_id, is_sealed
+from shared.security.sealing import check_opaque_id, check_person_id
 from shared.security.policy import Category as RecordCategory
 
 ADULT_AGE = 18
 # The access-policy category of every record here: reads need a stated purpose and a role serving minors.
 RECORD_CATEGORY = RecordCategory.MINORS.value
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")  # ASCII digits: \d would take full-width ones
-# A resident ID number (18 characters, the last a digit or X; or the old 15 digits) is never an id here.
-_RESIDENT_ID = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
 
 
 class Department(StrEnum):
@@ -75,8 +73,7 @@ def member(enum: type[StrEnum], value: object, what: str) -> str:
 
 def check_minor_id(minor_id: str) -> str:
     """An opaque person id, usable inside a vault subject, never a resident ID number."""
-    if isinstance(minor_id, str) and _RESIDENT_ID.match(minor_id):
-        raise ValidationFailed("a minor id is opaque: a resident ID number is not an id")
+    check_opaque_id(minor_id, "minor_id")
     check_person_id(minor_key(minor_id if isinstance(minor_id, str) else ""))
     return minor_id
 
@@ -99,13 +96,6 @@ def case_key(case_id: UUID | str) -> str:
 def report_key(report_id: UUID | str) -> str:
     """A report's summary, sealed before a case (and so the child's id) may be known."""
     return f"jpreport.{report_id}"
-
-
-def require_sealed(key: str, **fields: str | None) -> None:
-    """Refuse a personal field that is not sealed under ``key`` (None means absent)."""
-    for name, value in fields.items():
-        if value is not None and not (is_sealed(value) and value.split(":", 2)[1] == key):
-            raise ValidationFailed(f"the personal field {name!r} must be sealed under {key} before it is recorded")
 
 
 def check_village(code: str) -> str:

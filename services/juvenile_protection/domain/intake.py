@@ -23,8 +23,9 @@ from eventsourcing.domain import event
 
 from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import require_sealed
 
-from .common import check_village, department, member, report_key, require_sealed
+from .common import check_village, department, member, report_key
 
 DEFAULT_DEADLINE_HOURS = 24
 MAX_DEADLINE_HOURS = 7 * 24
@@ -80,9 +81,9 @@ class Report(AuditedAggregate):
         if isinstance(deadline_hours, bool) or not isinstance(deadline_hours, int) \
                 or not 1 <= deadline_hours <= MAX_DEADLINE_HOURS:
             raise ValidationFailed(f"the acceptance deadline is 1 to {MAX_DEADLINE_HOURS} hours")
-        return cls._create(cls.Received, id=report_id, source=source, reference=reference,
-                           jurisdiction=check_village(jurisdiction), received_at=received.isoformat(),
-                           deadline_at=(received + timedelta(hours=deadline_hours)).isoformat(), summary=summary)
+        return cls.create_with_id(cls.Received, id=report_id, source=source, reference=reference,
+                                  jurisdiction=check_village(jurisdiction), received_at=received.isoformat(),
+                                  deadline_at=(received + timedelta(hours=deadline_hours)).isoformat(), summary=summary)
 
     @event("Received")
     def __init__(self, source: str, reference: str, jurisdiction: str, received_at: str, deadline_at: str,

@@ -23,9 +23,10 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
+from shared.security.sealing import require_sealed
 
 from .cases import CaseStatus, MinorCase
-from .common import case_key, department, iso_day, require_sealed
+from .common import case_key, department, iso_day
 
 
 class TaskStatus(StrEnum):
@@ -60,8 +61,9 @@ class ProtectionPlan(AuditedAggregate):
         lead = department(lead_department, "lead department")
         if iso_day(first_review_on, "first review date") < iso_day(today, "today"):
             raise ValidationFailed("the first review cannot lie in the past")
-        return cls._create(cls.DrawnUp, id=plan_id_for(case.id), case_id=str(case.id), jurisdiction=case.jurisdiction,
-                           lead_department=lead, next_review_on=first_review_on.isoformat())
+        return cls.create_with_id(cls.DrawnUp, id=plan_id_for(case.id), case_id=str(case.id),
+                                  jurisdiction=case.jurisdiction, lead_department=lead,
+                                  next_review_on=first_review_on.isoformat())
 
     @event("DrawnUp")
     def __init__(self, case_id: str, jurisdiction: str, lead_department: str, next_review_on: str):

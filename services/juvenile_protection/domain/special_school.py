@@ -21,9 +21,10 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate
+from shared.security.sealing import require_sealed
 
 from .cases import CaseStatus, Category, MinorCase
-from .common import Department, case_key, department, iso_day, member, require_sealed
+from .common import Department, case_key, department, iso_day, member
 
 ASSESSORS = (Department.EDUCATION.value, Department.PUBLIC_SECURITY.value)
 
@@ -56,8 +57,8 @@ class SpecialSchoolReferral(AuditedAggregate):
             raise InvalidTransition("only a child with serious misconduct is referred to a special school")
         by = department(proposed_by, "proposing department")
         require_sealed(case_key(case.id), grounds=grounds)
-        return cls._create(cls.Proposed, id=referral_id, case_id=str(case.id), jurisdiction=case.jurisdiction,
-                           proposed_by=by, grounds=grounds)
+        return cls.create_with_id(cls.Proposed, id=referral_id, case_id=str(case.id), jurisdiction=case.jurisdiction,
+                                  proposed_by=by, grounds=grounds)
 
     @event("Proposed")
     def __init__(self, case_id: str, jurisdiction: str, proposed_by: str, grounds: str):

@@ -15,7 +15,6 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -24,11 +23,9 @@ from pydantic import BaseModel, ValidationError
 
 from shared.errors import ValidationFailed
 from shared.jurisdiction import PREFECTURE, Level, check_code, covers, level_of
-from shared.security.personal_data import check_person_id, is_sealed
+from shared.security.sealing import check_opaque_id, check_person_id, require_sealed
 from shared.security.policy import Category as PolicyCategory
 
-
-_RESIDENT_ID = re.compile(r"^(\d{17}[\dXx]|\d{15})$", re.ASCII)
 
 
 class Category(StrEnum):
@@ -78,18 +75,8 @@ def person_key(person_id: str) -> str:
     return f"person.{person_id}"
 
 
-def require_sealed(person_id: str, **fields: Any) -> None:
-    """Refuse a personal field that is not sealed under the person's key."""
-    key = person_key(person_id)
-    for name, value in fields.items():
-        if value is not None and not (is_sealed(value) and value.split(":", 2)[1] == key):
-            raise ValidationFailed(f"the personal field {name!r} must be sealed under {key} before it is recorded",
-                                   {"field": name})
-
-
 def check_opaque_person_id(person_id: str) -> str:
-    if not isinstance(person_id, str) or _RESIDENT_ID.match(person_id):
-        raise ValidationFailed("a person id is an opaque id, never a resident ID number", {"field": "person_id"})
+    check_opaque_id(person_id, "person_id")
     check_person_id(person_key(person_id))  # the vault's own limits on a key subject
     return person_id
 
@@ -163,7 +150,7 @@ def check_team(person_id: str, members: list[dict], responsible_id: str) -> list
                                    {"field": "team"}) from None
         if not isinstance(member_id, str) or not member_id:
             raise ValidationFailed("a team member needs a member_id", {"field": "team"})
-        require_sealed(person_id, name=name)
+        require_sealed(person_key(person_id), name=name)
         team.append({"member_id": member_id, "role": role.value, "name": name})
     ids = [m["member_id"] for m in team]
     if len(set(ids)) != len(ids):

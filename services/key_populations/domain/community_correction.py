@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 
-from .common import Category, ExitReason, check_dated, member_of, require_sealed
+from .common import Category, ExitReason, check_dated, member_of, person_key, require_sealed
 from .enrolment import Enrolment
 
 MAX_LEAVE_DAYS = 30  # a single leave of absence lasts at most a month
@@ -122,7 +122,7 @@ class CommunityCorrection(Enrolment):
         self._require_active("record a violation on")
         check_dated(on, today, self.enrolled_on, "on")
         kind, warning = member_of(ViolationKind, kind, "kind"), member_of(WarningGiven, warning, "warning")
-        require_sealed(self.person_id, note=note)
+        require_sealed(person_key(self.person_id), note=note)
         self._violation_recorded(on=on.isoformat(), kind=kind, warning=warning, note=note,
                                  warnings=self.warnings + 1)
 

@@ -39,7 +39,7 @@ from shared.jurisdiction import covers
 
 from .common import (
     ExitReason, RiskLevel, TransferRefusal, check_dated, check_opaque_person_id, check_risk_level,
-    check_team, check_village, member_of, parse_facts, require_sealed, township_of,
+    check_team, check_village, member_of, parse_facts, person_key, require_sealed, township_of,
 )
 from .policy import FollowUpPolicy, default_policy
 
@@ -88,7 +88,7 @@ class Enrolment(AuditedAggregate):
         if isinstance(minor_dependants, bool) or not isinstance(minor_dependants, int) or minor_dependants < 0:
             raise ValidationFailed("minor_dependants is a count", {"field": "minor_dependants"})
         next_due = enrolled_on + timedelta(days=policy.interval_days(cls.CATEGORY, risk_level))
-        enrolment = cls._create(
+        enrolment = cls.create_with_id(
             cls.Enrolled, id=cls.create_id(person_id, cls.CATEGORY, enrolled_on), person_id=person_id,
             category=cls.CATEGORY.value, jurisdiction=jurisdiction, enrolled_on=enrolled_on.isoformat(),
             facts=cls._stored_facts(parsed, enrolled_on, policy), team=stored_team, responsible_id=responsible_id,
@@ -170,7 +170,7 @@ class Enrolment(AuditedAggregate):
         policy = policy or default_policy()
         check_dated(held_on, today, self.last_follow_up_on or self.enrolled_on, "held_on")
         kind, outcome = member_of(FollowUpKind, kind, "kind"), member_of(FollowUpOutcome, outcome, "outcome")
-        require_sealed(self.person_id, note=note)
+        require_sealed(person_key(self.person_id), note=note)
         latest = held_on + timedelta(days=policy.interval_days(self.category, self.risk_level))
         next_due = next_due or latest
         if not held_on < next_due <= latest:

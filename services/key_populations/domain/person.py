@@ -17,7 +17,7 @@ from eventsourcing.domain import event
 from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
 
-from .common import check_opaque_person_id, check_village, require_sealed
+from .common import check_opaque_person_id, check_village, person_key, require_sealed
 
 
 class Person(AuditedAggregate):
@@ -36,9 +36,10 @@ class Person(AuditedAggregate):
         check_village(jurisdiction)
         if name is None:
             raise ValidationFailed("a person is registered with a name", {"field": "name"})
-        require_sealed(person_id, name=name, id_number=id_number, address=address, contact=contact)
-        return cls._create(cls.Registered, id=cls.create_id(person_id), person_id=person_id,
-                           jurisdiction=jurisdiction, name=name, id_number=id_number, address=address, contact=contact)
+        require_sealed(person_key(person_id), name=name, id_number=id_number, address=address, contact=contact)
+        return cls.create_with_id(cls.Registered, id=cls.create_id(person_id), person_id=person_id,
+                                  jurisdiction=jurisdiction, name=name, id_number=id_number, address=address,
+                                  contact=contact)
 
     @event("Registered")
     def __init__(self, person_id: str, jurisdiction: str, name: str, id_number: str | None, address: str | None,
@@ -57,7 +58,7 @@ class Person(AuditedAggregate):
                    if v is not None}
         if not changes:
             raise ValidationFailed("a correction names at least one field", {"field": "name"})
-        require_sealed(self.person_id, **changes)
+        require_sealed(person_key(self.person_id), **changes)
         self._identity_corrected(changes)
 
     def move(self, jurisdiction: str) -> None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import Conflict, ValidationFailed
 
-from .common import Category, check_dated, member_of, require_sealed
+from .common import Category, check_dated, member_of, person_key, require_sealed
 from .enrolment import Enrolment
 from .policy import FollowUpPolicy
 
@@ -99,7 +99,7 @@ class ReleasedPerson(Enrolment):
         check_dated(on, today, self.enrolled_on, "on")
         if on > self.assistance_until:
             raise ValidationFailed("assistance is recorded inside the assistance period", {"field": "on"})
-        require_sealed(self.person_id, note=note)
+        require_sealed(person_key(self.person_id), note=note)
         self._assistance_recorded(kind=kind, on=on.isoformat(), note=note)
 
     @event("HandoverAcknowledged")

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.errors import InvalidTransition, ValidationFailed
 
-from .common import Category, ExitReason, member_of, require_sealed
+from .common import Category, ExitReason, member_of, person_key, require_sealed
 from .enrolment import Enrolment
 
 
@@ -58,7 +58,8 @@ class SevereMentalDisorder(Enrolment):
 
     @classmethod
     def _check_facts(cls, person_id, facts: MentalDisorderFacts, enrolled_on) -> None:
-        require_sealed(person_id, guardian_name=facts.guardian_name, guardian_contact=facts.guardian_contact)
+        require_sealed(person_key(person_id), guardian_name=facts.guardian_name,
+                       guardian_contact=facts.guardian_contact)
 
     def _apply_facts(self, facts: dict) -> None:
         super()._apply_facts(facts)
@@ -78,7 +79,7 @@ class SevereMentalDisorder(Enrolment):
         self._require_active("change the guardian on")
         if guardian_name is None:
             raise ValidationFailed("a guardian has a name", {"field": "guardian_name"})
-        require_sealed(self.person_id, guardian_name=guardian_name, guardian_contact=guardian_contact)
+        require_sealed(person_key(self.person_id), guardian_name=guardian_name, guardian_contact=guardian_contact)
         self._guardian_changed(guardian_name=guardian_name, guardian_contact=guardian_contact)
 
     @event("TreatmentChanged")
