@@ -50,8 +50,8 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
 
     The method gets the verified call, the envelope and the payload; it
     passes ``message_key(envelope)`` to the application so that a redelivered
-    message changes nothing. A message that can never be handled (bad
-    signature, malformed payload) is logged and acknowledged; any other error
+    message changes nothing. A message that can never be handled (not signed
+    by ``source`` over this very body, malformed payload) is logged and acknowledged; any other error
     returns it to the queue to be tried again.
     """
 
@@ -59,7 +59,7 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
         @functools.wraps(method)
         def entry(self: Any, raw: Any) -> Any:
             try:
-                call = self.caller.verify()
+                call = self.caller.verify_event(source, event_type, raw)
                 envelope, payload = open_envelope(raw, schema)
                 return method(self, call, envelope, payload)
             except PinganError as refusal:

@@ -39,6 +39,10 @@ class Metrics:
         self.projection_errors = Counter(
             "pingan_projection_errors", "Events a projection could not apply", ["service", "projection"]
         )
+        # Exposed as pingan_events_refused_total: received events whose publisher signature failed.
+        self.events_refused = Counter(
+            "pingan_events_refused", "Received events refused before any work", ["source", "reason"]
+        )
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,139 @@
+"""Published events can't be forged: a consumer accepts only a body its source signed, unchanged.
+
+On real RabbitMQ and PostgreSQL: a genuine ``dispute_reported`` from grid_events
+is captured as it reaches mediation, then a changed copy, a new message under
+the copied signature and messages signed by another service are published;
+each is refused before any work, logged without its body, counted, and
+stores nothing.
+"""
+
+import copy
+import uuid
+
+import pytest
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
+from nameko.testing.services import entrypoint_waiter
+from prometheus_client import REGISTRY
+from sqlalchemy import create_engine, text
+from structlog.testing import capture_logs
+
+from services.grid_events.service import GridEventsService
+from services.mediation.service import MediationService
+from shared.dependencies import Store
+from shared.security.event_signing import SIGNATURE, SIGNER
+from shared.security.personal_data import generate_master_key
+
+pytestmark = pytest.mark.integration
+
+VILLAGE = "433101001001"
+GRID = VILLAGE + "001"
+CANARY = "canary-forged-7f3e1d"
+
+
+@pytest.fixture
+def flow(pg_url, container_factory, service_config, rpc_as, monkeypatch):
+    """grid_events and mediation running, one genuine dispute relayed; returns the captured message."""
+    monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", generate_master_key())
+    grid_events = container_factory(GridEventsService, service_config)
+    mediation = container_factory(MediationService, service_config)
+    grid_events.start()
+    mediation.start()
+    captured = []
+    with rpc_as() as rpc:
+        for code in ("433100", "433101", "433101001", VILLAGE):
+            rpc.grid_events.register_jurisdiction(code=code, name=f"unit {code}")
+        rpc.grid_events.register_grid(code=GRID, name="grid 1")
+        with entrypoint_waiter(grid_events, "on_mediation_case_opened", timeout=20), \
+                entrypoint_waiter(mediation, "on_dispute_reported", timeout=20,
+                                  callback=lambda wc, res, exc: captured.append((wc.args[0], dict(wc.context_data)))
+                                  or True):
+            rpc.grid_events.report_event(grid_code=GRID, category="dispute", source="patrol", severity="medium",
+                                         place="field", description="a fence")
+    body, context = captured[0]
+    yield {"mediation": mediation, "body": body, "headers": {f"nameko.{k}": context[k] for k in (SIGNER, SIGNATURE)},
+           "config": service_config, "url": pg_url}
+    for container in (grid_events, mediation):
+        container.kill()
+        store = next(d for d in container.dependencies if isinstance(d, Store))
+        store.engine.dispose()
+        store.app.recorder.datastore.engine.dispose()
+
+
+def mediation_rows(url) -> dict:
+    """Row counts of every table mediation writes (its events, views, inbox) and the key table."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                  "AND (tablename LIKE 'mediation%' OR tablename = 'pingan_person_keys')")).scalars()
+        counts = {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one() for name in names}
+    engine.dispose()
+    return counts
+
+
+def refused(reason) -> float:
+    return REGISTRY.get_sample_value("pingan_events_refused_total", {"source": "grid_events", "reason": reason}) or 0.0
+
+
+def deliver(flow, body, headers, exchange="grid_events"):
+    with entrypoint_waiter(flow["mediation"], "on_dispute_reported", timeout=15):
+        Publisher(flow["config"]["AMQP_URI"], serializer="json").publish(
+            body, exchange=get_event_exchange(exchange, flow["config"]), routing_key="dispute_reported",
+            headers=headers)
+
+
+def assert_refused(flow, body, headers, reason):
+    before_rows, before_count = mediation_rows(flow["url"]), refused(reason)
+    with capture_logs() as logs:
+        deliver(flow, body, headers)
+    assert mediation_rows(flow["url"]) == before_rows
+    assert refused(reason) == before_count + 1
+    assert [entry for entry in logs if entry["event"] == "event_refused"]
+    assert CANARY not in repr(logs)
+
+
+def test_event_captured_with_body_changed_is_refused_and_stores_nothing(flow):
+    changed = copy.deepcopy(flow["body"])
+    changed["data"]["event_id"] = str(uuid.uuid4())  # a dispute that was never reported
+    changed["audit"]["actor_id"] = CANARY
+    assert_refused(flow, changed, flow["headers"], "bad_signature")
+
+
+def test_event_new_message_with_copied_signature_is_refused_and_stores_nothing(flow):
+    made_up = copy.deepcopy(flow["body"])
+    made_up.update(notification_id=made_up["notification_id"] + 1000, aggregate_id=str(uuid.uuid4()))
+    made_up["data"].update(event_id=made_up["aggregate_id"], severity="high")
+    made_up["audit"]["call_id"] = CANARY
+    assert_refused(flow, made_up, flow["headers"], "bad_signature")
+
+
+def test_event_signed_by_another_service_is_refused_and_stores_nothing(flow, event_headers):
+    """mediation's own key signs a made-up grid_events message: the signer is not the envelope's source."""
+    made_up = copy.deepcopy(flow["body"])
+    made_up.update(notification_id=made_up["notification_id"] + 2000, aggregate_id=str(uuid.uuid4()))
+    made_up["data"]["event_id"] = made_up["aggregate_id"]
+    made_up["audit"]["actor_id"] = CANARY
+    assert_refused(flow, made_up, event_headers("mediation", made_up), "wrong_signer")
+
+
+def test_event_whose_source_differs_from_its_signer_is_refused_and_stores_nothing(flow, event_headers):
+    """Signed by mediation and saying so, but sent where grid_events publishes."""
+    made_up = copy.deepcopy(flow["body"])
+    made_up.update(source="mediation", notification_id=made_up["notification_id"] + 3000)
+    made_up["audit"]["actor_id"] = CANARY
+    headers = {**event_headers("mediation", made_up), f"nameko.{SIGNER}": "grid_events"}
+    assert_refused(flow, made_up, headers, "source_mismatch")
+
+
+def test_event_unsigned_is_refused_and_stores_nothing(flow):
+    made_up = copy.deepcopy(flow["body"])
+    made_up.update(notification_id=made_up["notification_id"] + 4000)
+    made_up["audit"]["actor_id"] = CANARY
+    assert_refused(flow, made_up, {}, "unsigned")
+
+
+def test_event_replayed_verbatim_changes_nothing(flow):
+    """The genuine message again verifies, and the consumer's inbox makes it a no-op."""
+    before = mediation_rows(flow["url"])
+    deliver(flow, flow["body"], flow["headers"])
+    assert mediation_rows(flow["url"]) == before
