@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from .contracts import Payload, open_envelope
 from .dependencies import CallerIdentity, Observability
 from .errors import EXPECTED_ERRORS, PinganError, ValidationFailed
-from .validation import parse
+from .validation import parse, scrubbed
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +38,10 @@ def api(model: type[BaseModel]) -> Callable:
             call = self.caller.verify()
             if args:
                 raise ValidationFailed(f"{model.__name__}: pass arguments by name, not by position")
-            return method(self, call, parse(model, payload))
+            try:
+                return method(self, call, parse(model, payload))
+            except PinganError as refusal:  # never a caller's value back in the answer or the log
+                raise scrubbed(refusal, payload)
 
         return rpc(expected_exceptions=EXPECTED_ERRORS)(entry)
 

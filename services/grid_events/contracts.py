@@ -48,7 +48,7 @@ LongText = Field(min_length=1, max_length=LONG_TEXT)
 OptionalText = Field(default=None, min_length=1, max_length=SHORT_TEXT)
 Id = Field(min_length=1, max_length=64)
 Slug = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-UnitRef = Field(min_length=1, max_length=100, pattern=r"^(\d{6}:)?[a-z0-9][a-z0-9_-]*$",
+UnitRef = Field(min_length=1, max_length=100, pattern=r"^([0-9]{6}:)?[a-z0-9][a-z0-9_-]*$",
                 description="a member unit: its code (the event's county body first, then the "
                             "prefecture's) or its full id '<body code>:<unit code>'")
 

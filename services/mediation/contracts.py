@@ -44,7 +44,7 @@ LongText = Field(min_length=1, max_length=LONG_TEXT)
 # A language by name, lower-cased: "tujia", "miao", "mandarin", "xiangxi dialect".
 Language = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
                      StringConstraints(pattern=r"^[a-z][a-z _-]{1,39}$")]
-PartyId = Annotated[str, StringConstraints(pattern=r"^P\d{1,3}$")]
+PartyId = Annotated[str, StringConstraints(pattern=r"^P[0-9]{1,3}$")]
 ActorId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 IdNumber = Annotated[str, StringConstraints(pattern=r"^\d{17}[\dX]$")]  # resident ID number
 

@@ -41,7 +41,7 @@ from shared.errors import Conflict, PinganError, ValidationFailed
 
 ERASED = "[erased]"
 PREFIX = "pii1"
-_PERSON = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_PERSON = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 metadata = MetaData()
 person_keys = Table(
@@ -82,7 +82,7 @@ def load_master_key(encoded: str | None, data_dir: Path | None = None) -> bytes:
 
 
 def check_person_id(person_id: str) -> str:
-    if not isinstance(person_id, str) or not _PERSON.match(person_id):
+    if not isinstance(person_id, str) or not _PERSON.fullmatch(person_id):
         raise ValidationFailed("a person id is 1-64 letters, digits, '.', '_' or '-'")
     return person_id
 
