@@ -63,22 +63,32 @@ def test_huge_value_is_refused_with_a_short_answer_and_no_log_of_it(grid_events,
     assert "canary-" not in repr(logs) and "canary-" not in caplog.text
 
 
-def test_expected_error_logs_one_line_without_traceback(grid_events, rpc_as, capfd):
-    configure_logging("console", "INFO")
-    try:
-        capfd.readouterr()
-        with rpc_as() as rpc, pytest.raises(ValidationFailed):
-            rpc.grid_events.register_jurisdiction(code=CANARY, name="unit")
-        # The worker logs its outcome after the answer is sent: wait for the line, bounded.
-        err, deadline = "", time.monotonic() + 10
-        while "ValidationFailed" not in err and time.monotonic() < deadline:
-            time.sleep(0.05)
-            err += capfd.readouterr().err
-        grid_events.stop()  # every worker done: nothing more can be logged about the call
+@pytest.fixture
+def console_logs(monkeypatch):
+    """configure_logging("console") for one test, undone after: loggers are not cached against
+    this test's captured stderr, and the root logger gets its handlers and level back."""
+    configure = structlog.configure
+    monkeypatch.setattr(structlog, "configure", lambda **kw: configure(**{**kw, "cache_logger_on_first_use": False}))
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield lambda: configure_logging("console", "INFO")
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_expected_error_logs_one_line_without_traceback(grid_events, rpc_as, capfd, console_logs):
+    console_logs()
+    capfd.readouterr()
+    with rpc_as() as rpc, pytest.raises(ValidationFailed):
+        rpc.grid_events.register_jurisdiction(code=CANARY, name="unit")
+    # The worker logs its outcome after the answer is sent: wait for the line, bounded.
+    err, deadline = "", time.monotonic() + 10
+    while "ValidationFailed" not in err and time.monotonic() < deadline:
+        time.sleep(0.05)
         err += capfd.readouterr().err
-    finally:
-        structlog.reset_defaults()
-        logging.getLogger().handlers[:] = []
+    grid_events.stop()  # every worker done: nothing more can be logged about the call
+    err += capfd.readouterr().err
     refused = [line for line in err.splitlines() if "ValidationFailed" in line]
     assert len(refused) == 1 and "refused" in refused[0]
     assert "Traceback" not in err and "canary" not in err and "locals" not in err.lower()
