@@ -1,4 +1,7 @@
-"""Published events can't be forged: a consumer accepts only a body its source signed, unchanged.
+"""Published events can't be forged, and services can't mint identities.
+
+A consumer accepts only a body its source signed, unchanged; a service accepts
+only caller tokens the issuer signed, within the lifetime cap.
 
 On real RabbitMQ and PostgreSQL: a genuine ``dispute_reported`` from grid_events
 is captured as it reaches mediation, then a changed copy, a new message under
@@ -9,7 +12,9 @@ stores nothing.
 
 import copy
 import uuid
+from datetime import datetime, timedelta, timezone
 
+import jwt
 import pytest
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
@@ -21,8 +26,11 @@ from structlog.testing import capture_logs
 from services.grid_events.service import GridEventsService
 from services.mediation.service import MediationService
 from shared.dependencies import Store
+from shared.errors import Unauthenticated
 from shared.security.event_signing import SIGNATURE, SIGNER
+from shared.security.keys import private_key
 from shared.security.personal_data import generate_master_key
+from tests.conftest import TEST_ISSUER_KEY, fixed_key
 
 pytestmark = pytest.mark.integration
 
@@ -137,3 +145,42 @@ def test_event_replayed_verbatim_changes_nothing(flow):
     before = mediation_rows(flow["url"])
     deliver(flow, flow["body"], flow["headers"])
     assert mediation_rows(flow["url"]) == before
+
+
+@pytest.fixture
+def mediation_alone(pg_url, container_factory, service_config, monkeypatch):
+    monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", generate_master_key())
+    container = container_factory(MediationService, service_config)
+    container.start()
+    yield container
+    container.kill()
+    store = next(d for d in container.dependencies if isinstance(d, Store))
+    store.engine.dispose()
+    store.app.recorder.datastore.engine.dispose()
+
+
+def minted_admin_token(key, kid, minutes):
+    now = datetime.now(timezone.utc)
+    return jwt.encode({"sub": "admin-x", "role": "admin", "jur": "433100", "cat": [], "aud": "pingan", "iat": now,
+                       "exp": now + timedelta(minutes=minutes)}, key, algorithm="EdDSA", headers={"kid": kid})
+
+
+def test_token_minted_with_a_service_key_is_refused_by_another_service(mediation_alone, rpc_as, pg_url):
+    """grid_events' own key (what its pods hold) signs an admin token: mediation refuses it, stores nothing."""
+    before = mediation_rows(pg_url)
+    for kid in ("test-k1", "grid_events"):
+        token = minted_admin_token(private_key(fixed_key("grid_events"), "test"), kid, 5)
+        with rpc_as(token=token) as rpc, pytest.raises(Unauthenticated):
+            rpc.mediation.open_case(jurisdiction=VILLAGE, source="petition", subject="s",
+                                    parties=[{"name": CANARY, "languages": ["mandarin"], "understands_mandarin": True}])
+    assert mediation_rows(pg_url) == before
+
+
+def test_token_over_long_is_refused_by_a_service(mediation_alone, rpc_as, pg_url):
+    """Signed by the real issuer, but for 8 hours: over the 4-hour cap for people."""
+    before = mediation_rows(pg_url)
+    token = minted_admin_token(private_key(TEST_ISSUER_KEY, "test"), "test-k1", 8 * 60)
+    with rpc_as(token=token) as rpc, pytest.raises(Unauthenticated):
+        rpc.mediation.open_case(jurisdiction=VILLAGE, source="petition", subject="s",
+                                parties=[{"name": CANARY, "languages": ["mandarin"], "understands_mandarin": True}])
+    assert mediation_rows(pg_url) == before
