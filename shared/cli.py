@@ -165,7 +165,9 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
     settings = _settings()
     try:
         # Keys first: a deployed service without its Secrets refuses to start, it never makes keys up.
-        settings.keys, event_verifier(settings), event_signer(settings, service)
+        settings.verifier()
+        event_verifier(settings)
+        event_signer(settings, service)
     except PinganError as error:
         console.print(f"[red]{service} not started: {error.message}")
         raise typer.Exit(2)

@@ -106,17 +106,15 @@ class Settings(EnvSettings):
 
     def issuer(self) -> TokenIssuer:
         """The token issuer: ``pingan token`` and the operator tools, never a service."""
-        from .security.keys import local_private_key, private_key
+        from .security.keys import MissingSecret, local_private_key, private_key
 
+        if self.token_issuer_key and not self.active_token_kid:
+            raise MissingSecret("PINGAN_TOKEN_ISSUER_KEY is set without PINGAN_ACTIVE_TOKEN_KID (its kid)")
         encoded = self.token_issuer_key
         if not encoded and self.embedded:
             encoded = local_private_key(self.data_dir, "token-issuer")
-        kid = self.active_token_kid or ("local" if not self.token_issuer_key else None)
-        if kid is None:
-            from .security.keys import MissingSecret
-
-            raise MissingSecret("PINGAN_TOKEN_ISSUER_KEY is set without PINGAN_ACTIVE_TOKEN_KID (its kid)")
-        return TokenIssuer(kid, private_key(encoded, "PINGAN_TOKEN_ISSUER_KEY"), self.token_limits)
+        return TokenIssuer(self.active_token_kid or "local", private_key(encoded, "PINGAN_TOKEN_ISSUER_KEY"),
+                           self.token_limits)
 
     def nameko_config(self) -> dict:
         return {

@@ -177,3 +177,20 @@ def test_token_refusal_is_logged_without_the_token():
         CallVerifier(accepting_new(), worker_ctx).verify()
     assert logs and logs[0]["event"] == "caller_refused"
     assert forged not in repr(logs) and forged.split(".")[2] not in repr(logs)
+
+
+def test_serve_with_a_database_and_no_token_keys_refuses_to_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("PINGAN_DATABASE_URL", "postgresql+psycopg2://pingan@127.0.0.1:1/pingan_{service}")
+    monkeypatch.delenv("PINGAN_TOKEN_KEYS")
+    result = CliRunner().invoke(pingan_cli, ["serve", "grid_events"])
+    assert result.exit_code == 2
+    assert "not started" in result.output and "PINGAN_TOKEN_KEYS" in result.output
+    assert not (tmp_path / "data" / "keys").exists()
+
+
+def test_serve_with_a_database_and_no_event_key_refuses_to_start(monkeypatch):
+    monkeypatch.setenv("PINGAN_DATABASE_URL", "postgresql+psycopg2://pingan@127.0.0.1:1/pingan_{service}")
+    monkeypatch.delenv("PINGAN_EVENT_SIGNING_KEY_GRID_EVENTS")
+    result = CliRunner().invoke(pingan_cli, ["serve", "grid_events"])
+    assert result.exit_code == 2
+    assert "PINGAN_EVENT_SIGNING_KEY_GRID_EVENTS" in result.output
