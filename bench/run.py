@@ -16,7 +16,6 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
@@ -33,11 +32,12 @@ import psycopg2  # noqa: E402
 import requests  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from shared.context import TOKEN_KEY, CallerContext, Role, TokenKeys, TokenService  # noqa: E402
+from shared.config import Settings  # noqa: E402
+from shared.context import TOKEN_KEY, CallerContext, Role  # noqa: E402
+from shared.security.keys import local_public_env, local_signing_env  # noqa: E402
 
 PG = dict(user="pingan", password="pingan", host="127.0.0.1", port=5432)
 RABBIT_API = "http://guest:guest@127.0.0.1:15672/api"
-KEYS = {"bench": "bench-signing-key-bench-signing-key-0001"}
 BENCH_CHAIN_KEY = "YmVuY2gtb25seS1jaGFpbi1rZXktMzItYnl0ZXMhISE="  # base64 of 32 bytes: bench only
 GRID = "433101001001001"
 BIN = Path(sys.executable).parent
@@ -249,13 +249,14 @@ def main() -> None:
     database_prefix = f"pingan_bench_{tag}"
     vhost = f"pingan_bench_{tag}"
     work = Path(tempfile.mkdtemp(prefix="pingan-bench-"))
-    tokens = TokenService(TokenKeys.from_config(json.dumps(KEYS), "bench"))
-    token = tokens.issue(CallerContext(actor_id="bench", role=Role.ADMIN, jurisdiction="433100"))
+    # Keys of this run only: the issuer's stays here, each service gets its own event key (below).
+    issuer = Settings.from_env({"PINGAN_DATA_DIR": str(work)}).issuer()
+    token = issuer.issue(CallerContext(actor_id="bench", role=Role.ADMIN, jurisdiction="433100"),
+                         ttl=issuer.limits.person)
     context = {TOKEN_KEY: token}
     amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     config = {"AMQP_URI": amqp_uri, "serializer": "json"}
-    env = {**os.environ, "AMQP_URI": amqp_uri, "PINGAN_TOKEN_KEYS": json.dumps(KEYS),
-           "PINGAN_ACTIVE_TOKEN_KID": "bench", "PINGAN_LOG_LEVEL": "WARNING",
+    env = {**os.environ, "AMQP_URI": amqp_uri, **local_public_env(work, ["grid_events"]), "PINGAN_LOG_LEVEL": "WARNING",
            "PINGAN_PERSONAL_DATA_KEY": "YmVuY2gtb25seS1wZXJzb25hbC1kYXRhLWtleS0zMmI=", "PINGAN_LOG_FORMAT": "json",
            "PINGAN_CHAIN_KEY": BENCH_CHAIN_KEY,
            "PINGAN_DATABASE_URL": f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{database_prefix}_{{service}}"}
@@ -278,7 +279,7 @@ def main() -> None:
         processes.append(noop)
         grid_port = free_port()
         grid = start_process([str(BIN / "pingan"), "serve", "grid_events"],
-                             {**env, "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{grid_port}"}, grid_port, work / "grid.log")
+                             {**env, **local_signing_env(work, "grid_events"), "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{grid_port}"}, grid_port, work / "grid.log")
         processes.append(grid)
         time.sleep(2)
         idle_rss = rss_mib(grid.pid)

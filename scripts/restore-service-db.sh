@@ -5,11 +5,12 @@
 # Environment, as for `pingan migrate` (the database OWNER's URL):
 #   PINGAN_DATABASE_URL   SQLAlchemy URL, {service} allowed; its database must NOT exist yet
 #                         (drop or rename the damaged one first: this never overwrites records)
-#   PINGAN_CHECKPOINT_PUBLIC_KEY, PINGAN_CHECKPOINT_DIR   the audit checkpoints, if you keep them
+#   PINGAN_CHECKPOINT_PUBLIC_KEY, PINGAN_CHECKPOINT_DIR   the audit checkpoints (required: verify
+#                         fails closed when records are stored and no checkpoint is found)
 #   PINGAN (optional)     the pingan command, default `pingan` on PATH
 # Steps: 1. create the database and restore the dump in one transaction (tables, rows, the
 # append-only trigger, grants); 2. `pingan audit verify`: every event row against the hash
-# chain (and the signed checkpoints, if given) — a failure stops here, exit 1, and the
+# chain and the signed checkpoints — a failure stops here, exit 1 (2: no checkpoint found), and the
 # restored database is left for inspection; 3. `pingan rebuild`: read models from the events.
 set -euo pipefail
 service=${1:?usage: $0 <service> <dump file>}

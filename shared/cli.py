@@ -166,9 +166,19 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
     """Run one service against RabbitMQ (AMQP_URI) and its database (PINGAN_DATABASE_URL)."""
     from nameko.cli.run import run as nameko_run
 
+    from shared.errors import PinganError
     from shared.registry import service_class
+    from shared.security.event_signing import event_signer, event_verifier
 
     settings = _settings()
+    try:
+        # Keys first: a deployed service without its Secrets refuses to start, it never makes keys up.
+        settings.verifier()
+        event_verifier(settings)
+        event_signer(settings, service)
+    except PinganError as error:
+        console.print(f"[red]{service} not started: {error.message}")
+        raise typer.Exit(2)
     nameko_run([service_class(service)], settings.nameko_config())
 
 
@@ -312,14 +322,19 @@ def token(
     actor: str = typer.Option("operator"),
     minutes: int = typer.Option(15),
 ) -> None:
-    """Print a caller token signed with the configured key."""
+    """Print a caller token signed with the issuer's key (PINGAN_TOKEN_ISSUER_KEY); refused over the role's cap."""
     from datetime import timedelta
 
-    from shared.context import CallerContext, TokenService
+    from shared.context import CallerContext
+    from shared.errors import PinganError
 
     settings = _settings()
     caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
-    print(TokenService(settings.keys).issue(caller, ttl=timedelta(minutes=minutes)))
+    try:
+        print(settings.issuer().issue(caller, ttl=timedelta(minutes=minutes)))
+    except PinganError as error:
+        console.print(f"[red]no token: {error.message}")
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -331,10 +346,10 @@ def shell(
     """A console with `n.rpc` calling the services over RabbitMQ as the given caller."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from shared.context import TOKEN_KEY, CallerContext, TokenService
+    from shared.context import TOKEN_KEY, CallerContext
 
     settings = _settings()
     caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
-    context = {TOKEN_KEY: TokenService(settings.keys).issue(caller)}
+    context = {TOKEN_KEY: settings.issuer().issue(caller, ttl=settings.token_limits.cap(caller.role))}
     with ClusterRpcProxy(settings.nameko_config(), context_data=context) as rpc:
         _console({"n": _Namespace(rpc)})

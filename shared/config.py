@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Mapping, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .context import TokenKeys
+from .context import TokenIssuer, TokenKeys, TokenLimits, TokenVerifier, VerifyKey
 
 
 class EnvSettings(BaseModel):
@@ -44,8 +45,12 @@ class Settings(EnvSettings):
     database_url: str | None = None
     persistence: str = "sqlalchemy"  # "memory" for unit tests and throwaway runs
     data_dir: Path = Path("data")
-    token_keys: str | None = None
-    active_token_kid: str | None = None
+    token_keys: str | None = None  # JSON kid -> issuer public key, or {"public": ..., "expires": ...}
+    active_token_kid: str | None = None  # kid of token_issuer_key
+    token_issuer_key: str | None = None  # issuer's private key: only where tokens are issued
+    event_public_keys: str | None = None  # JSON service -> public key its events are signed with
+    person_token_max_minutes: int = Field(default=240, ge=1, le=24 * 60)
+    service_token_max_minutes: int = Field(default=10, ge=1, le=60)
     http_address: str = "127.0.0.1:8000"
     log_format: str = "auto"  # json | console | auto (console on a terminal)
     log_level: str = "INFO"
@@ -68,11 +73,48 @@ class Settings(EnvSettings):
             return self.database_url.format(service=service)
         return f"sqlite:///{self.data_dir.resolve() / (service + '.views.sqlite')}"
 
+    @property
+    def embedded(self) -> bool:
+        """No database URL: the single-machine default, which may keep generated keys under data_dir."""
+        return not self.database_url
+
+    @cached_property
+    def token_limits(self) -> TokenLimits:
+        return TokenLimits(person=timedelta(minutes=self.person_token_max_minutes),
+                           service=timedelta(minutes=self.service_token_max_minutes))
+
     @cached_property
     def keys(self) -> TokenKeys:
-        if self.token_keys:
-            return TokenKeys.from_config(self.token_keys, self.active_token_kid)
-        return embedded_token_keys(self.data_dir)
+        """The issuer's public keys, for verifying caller tokens (every service)."""
+        from .security.keys import MissingSecret, json_object, public_key
+
+        if not self.token_keys:
+            if not self.embedded:
+                raise MissingSecret("no caller-token keys: set PINGAN_TOKEN_KEYS (the issuer's public keys)")
+            issuer = self.issuer()
+            return TokenKeys({issuer.kid: VerifyKey(issuer.kid, issuer.key.public_key())})
+        keys = {}
+        for kid, value in json_object(self.token_keys, "PINGAN_TOKEN_KEYS").items():
+            entry = value if isinstance(value, dict) else {"public": value}
+            expires = entry.get("expires")
+            keys[kid] = VerifyKey(kid, public_key(entry.get("public"), "PINGAN_TOKEN_KEYS"),
+                                  datetime.fromisoformat(expires) if expires else None)
+        return TokenKeys(keys)
+
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(self.keys, self.token_limits)
+
+    def issuer(self) -> TokenIssuer:
+        """The token issuer: ``pingan token`` and the operator tools, never a service."""
+        from .security.keys import MissingSecret, local_private_key, private_key
+
+        if self.token_issuer_key and not self.active_token_kid:
+            raise MissingSecret("PINGAN_TOKEN_ISSUER_KEY is set without PINGAN_ACTIVE_TOKEN_KID (its kid)")
+        encoded = self.token_issuer_key
+        if not encoded and self.embedded:
+            encoded = local_private_key(self.data_dir, "token-issuer")
+        return TokenIssuer(self.active_token_kid or "local", private_key(encoded, "PINGAN_TOKEN_ISSUER_KEY"),
+                           self.token_limits)
 
     def nameko_config(self) -> dict:
         return {
@@ -80,12 +122,6 @@ class Settings(EnvSettings):
             "WEB_SERVER_ADDRESS": self.http_address,
             "serializer": "json",
         }
-
-
-def embedded_token_keys(data_dir: Path) -> TokenKeys:
-    """The embedded default keeps one generated key under the data folder."""
-    path = Path(data_dir) / "token-keys.json"
-    return TokenKeys.from_config(generated_secret(path, lambda: TokenKeys.generate().to_config()))
 
 
 def generated_secret(path: Path, generate: Callable[[], str]) -> str:

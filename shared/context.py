@@ -1,15 +1,15 @@
 """Who is calling: the caller context and the signed token that carries it.
 
-Every RPC and event carries a signed, expiring token in nameko context data
-(key ``caller_token``). Services verify it before any work and take actor,
+Every RPC carries an expiring token in nameko context data (key
+``caller_token``), signed with EdDSA by the token issuer. Services hold only
+the issuer's public keys: they verify a token before any work and take actor,
 role, jurisdiction and served categories from it, never from arguments.
+Events carry their publisher's signature instead (shared.security.event_signing).
 """
 
 from __future__ import annotations
 
 import contextvars
-import json
-import secrets
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,14 +18,21 @@ from enum import StrEnum
 from typing import Iterator, Mapping
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import Unauthenticated
+from .errors import PinganError, Unauthenticated
 from .jurisdiction import JurisdictionCode, covers
 
 TOKEN_KEY = "caller_token"
 AUDIENCE = "pingan"
-ALGORITHM = "HS256"
+ALGORITHM = "EdDSA"
+
+
+class TokenTooLong(PinganError):
+    """Asked for a token that would outlive its role's cap."""
+
+    code = "token_too_long"
 
 
 class Role(StrEnum):
@@ -76,60 +83,52 @@ class CallerContext(BaseModel):
 
 
 @dataclass(frozen=True)
-class SigningKey:
+class VerifyKey:
+    """A public key of the token issuer; ``expires`` retires it after a rotation."""
+
     kid: str
-    secret: str
+    public: Ed25519PublicKey
     expires: datetime | None = None
 
     def usable(self, now: datetime) -> bool:
         return self.expires is None or now < self.expires
 
 
-class TokenKeys:
-    """The keys tokens are signed with; more than one during a rotation.
+@dataclass(frozen=True)
+class TokenLimits:
+    """The longest a token may live: people's sessions, and service identities (minutes)."""
 
-    New tokens are signed with the active key; any unexpired key in the set
-    verifies, so a rotation adds the new key, makes it active, and drops the
-    old one once the tokens it signed have expired.
+    person: timedelta = timedelta(minutes=240)
+    service: timedelta = timedelta(minutes=10)
+
+    def cap(self, role: Role) -> timedelta:
+        return self.service if role is Role.SERVICE else self.person
+
+
+# A token's exp - iat may exceed its cap by this much (issuers' clocks and rounding to seconds).
+_CAP_SLACK = timedelta(seconds=5)
+
+
+class TokenIssuer:
+    """Mints caller tokens: only ``pingan token`` and the other operator tools hold its key.
+
+    Services never get the private key; they hold the issuer's public keys
+    (TokenVerifier), so a service, or anyone who reads a service's Secrets,
+    cannot mint an identity.
     """
 
-    def __init__(self, keys: Mapping[str, SigningKey], active_kid: str):
-        if active_kid not in keys:
-            raise ValueError(f"active token key {active_kid!r} is not among the configured keys")
-        self.keys = dict(keys)
-        self.active_kid = active_kid
-
-    @classmethod
-    def from_config(cls, keys_json: str, active_kid: str | None = None) -> "TokenKeys":
-        raw = json.loads(keys_json)
-        keys = {}
-        for kid, value in raw.items():
-            if isinstance(value, str):
-                keys[kid] = SigningKey(kid, value)
-            else:
-                expires = value.get("expires")
-                keys[kid] = SigningKey(
-                    kid,
-                    value["secret"],
-                    datetime.fromisoformat(expires) if expires else None,
-                )
-        return cls(keys, active_kid or next(iter(keys)))
-
-    @classmethod
-    def generate(cls, kid: str = "k1") -> "TokenKeys":
-        return cls({kid: SigningKey(kid, secrets.token_urlsafe(32))}, kid)
-
-    def to_config(self) -> str:
-        return json.dumps({kid: key.secret for kid, key in self.keys.items()})
-
-
-class TokenService:
-    def __init__(self, keys: TokenKeys, ttl: timedelta = timedelta(minutes=15)):
-        self.keys = keys
+    def __init__(self, kid: str, key: Ed25519PrivateKey, limits: TokenLimits = TokenLimits(),
+                 ttl: timedelta = timedelta(minutes=15)):
+        self.kid = kid
+        self.key = key
+        self.limits = limits
         self.ttl = ttl
 
     def issue(self, caller: CallerContext, ttl: timedelta | None = None) -> str:
-        key = self.keys.keys[self.keys.active_kid]
+        ttl = min(self.ttl, self.limits.cap(caller.role)) if ttl is None else ttl
+        if ttl > self.limits.cap(caller.role):
+            raise TokenTooLong(f"a {caller.role.value} token may live at most "
+                               f"{int(self.limits.cap(caller.role).total_seconds() // 60)} minutes")
         now = datetime.now(timezone.utc)
         claims = {
             "sub": caller.actor_id,
@@ -138,14 +137,36 @@ class TokenService:
             "cat": sorted(caller.categories),
             "aud": AUDIENCE,
             "iat": now,
-            "exp": now + (ttl or self.ttl),
+            "exp": now + ttl,
             "jti": uuid.uuid4().hex,
         }
         if caller.break_glass is not None:
             # The token never outlives the grant it carries.
             claims["exp"] = min(claims["exp"], caller.break_glass.expires)
             claims["bg"] = {"reason": caller.break_glass.reason, "exp": int(caller.break_glass.expires.timestamp())}
-        return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
+        return jwt.encode(claims, self.key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+
+class TokenKeys:
+    """The issuer's public keys tokens are verified with; more than one during a rotation.
+
+    The issuer signs with its active key; any unexpired key in the set
+    verifies, so a rotation adds the new public key everywhere, moves the
+    issuer to the new private key, and retires the old public key once the
+    tokens it signed have expired.
+    """
+
+    def __init__(self, keys: Mapping[str, VerifyKey]):
+        self.keys = dict(keys)
+
+    def get(self, kid: object) -> VerifyKey | None:
+        return self.keys.get(kid) if isinstance(kid, str) else None
+
+
+class TokenVerifier:
+    def __init__(self, keys: TokenKeys, limits: TokenLimits = TokenLimits()):
+        self.keys = keys
+        self.limits = limits
 
     def verify(self, token: object) -> CallerContext:
         """Return the caller a token names, or raise Unauthenticated.
@@ -158,14 +179,14 @@ class TokenService:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
             raise Unauthenticated("the caller token is malformed") from None
-        key = self.keys.keys.get(kid)
+        key = self.keys.get(kid)
         now = datetime.now(timezone.utc)
         if key is None or not key.usable(now):
             raise Unauthenticated("the caller token is signed with an unknown or retired key")
         try:
             claims = jwt.decode(
                 token,
-                key.secret,
+                key.public,
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 options={"require": ["exp", "iat", "aud", "sub"]},
@@ -177,15 +198,19 @@ class TokenService:
         except jwt.PyJWTError:
             raise Unauthenticated("the caller token's signature is invalid") from None
         try:
-            return CallerContext(
+            caller = CallerContext(
                 actor_id=claims["sub"],
                 role=claims["role"],
                 jurisdiction=claims["jur"],
                 categories=frozenset(claims.get("cat", ())),
                 break_glass=_break_glass(claims.get("bg")),
             )
+            lifetime = timedelta(seconds=float(claims["exp"]) - float(claims["iat"]))
         except (KeyError, TypeError, ValueError, ValidationError):
             raise Unauthenticated("the caller token's claims are incomplete") from None
+        if lifetime > self.limits.cap(caller.role) + _CAP_SLACK:
+            raise Unauthenticated("the caller token lives longer than its role allows")
+        return caller
 
 
 def _break_glass(claim: object) -> BreakGlass | None:

@@ -20,13 +20,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from .config import Settings, load_settings
-from .context import TOKEN_KEY, TokenService
+from .context import TOKEN_KEY, CallerContext, Role, TokenVerifier
 from .contracts import Contracts
 from .errors import PinganError, Unauthenticated
 from .eventstore import Call, PinganApplication, application_env, payload_digest
 from .metrics import ServiceSource, metrics, service_gauges
 from .projections import Projection, ProjectionRunner, Projector, create_view_tables, views_engine
-from .relay import AmqpPublisher, Relay
+from .relay import SERVICE_JURISDICTION, AmqpPublisher, Relay
+from .security.event_signing import EventRefused, EventVerifier, event_signer, event_verifier
 
 log = structlog.get_logger(__name__)
 
@@ -102,7 +103,7 @@ class Store(DependencyProvider):
             log.error("read_model_shape_unknown", projection=name)
         self.relay = None
         if self.contracts is not None:
-            self.publisher = AmqpPublisher(service, self.container.config, TokenService(self.settings.keys))
+            self.publisher = AmqpPublisher(service, self.container.config, event_signer(self.settings, service))
             self.relay = Relay(service, self.app, self.engine, self.contracts, self.publisher)
             self.relay.on_dispatched = lambda event_type: metrics().dispatched.labels(service, event_type).inc()
         self._wake = threading.Event()
@@ -205,19 +206,22 @@ class Store(DependencyProvider):
 
 
 class CallerIdentity(DependencyProvider):
-    """Verifies the signed caller token in the worker's context data."""
+    """Verifies the signed caller token, or an event's publisher signature, in the worker's context data."""
 
     def setup(self) -> None:
-        self.tokens = TokenService(load_settings().keys)
+        settings = load_settings()
+        self.tokens = settings.verifier()
+        self.events = event_verifier(settings)
 
     def get_dependency(self, worker_ctx: Any) -> "CallVerifier":
-        return CallVerifier(self.tokens, worker_ctx)
+        return CallVerifier(self.tokens, worker_ctx, self.events)
 
 
 class CallVerifier:
-    def __init__(self, tokens: TokenService, worker_ctx: Any):
+    def __init__(self, tokens: TokenVerifier, worker_ctx: Any, events: EventVerifier | None = None):
         self.tokens = tokens
         self.worker_ctx = worker_ctx
+        self.events = events
 
     def verify(self) -> Call:
         try:
@@ -225,6 +229,20 @@ class CallVerifier:
         except Unauthenticated as refusal:
             log.warning("caller_refused", reason=refusal.message)  # never the token itself
             raise
+        return self._call(caller)
+
+    def verify_event(self, source: str, event_type: str, body: Any) -> Call:
+        """The publishing service as the caller, once its signature over ``body`` holds (else EventRefused)."""
+        try:
+            self.events.verify(source, body, self.worker_ctx.context_data)
+        except EventRefused as refusal:
+            # Logged by @consumes with the subscription's names, never the body or signature.
+            metrics().events_refused.labels(source, refusal.reason).inc()
+            raise
+        return self._call(CallerContext(actor_id=f"service:{source}", role=Role.SERVICE,
+                                        jurisdiction=SERVICE_JURISDICTION))
+
+    def _call(self, caller: CallerContext) -> Call:
         stack = self.worker_ctx.call_id_stack or [self.worker_ctx.call_id]
         structlog.contextvars.bind_contextvars(actor_id=caller.actor_id, role=caller.role.value)
         # The method and its arguments scope a command id to what was asked (eventstore.CommandRecord).

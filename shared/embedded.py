@@ -10,7 +10,7 @@ from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from .config import Settings
-from .context import TOKEN_KEY, CallerContext, Role, TokenService
+from .context import TOKEN_KEY, CallerContext, Role
 from .jurisdiction import PREFECTURE
 
 MEMORY_URI = "memory://localhost/"
@@ -53,9 +53,8 @@ def start_services(service_classes: list[type], config: dict, first_port: int) -
 
 def admin_proxy(settings: Settings, config: dict) -> ClusterRpcProxy:
     """An RPC proxy acting as the prefecture's administrator, for seeding and the demo console."""
-    token = TokenService(settings.keys).issue(
-        CallerContext(actor_id="demo-admin", role=Role.ADMIN, jurisdiction=PREFECTURE)
-    )
+    admin = CallerContext(actor_id="demo-admin", role=Role.ADMIN, jurisdiction=PREFECTURE)
+    token = settings.issuer().issue(admin, ttl=settings.token_limits.cap(admin.role))
     return ClusterRpcProxy(config, context_data={TOKEN_KEY: token}, timeout=30)
 
 

@@ -25,7 +25,7 @@ from .errors import EXPECTED_ERRORS, Conflict, PinganError, ValidationFailed
 from .faults import is_infrastructure, unavailable
 from .liveness import liveness
 from .reliable import DeadLetter, event_handler, rpc
-from .validation import parse
+from .validation import parse, scrubbed
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +41,8 @@ def api(model: type[BaseModel]) -> Callable:
                 raise ValidationFailed(f"{model.__name__}: pass arguments by name, not by position")
             try:
                 return method(self, call, parse(model, payload))
-            except EXPECTED_ERRORS:
-                raise
+            except PinganError as refusal:  # never a caller's value back in the answer or the log
+                raise scrubbed(refusal, payload)
             except Exception as error:
                 if not is_infrastructure(error):
                     raise
@@ -61,17 +61,17 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
 
     The method gets the verified call, the envelope and the payload; it
     passes ``message_key(envelope)`` to the application so that a redelivered
-    message changes nothing. A message that can never be handled as it is
-    (bad signature, malformed payload, refused by the domain) is dead-lettered;
-    any other error returns it to the queue to be tried again, after a backoff
-    (shared/reliable.py).
+    message changes nothing. A message that can never be handled as it is (not
+    signed by ``source`` over this very body, malformed payload, refused by the
+    domain) is dead-lettered; any other error returns it to the queue to be
+    tried again, after a backoff (shared/reliable.py).
     """
 
     def decorate(method: Callable) -> Callable:
         @functools.wraps(method)
         def entry(self: Any, raw: Any) -> Any:
             try:
-                call = self.caller.verify()
+                call = self.caller.verify_event(source, event_type, raw)
             except PinganError as refusal:
                 raise DeadLetter("unauthenticated", refusal.message) from None
             try:

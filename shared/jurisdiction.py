@@ -35,13 +35,14 @@ class Level(StrEnum):
 
 def check_code(code: str) -> str:
     """Return ``code`` if it is a well-formed division or grid code."""
+    # The messages never repeat the value: it may be anything a caller typed, personal data included.
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise ValueError(
-            f"{code!r} is not a jurisdiction code: 6 digits (prefecture/county), "
+            "not a jurisdiction code: 6 ASCII digits (prefecture/county), "
             "9 (township), 12 (village) or 15 (grid)"
         )
     if len(code) == 6 and code.endswith("0000") and code != code[:2] + "0000":
-        raise ValueError(f"{code!r} is not a jurisdiction code")
+        raise ValueError("not a jurisdiction code")
     return code
 
 

@@ -16,8 +16,10 @@ import structlog
 def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
+    # Tracebacks (unexpected errors only) without local variables: frames hold payload values.
     renderer = (
-        structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer()
+        structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False))
+        if fmt == "console" else structlog.processors.JSONRenderer()
     )
     shared = [
         structlog.contextvars.merge_contextvars,

@@ -43,6 +43,10 @@ class Metrics:
         self.dead_letters = Counter(
             "pingan_dead_letters", "Messages put in the dead-letter queue", ["service", "reason"]
         )
+        # Exposed as pingan_events_refused_total: received events whose publisher signature failed.
+        self.events_refused = Counter(
+            "pingan_events_refused", "Received events refused before any work", ["source", "reason"]
+        )
 
 
 @lru_cache(maxsize=1)

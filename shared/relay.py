@@ -10,8 +10,6 @@ the effect happen once.
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 from typing import Any, Callable
 
 from kombu import Connection as BrokerConnection
@@ -20,20 +18,15 @@ from kombu.entity import PERSISTENT_DELIVERY_MODE as PERSISTENT
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy.engine import Connection, Engine
 
-from .context import TOKEN_KEY, CallerContext, Role, TokenService
 from .contracts import Contracts, Envelope
 from .jurisdiction import PREFECTURE
 from .projections import LogFollower
+from .security.event_signing import EventSigner
 
 # The relay speaks for the service, across the whole prefecture it serves.
 SERVICE_JURISDICTION = PREFECTURE  # services act across the whole prefecture
 
 PublishFn = Callable[[Envelope], None]
-
-# An event token proves who published; it must outlive the time a message may
-# wait in a queue while its consumer is down, or a late event would be refused.
-EVENT_TOKEN_TTL = timedelta(days=7)
-
 
 def envelope_for(service: str, notification: Any, domain_event: Any, event_type: str, payload: Any) -> Envelope:
     return Envelope(
@@ -78,34 +71,30 @@ class AmqpPublisher:
 
     Holds one connection for the relay (the only publisher), rather than
     taking one from a pool per message; a broken connection is dropped and
-    the relay retries the batch. Each message carries a token for the
-    service itself, so consumers verify events as they verify RPC calls; the
-    token is renewed well before it expires, not signed per message.
+    the relay retries the batch. Each message carries the service's own
+    signature over its envelope (shared.security.event_signing), so a
+    consumer can tell a genuine event from a changed, copied or made-up one.
     """
 
-    def __init__(self, service: str, nameko_config: dict, tokens: TokenService):
+    def __init__(self, service: str, nameko_config: dict, signer: EventSigner):
         self.service = service
         self.amqp_uri = nameko_config["AMQP_URI"]
         self.exchange = get_event_exchange(service, nameko_config)
-        self.tokens = tokens
-        self.identity = CallerContext(
-            actor_id=f"service:{service}", role=Role.SERVICE, jurisdiction=SERVICE_JURISDICTION
-        )
+        self.signer = signer
         self._connection: BrokerConnection | None = None
         self._producer: Producer | None = None
-        self._token: str | None = None
-        self._token_renew_at = 0.0
 
     def __call__(self, envelope: Envelope) -> None:
+        body = envelope.model_dump(mode="json")
         try:
             self._ensure_producer().publish(
-                envelope.model_dump(mode="json"),
+                body,
                 exchange=self.exchange,
                 routing_key=envelope.event_type,
                 serializer="json",
                 delivery_mode=PERSISTENT,
                 headers={
-                    f"nameko.{TOKEN_KEY}": self._service_token(),
+                    **self.signer.headers(body),
                     "nameko.call_id_stack": [envelope.audit.get("call_id") or f"{self.service}.relay"],
                 },
             )
@@ -119,13 +108,6 @@ class AmqpPublisher:
             self._producer = Producer(self._connection.channel(), exchange=self.exchange)
             self._producer.declare()
         return self._producer
-
-    def _service_token(self) -> str:
-        now = time.monotonic()
-        if self._token is None or now >= self._token_renew_at:
-            self._token = self.tokens.issue(self.identity, ttl=EVENT_TOKEN_TTL)
-            self._token_renew_at = now + EVENT_TOKEN_TTL.total_seconds() / 7
-        return self._token
 
     def close(self) -> None:
         if self._connection is not None:

@@ -12,6 +12,8 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402  (must precede the imports below)
 
+import base64  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import uuid  # noqa: E402
@@ -21,10 +23,22 @@ import psycopg2  # noqa: E402
 import pytest  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from shared.context import CallerContext, Role, TokenKeys, TokenService  # noqa: E402
+from shared.context import CallerContext, Role, TokenIssuer  # noqa: E402
+from shared.security.event_signing import EventSigner  # noqa: E402
+from shared.security.keys import private_key, public_text  # noqa: E402
 from shared.security.log_guard import guard_payload_loggers  # noqa: E402
 
-TEST_KEYS = {"test-k1": "a-test-signing-key-that-is-long-enough-0001"}
+
+def fixed_key(name: str) -> str:
+    """A fixed Ed25519 private key per name (base64 seed): tests only."""
+    return base64.b64encode(hashlib.sha256(f"pingan-test-key:{name}".encode()).digest()).decode()
+
+
+TEST_ISSUER_KEY = fixed_key("issuer")
+TEST_KEYS = {"test-k1": public_text(private_key(TEST_ISSUER_KEY, "test"))}
+# Services whose events the tests publish: the real ones and the kernel-only stand-ins.
+TEST_EVENT_SIGNERS = ("emergency_command", "grid_events", "juvenile_protection", "key_populations", "mediation",
+                      "people", "tickets", "exactly_once", "dispute_inbox", "reads", "auditcheck")
 TEST_PERSONAL_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # base64 of 32 zero bytes: tests only
 TEST_CHAIN_KEY = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="  # base64 of 32 bytes of 1: tests only
 PG_ADMIN_DSN = "dbname=postgres user=pingan password=pingan host=127.0.0.1 port=5432"
@@ -35,6 +49,11 @@ def signing_keys(monkeypatch, tmp_path):
     """Every test signs and verifies with a known key, and keeps files in its own folder."""
     monkeypatch.setenv("PINGAN_TOKEN_KEYS", json.dumps(TEST_KEYS))
     monkeypatch.setenv("PINGAN_ACTIVE_TOKEN_KID", "test-k1")
+    monkeypatch.setenv("PINGAN_TOKEN_ISSUER_KEY", TEST_ISSUER_KEY)
+    monkeypatch.setenv("PINGAN_EVENT_PUBLIC_KEYS", json.dumps(
+        {name: public_text(private_key(fixed_key(name), "test")) for name in TEST_EVENT_SIGNERS}))
+    for name in TEST_EVENT_SIGNERS:
+        monkeypatch.setenv(f"PINGAN_EVENT_SIGNING_KEY_{name.upper()}", fixed_key(name))
     monkeypatch.setenv("PINGAN_PERSONAL_DATA_KEY", TEST_PERSONAL_DATA_KEY)
     monkeypatch.setenv("PINGAN_CHAIN_KEY", TEST_CHAIN_KEY)
     monkeypatch.setenv("PINGAN_DATA_DIR", str(tmp_path / "data"))
@@ -45,7 +64,18 @@ def signing_keys(monkeypatch, tmp_path):
 
 @pytest.fixture
 def tokens():
-    return TokenService(TokenKeys.from_config(json.dumps(TEST_KEYS), "test-k1"))
+    """The test token issuer (what `pingan token` holds deployed)."""
+    return TokenIssuer("test-k1", private_key(TEST_ISSUER_KEY, "test"))
+
+
+@pytest.fixture
+def event_headers():
+    """``event_headers(source, body)``: the message headers ``source``'s relay would sign ``body`` with."""
+
+    def sign(source, body):
+        return EventSigner(source, private_key(fixed_key(source), "test")).headers(body)
+
+    return sign
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ LongText = Field(min_length=1, max_length=LONG_TEXT)
 # A unit id: a member unit ("<body code>:<unit code>") or a department's id.
 UnitId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\s,<&]+$")]
-TaskId = Annotated[str, StringConstraints(pattern=r"^T\d{1,4}$")]
+TaskId = Annotated[str, StringConstraints(pattern=r"^T[0-9]{1,4}$")]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 EquipmentKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 

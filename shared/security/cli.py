@@ -1,7 +1,8 @@
 """``pingan audit``: verify a service's event log, checkpoint it, make keys.
 
 Exit codes: 0 the log verifies; 1 the verifier found a bad record; 2 the
-configuration (keys, database, checkpoint directory) is unusable.
+configuration (keys, database, checkpoint directory) is unusable, or records
+are stored with no signed checkpoint at all (fail closed).
 """
 
 from __future__ import annotations
@@ -55,8 +56,16 @@ def verify_command(
     checkpoint_dir: Optional[Path] = typer.Option(None, help="defaults to PINGAN_CHECKPOINT_DIR"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON (for the scheduled job)"),
     quiet: bool = typer.Option(False, help="no progress bar"),
+    accept_unanchored: bool = typer.Option(
+        False, "--accept-unanchored",
+        help="accept stored records with no signed checkpoint at all (only for a brand-new database)"),
 ) -> None:
-    """Check the log against its signed checkpoints; name the first bad record."""
+    """Check the log against its signed checkpoints; name the first bad record.
+
+    Fails closed: records stored but no checkpoint found (a missing or
+    mistyped checkpoint directory, or checkpoints removed) is exit 2, since
+    nothing then vouches for any record.
+    """
     try:
         report = _run_verify(service, database_url, checkpoint_dir, quiet or as_json)
     except PinganError as error:
@@ -65,6 +74,15 @@ def verify_command(
     except SQLAlchemyError as error:
         # Exit 1 means tampering; an unreachable database must not look like it.
         console.print(f"[red]cannot verify {service}: database unavailable ({type(error).__name__})")
+        raise typer.Exit(2)
+    if report.ok and report.checked and not report.checkpoints and not accept_unanchored:
+        console.print(f"[red]cannot verify {service}: {report.checked} records stored but no signed checkpoint "
+                      f"found in {checkpoint_dir or 'PINGAN_CHECKPOINT_DIR'}; check the checkpoint directory "
+                      "(--accept-unanchored only for a brand-new database)")
+        if as_json:
+            typer.echo(json.dumps({"service": report.service, "ok": False, "checked": report.checked,
+                                   "checkpoints": 0, "finding": {"kind": "no_checkpoint", "notification_id": None,
+                                                                 "detail": "no signed checkpoint vouches for the log"}}))
         raise typer.Exit(2)
     summary = {
         "service": report.service, "ok": report.ok, "checked": report.checked, "anchored": report.anchored,

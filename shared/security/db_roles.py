@@ -27,7 +27,7 @@ from shared.errors import ValidationFailed
 from .chain import events_table
 from .links import links_table_name
 
-_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 REFUSE_FUNCTION = """
 CREATE OR REPLACE FUNCTION pingan_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -39,7 +39,7 @@ END $$
 
 
 def _ident(name: str) -> str:
-    if not _IDENT.match(name):
+    if not _IDENT.fullmatch(name):
         raise ValidationFailed(f"{name!r} is not a plain SQL identifier")
     return f'"{name}"'
 

@@ -81,14 +81,14 @@ def _service(service: str, role: str, jurisdiction: str, actor: str) -> Iterator
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from shared.config import load_settings
-    from shared.context import TOKEN_KEY, CallerContext, TokenService
+    from shared.context import TOKEN_KEY, CallerContext
 
     settings = load_settings()
     try:
         caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
     except ValueError:
         raise typer.BadParameter("--role, --jurisdiction or --actor is not valid") from None
-    context = {TOKEN_KEY: TokenService(settings.keys).issue(caller)}
+    context = {TOKEN_KEY: settings.issuer().issue(caller)}
     with ClusterRpcProxy(settings.nameko_config(), context_data=context) as rpc:
         yield getattr(rpc, service)
 

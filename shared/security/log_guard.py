@@ -5,6 +5,11 @@ complete ... {'result': {...}}"), and kombu/amqp can print frames: with
 PINGAN_LOG_LEVEL=DEBUG that would put names and case details in the logs
 (found by the canary test). Those loggers stay at INFO or above whatever the
 configured level; our own loggers never log payloads.
+
+nameko also logs every expected error (a refused call: validation, forbidden,
+not found, invalid transition) with its traceback, whose frames hold the
+payload; the kernel logs those as one line instead (dependencies.Observability),
+so nameko's copy is dropped.
 """
 
 from __future__ import annotations
@@ -14,8 +19,15 @@ import logging
 PAYLOAD_LOGGERS = ("nameko", "kombu", "amqp")
 
 
+def _not_an_expected_error(record: logging.LogRecord) -> bool:
+    return not (isinstance(record.msg, str) and record.msg.startswith("(expected)"))
+
+
 def guard_payload_loggers(floor: int = logging.INFO) -> None:
     for name in PAYLOAD_LOGGERS:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < floor or logger.level < floor:
             logger.setLevel(floor)
+    containers = logging.getLogger("nameko.containers")
+    if _not_an_expected_error not in containers.filters:
+        containers.addFilter(_not_an_expected_error)

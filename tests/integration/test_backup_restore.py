@@ -41,8 +41,20 @@ def _drop(pg_url):
 
 
 @pytest.fixture
-def restore_env(tmp_path, pg_url):
-    keys = json.loads(subprocess.run([PINGAN, "audit", "keygen"], capture_output=True, text=True, check=True).stdout)
+def checkpoint_keys():
+    return json.loads(subprocess.run([PINGAN, "audit", "keygen"], capture_output=True, text=True, check=True).stdout)
+
+
+def _checkpoint(env, keys):
+    """What the checkpoint CronJob does; verify refuses a log no checkpoint vouches for."""
+    done = subprocess.run([PINGAN, "audit", "checkpoint", "grid_events", "--quiet"], capture_output=True, text=True,
+                          env={**env, "PINGAN_CHECKPOINT_KEY": keys["PINGAN_CHECKPOINT_KEY"]})
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture
+def restore_env(tmp_path, pg_url, checkpoint_keys):
+    keys = checkpoint_keys
     return {**os.environ, "PINGAN_DATABASE_URL": pg_url, "PINGAN": PINGAN, "PINGAN_DATA_DIR": str(tmp_path / "data"),
             "PINGAN_CHECKPOINT_PUBLIC_KEY": keys["PINGAN_CHECKPOINT_PUBLIC_KEY"],
             "PINGAN_CHECKPOINT_DIR": str(tmp_path / "checkpoints")}
@@ -65,9 +77,10 @@ def recorded(pg_url, container_factory, service_config, rpc_as):
 
 
 def test_restore_procedure_service_answers_as_before_backup(pg_url, recorded, container_factory, service_config,
-                                                          rpc_as, restore_env, tmp_path):
+                                                          rpc_as, restore_env, checkpoint_keys, tmp_path):
     event_ids, expected = recorded
     dump = tmp_path / "grid_events.dump"
+    _checkpoint(restore_env, checkpoint_keys)
 
     backed_up = _script("backup-service-db.sh", "grid_events", str(dump), env=restore_env)
     assert backed_up.returncode == 0, backed_up.stderr
@@ -83,7 +96,9 @@ def test_restore_procedure_service_answers_as_before_backup(pg_url, recorded, co
     assert len(expected["listed"]["items"]) == 3
 
 
-def test_restore_procedure_tampered_backup_stops_before_rebuild(pg_url, recorded, restore_env, tmp_path):
+def test_restore_procedure_tampered_backup_stops_before_rebuild(pg_url, recorded, restore_env, checkpoint_keys,
+                                                                 tmp_path):
+    _checkpoint(restore_env, checkpoint_keys)
     # Someone who could write the backup changed one stored event: verify must refuse it.
     engine = psycopg2.connect(make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False))
     with engine, engine.cursor() as cursor:

@@ -9,7 +9,7 @@ from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 
 from services.grid_events.contracts import EventReported
 from services.grid_events.service import GridEventsService
-from shared.context import Role
+from shared.security.event_signing import SIGNATURE, SIGNER
 from shared.contracts import message_key
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, consumes
@@ -71,10 +71,10 @@ def test_relayed_event_redelivered_twice_changes_read_model_once(container_facto
         for code in ("433100", "433101", "433101001", "433101001001"):
             rpc.grid_events.register_jurisdiction(code=code, name=code)
         rpc.grid_events.register_grid(code="433101001001001", name="g")
-        with entrypoint_waiter(inbox, "on_dispute", timeout=10, callback=lambda wc, res, exc: received.append(wc.args[0]) or True):
+        with entrypoint_waiter(inbox, "on_dispute", timeout=10, callback=lambda wc, res, exc: received.append((wc.args[0], wc.context_data)) or True):
             rpc.grid_events.report_event(grid_code="433101001001001", category="dispute", source="petition",
                                          severity="low", place="p", description="d")
-    message = received[0]
+    message, context = received[0]
     store = next(d for d in inbox.dependencies if isinstance(d, Store))
     assert note_count(store) == 1
 
@@ -84,17 +84,8 @@ def test_relayed_event_redelivered_twice_changes_read_model_once(container_facto
         with entrypoint_waiter(inbox, "on_dispute", timeout=10):
             publisher.publish(message, exchange=get_event_exchange("grid_events", service_config),
                               routing_key="dispute_reported",
-                              headers={"nameko.caller_token": relay_token(grid_events)})
+                              headers={f"nameko.{key}": context[key] for key in (SIGNER, SIGNATURE)})
     assert note_count(store) == 1
-
-
-def relay_token(container):
-    """A token as the relay would sign it (the consumer refuses unsigned messages)."""
-    from shared.context import CallerContext, TokenService
-    from shared.config import load_settings
-
-    return TokenService(load_settings().keys).issue(
-        CallerContext(actor_id="service:grid_events", role=Role.SERVICE, jurisdiction="433100"))
 
 
 def test_unsigned_event_is_refused_and_changes_nothing(container_factory, service_config, pg_url):

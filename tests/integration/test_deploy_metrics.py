@@ -40,6 +40,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "deploy"))
 import check_metrics  # noqa: E402
 
+from shared.security.keys import local_public_env, local_signing_env  # noqa: E402
+
 pytestmark = pytest.mark.integration
 
 def _services() -> list[str]:
@@ -59,7 +61,6 @@ VHOST = f"pingan_deploytest_{RUN}"
 PG_ADMIN = os.environ.get("PINGAN_DEPLOYTEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 DB_BASE = "postgresql+psycopg2://postgres@127.0.0.1:5432/"
 DB_NAME = f"pingan_deploytest_{RUN}"  # + "_<service>"
-TOKEN_KEYS = {"deploytest": "deploy-metrics-test-signing-key-0123456789abcdef"}
 START_TIMEOUT = 90
 SCRAPE_TIMEOUT = 60
 
@@ -200,8 +201,8 @@ def stack(tmp_path_factory):
             env = dict(os.environ,
                        AMQP_URI=amqp_uri,
                        PINGAN_DATABASE_URL=DB_BASE + _db_name(service),
-                       PINGAN_TOKEN_KEYS=json.dumps(TOKEN_KEYS),
-                       PINGAN_ACTIVE_TOKEN_KID="deploytest",
+                       **local_public_env(tmp / "keys", SERVICES),
+                       **local_signing_env(tmp / "keys", service),
                        PINGAN_PERSONAL_DATA_KEY=base64.b64encode(b"deploytest-personal-data-key-32b").decode(),
                        PINGAN_CHAIN_KEY=base64.b64encode(b"deploytest-chain-link-key-32byte").decode(),
                        PINGAN_LOG_FORMAT="json",

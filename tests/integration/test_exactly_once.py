@@ -10,8 +10,6 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 
 from services.grid_events.contracts import EventReported
-from shared.config import load_settings
-from shared.context import CallerContext, Role, TokenService
 from shared.contracts import message_key
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, consumes
@@ -80,21 +78,19 @@ def effect_count(store) -> int:
 
 
 def test_two_replicas_with_redeliveries_in_reverse_order_give_one_effect_per_event(
-        pg_url, container_factory, service_config):
+        pg_url, container_factory, service_config, event_headers):
     handled.clear()
     failed_once.clear()
     config = {**service_config, "max_workers": 10}
     replicas = [container_factory(EffectsConsumer, config) for _ in range(2)]
     for replica in replicas:
         replica.start()
-    relay_token = TokenService(load_settings().keys).issue(
-        CallerContext(actor_id="service:grid_events", role=Role.SERVICE, jurisdiction="433100"))
     publisher = Publisher(config["AMQP_URI"], serializer="json")
     count = 60
     messages = [envelope(n) for n in range(1, count + 1)]
     for message in reversed(messages + messages):  # every message twice, newest first
         publisher.publish(message, exchange=get_event_exchange("grid_events", config),
-                          routing_key="dispute_reported", headers={"nameko.caller_token": relay_token})
+                          routing_key="dispute_reported", headers=event_headers("grid_events", message))
     wait_until(lambda: len(handled) >= 2 * count, 60, "both copies of each message handled")  # some after a failed try
     store = next(d for d in replicas[0].dependencies if isinstance(d, Store))
     assert effect_count(store) == count

@@ -190,14 +190,12 @@ def test_list_events_is_paginated_and_scoped(seeded, rpc_as):
     assert elsewhere["total"] == 0
 
 
-def test_mediation_case_opened_links_grid_event_once(seeded, rpc_as, service_config, tokens):
+def test_mediation_case_opened_links_grid_event_once(seeded, rpc_as, service_config, event_headers):
     from datetime import datetime, timezone
     from uuid import uuid4
 
     from nameko.amqp.publish import Publisher
     from nameko.standalone.events import get_event_exchange
-
-    from shared.context import CallerContext
 
     with rpc_as() as rpc:
         event_id = rpc.grid_events.report_event(**DISPUTE)["event_id"]
@@ -209,12 +207,11 @@ def test_mediation_case_opened_links_grid_event_once(seeded, rpc_as, service_con
                               "jurisdiction": "433101001001", "county": "433101", "tier": "village",
                               "source": "petition", "opened_at": datetime.now(timezone.utc).isoformat()},
     }
-    token = tokens.issue(CallerContext(actor_id="service:mediation", role=Role.SERVICE, jurisdiction="433100"))
     publisher = Publisher(service_config["AMQP_URI"], serializer="json")
     for _ in range(2):  # delivered twice: linked once
         with entrypoint_waiter(seeded, "on_mediation_case_opened", timeout=10):
             publisher.publish(message, exchange=get_event_exchange("mediation", service_config),
-                              routing_key="case_opened", headers={"nameko.caller_token": token})
+                              routing_key="case_opened", headers=event_headers("mediation", message))
     with rpc_as() as rpc:
         shown = rpc.grid_events.get_event(event_id=event_id)
     store = next(d for d in seeded.dependencies if isinstance(d, Store))

@@ -17,7 +17,7 @@ from services.grid_events.service import GridEventsService
 from services.mediation.contracts import CaseEscalated, JointCaseShared
 from services.mediation.domain import case_id_for, local_today
 from services.mediation.service import MediationService
-from shared.context import CallerContext, Role
+from shared.context import Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.errors import Forbidden, InvalidTransition, NotFound, Unauthenticated, ValidationFailed
@@ -233,15 +233,15 @@ def test_village_mediator_cannot_handle_escalated_case_and_stores_nothing(mediat
      "jurisdiction": VILLAGE, "county": "433101", "category": "dispute", "source": "gossip", "severity": "low",
      "reported_at": "2026-11-01T08:00:00+00:00"},  # a source grid_events does not have
 ])
-def test_malformed_dispute_message_is_refused_and_stores_nothing(mediation, service_config, tokens, pg_url, data):
+def test_malformed_dispute_message_is_refused_and_stores_nothing(mediation, service_config, event_headers, pg_url,
+                                                                 data):
     message = {"source": "grid_events", "event_type": "dispute_reported", "schema_version": 1, "notification_id": 9,
                "aggregate_id": "x", "aggregate_version": 1, "occurred_at": "2026-11-01T08:00:00+00:00",
                "audit": {}, "data": data}
-    token = tokens.issue(CallerContext(actor_id="service:grid_events", role=Role.SERVICE, jurisdiction="433100"))
     with entrypoint_waiter(mediation, "on_dispute_reported", timeout=15):
         Publisher(service_config["AMQP_URI"], serializer="json").publish(
             message, exchange=get_event_exchange("grid_events", service_config), routing_key="dispute_reported",
-            headers={"nameko.caller_token": token})
+            headers=event_headers("grid_events", message))
     assert stored_events(pg_url) == 0
 
 

@@ -95,7 +95,8 @@ pingan.io/service: {{ .name }}
       key: {{ .key }}
 {{- end -}}
 
-{{/* Environment of the service pods: broker, database, token keys, personal-data key.
+{{/* Environment of the service pods: broker, database, public token and event keys, personal-data key.
+Never a private signing key: see pingan.eventSigningEnv (a service's own) and the token-issuer pod.
 Args: dict root name */}}
 {{- define "pingan.secretEnv" -}}
 - name: AMQP_URI
@@ -109,6 +110,11 @@ Args: dict root name */}}
     secretKeyRef:
       name: {{ .root.Values.secrets.tokenKeys.name }}
       key: {{ .root.Values.secrets.tokenKeys.key }}
+- name: PINGAN_EVENT_PUBLIC_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.secrets.eventPublicKeys.name }}
+      key: {{ .root.Values.secrets.eventPublicKeys.key }}
 - name: PINGAN_PERSONAL_DATA_KEY
   valueFrom:
     secretKeyRef:
@@ -121,14 +127,28 @@ Args: dict root name */}}
       key: {{ .root.Values.secrets.chainKey.key }}
 {{- end -}}
 
+{{/* The service's own event-signing private key, and nobody else's. Args: dict root name */}}
+{{- define "pingan.eventSigningSecretName" -}}
+{{ .root.Values.secrets.eventSigningKeys.namePrefix }}{{ .name | replace "_" "-" }}
+{{- end -}}
+
+{{- define "pingan.eventSigningEnv" -}}
+- name: PINGAN_EVENT_SIGNING_KEY_{{ .name | upper }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "pingan.eventSigningSecretName" . }}
+      key: {{ .root.Values.secrets.eventSigningKeys.key }}
+{{- end -}}
+
 {{/* Checksum of the Secrets a service pod reads, for a pod annotation: `helm upgrade` after a
 Secret changed rolls the pods (they read Secrets only at start). `lookup` sees the cluster's
 Secrets on install/upgrade (empty under `helm template`, which then hashes the references only).
-Between upgrades, roll with `kubectl rollout restart` or a reloader (docs/deploy.md). Args: dict root */}}
+Between upgrades, roll with `kubectl rollout restart` or a reloader (docs/deploy.md). Args: dict root name */}}
 {{- define "pingan.secretsChecksum" -}}
 {{- $s := .root.Values.secrets -}}
 {{- $seen := list -}}
-{{- range $ref := list $s.amqp $s.database $s.tokenKeys $s.personalDataKey $s.chainKey -}}
+{{- $own := dict "name" (include "pingan.eventSigningSecretName" .) "key" $s.eventSigningKeys.key -}}
+{{- range $ref := list $s.amqp $s.database $s.tokenKeys $s.eventPublicKeys $s.personalDataKey $s.chainKey $own -}}
 {{- $found := lookup "v1" "Secret" $.root.Release.Namespace $ref.name | default dict -}}
 {{- $seen = append $seen (dict "ref" $ref "data" (get (get $found "data" | default dict) $ref.key | default "")) -}}
 {{- end -}}
@@ -139,7 +159,8 @@ Between upgrades, roll with `kubectl rollout restart` or a reloader (docs/deploy
 {{- define "pingan.configData" -}}
 {{- $d := dict
   "PINGAN_SERVICE" .name
-  "PINGAN_ACTIVE_TOKEN_KID" .root.Values.config.activeTokenKid
+  "PINGAN_PERSON_TOKEN_MAX_MINUTES" (toString .root.Values.config.personTokenMaxMinutes)
+  "PINGAN_SERVICE_TOKEN_MAX_MINUTES" (toString .root.Values.config.serviceTokenMaxMinutes)
   "PINGAN_LOG_FORMAT" .root.Values.config.logFormat
   "PINGAN_HTTP_ADDRESS" (printf "0.0.0.0:%v" .root.Values.config.httpPort)
   "PINGAN_DATA_DIR" "/tmp/pingan"
