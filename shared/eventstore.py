@@ -138,7 +138,10 @@ class PinganApplication(Application):
 
     def save(self, *objs: Any, **kwargs: Any):  # type: ignore[override]
         recordings = super().save(*objs, **kwargs)
-        self._tell_listeners()
+        # Records no read model or public event depends on (the audit of a read) wake nobody:
+        # the relay and projector find them on their next pass, and have nothing to do for them.
+        if any(getattr(obj, "wakes_followers", True) for obj in objs):
+            self._tell_listeners()
         return recordings
 
     def _tell_listeners(self) -> None:

@@ -53,6 +53,18 @@ RECORDS = history.RecordKinds(
 )
 
 
+def _open_rows(vault: Any, rows: list[dict]) -> list[dict]:
+    """Read-model rows with their sealed columns opened (the page's keys read at once); a family
+    assessment's texts are sealed twice (the assessment's key around the household's), so opened twice."""
+    opened = vault.open_many(rows, views.SEALED_COLUMNS)
+    twice = [tuple(name for name in views.DOUBLY_SEALED_COLUMNS
+                   if "household_id" in row and str(row.get(name) or "").startswith(views.DOUBLY_SEALED_PREFIX))
+             for row in rows]
+    if not any(twice):
+        return opened
+    return [vault.open_fields(row, names) if names else row for row, names in zip(opened, twice)]
+
+
 class GridEventsSettings(EnvSettings):
     overdue_check_interval: float = 60.0  # seconds between overdue checks
 
@@ -366,15 +378,10 @@ class GridEventsService(ServiceBase):
         return history.access_log(self.store.app, call, query, records)
 
     def _opened(self, page: dict) -> dict:
-        return {**page, "items": [self._open(row) for row in page["items"]]}
+        return {**page, "items": _open_rows(self.vault, page["items"])}
 
     def _open(self, row: dict) -> dict:
-        """A read-model row with its sealed columns opened; a family assessment's texts are sealed
-        twice (the assessment's key around the household's), so they are opened twice."""
-        opened = self.vault.open_fields(row, views.SEALED_COLUMNS)
-        twice = [name for name in views.DOUBLY_SEALED_COLUMNS
-                 if "household_id" in row and str(row.get(name) or "").startswith(views.DOUBLY_SEALED_PREFIX)]
-        return self.vault.open_fields(opened, tuple(twice)) if twice else opened
+        return _open_rows(self.vault, [row])[0]
 
     def _page(self, call: Call, query: Any, action: str, make_query: Callable[[str], Any]) -> dict:
         """A page of records without personal data (grids, member units): authorised, not audited."""
