@@ -250,6 +250,9 @@ def application_env(service: str, settings: Any) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
         "SQLALCHEMY_URL": url,
         "CREATE_TABLE": "y" if settings.create_tables else "n",
+        # Aggregates read by commands stay in memory and are brought up to date from their newer
+        # events on each read (one indexed query), instead of replayed from their first event.
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
         # optional whole-state AES-GCM (PINGAN_CIPHER_KEY); sealed personal fields stay sealed inside it
         **cipher_env(load_security_settings().cipher_key),
     }

@@ -9,17 +9,21 @@ A projection that cannot apply an event stops alone (``Projector.stalled``).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import threading
+import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any, Callable, ClassVar, Iterable
 
 import structlog
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
-from sqlalchemy import (Column, Integer, MetaData, String, Table, create_engine, delete, event, func, insert, select,
-                        text, update)
+from sqlalchemy import (Boolean, Column, Date, DateTime, Enum, Float, Integer, MetaData, String, Table, create_engine,
+                        delete, event, func, insert, select, text, update)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -107,7 +111,7 @@ class BatchedInserts:
         self._rows: list[dict[str, Any]] = []
 
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        row = _single_row(statement) if not args and not kwargs else None
+        row = _single_row(statement, args) if not kwargs else None
         if row is None:
             self.flush()
             return self._conn.execute(statement, *args, **kwargs)
@@ -120,17 +124,61 @@ class BatchedInserts:
 
     def flush(self) -> None:
         if self._rows and self._shape is not None:
-            self._conn.execute(insert(self._shape[0]), self._rows)
+            table, rows = self._shape[0], self._rows
             self._rows = []
+            if len(rows) < COPY_FROM or not _copy(self._conn, table, rows):
+                self._conn.execute(insert(table), rows)
+
+
+# From this many rows on, PostgreSQL gets them by COPY (about three times faster than a multi-row INSERT here).
+COPY_FROM = 100
+_COPYABLE = (String, Integer, Boolean, DateTime, Date, Float)
+_COPY_VALUES = {str, int, float, bool, datetime, date, type(None)}  # their str() is what PostgreSQL reads
+
+
+def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
+    """Send ``rows`` into ``table`` by COPY (PostgreSQL); False, having sent nothing, when a column's
+    type or a value is not one whose text form is certain (then the caller inserts them as usual)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    names = list(rows[0])
+    for name in names:
+        column_type = table.c[name].type
+        if not isinstance(column_type, _COPYABLE) or isinstance(column_type, Enum):
+            return False
+    if not {type(value) for row in rows for value in row.values()} <= _COPY_VALUES:
+        return False
+    # Every field quoted; NULL is a marker no value can hold (fresh each time), matched even quoted.
+    null = f"null-{uuid.uuid4().hex}"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerows([null if value is None else value for value in row.values()] for row in rows)
+    buffer.seek(0)
+    preparer = conn.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(name) for name in names)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN WITH "
+                           f"(FORMAT csv, NULL '{null}', FORCE_NULL ({columns}))", buffer)
+    finally:
+        cursor.close()
+    return True
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
 
-def _single_row(statement: Any) -> dict[str, Any] | None:
-    """The column values of a plain one-row INSERT of literal values; None for anything else."""
+def _single_row(statement: Any, args: tuple) -> dict[str, Any] | None:
+    """The column values of a plain one-row INSERT, given as ``insert(table), {...}`` (the cheap form:
+    no literal is made into a bound parameter) or as ``insert(table).values(...)``; None for anything else."""
     if type(statement) is not Insert or statement._multi_values or statement._select_names is not None \
-            or statement._returning or statement._post_values_clause is not None or not statement._values:
+            or statement._returning or statement._post_values_clause is not None:
+        return None
+    if args:
+        if statement._values or len(args) != 1 or not isinstance(args[0], dict):
+            return None
+        return args[0]
+    if not statement._values:
         return None
     row = {}
     for column, value in statement._values.items():
@@ -249,6 +297,22 @@ def _is_infrastructure(error: Exception) -> bool:
 class _Stall(Exception):
     def __init__(self, name: str, notification_id: int, error: Exception):
         self.name, self.notification_id, self.error = name, notification_id, error
+
+
+def _select_notifications(recorder: Any, start: int, limit: int) -> list[Notification]:
+    """``recorder.select_notifications``, as one Core statement when the store is SQL (the library's ORM
+    query builds an object per row first, a quarter of a large pass's time)."""
+    record_class = getattr(recorder, "events_record_cls", None)
+    if record_class is None:  # the in-memory store of unit tests
+        return recorder.select_notifications(start=start, limit=limit)
+    table = record_class.__table__
+    query = select(table.c.id, table.c.originator_id, table.c.originator_version, table.c.topic, table.c.state) \
+        .where(table.c.id >= start).order_by(table.c.id).limit(limit)
+    with recorder.datastore.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [Notification(id=id_, originator_id=originator_id, originator_version=version, topic=topic,
+                         state=bytes(state) if isinstance(state, memoryview) else state)
+            for id_, originator_id, version, topic, state in rows]
 
 
 def _stored_after(recorder: Any, position: int, topics: list[str]) -> bool:
@@ -393,7 +457,7 @@ class Projector:
         with self.engine.begin() as conn:
             at = self._positions(conn, live)
             start = min(at.values())
-            notifications = self.app.recorder.select_notifications(start=start + 1, limit=batch_size)
+            notifications = _select_notifications(self.app.recorder, start + 1, batch_size)
             if not notifications:
                 self._reached = start
                 return None

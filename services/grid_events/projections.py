@@ -236,7 +236,7 @@ class RegistryView(Projection):
 
     @handles(Jurisdiction.Registered)
     def on_jurisdiction_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(jurisdictions).values(
+        conn.execute(insert(jurisdictions), dict(
             code=event.code, jurisdiction_id=str(event.originator_id), name=event.name, level=event.level,
             parent_code=event.parent_code))
 
@@ -248,7 +248,7 @@ class RegistryView(Projection):
 
     @handles(Grid.Registered)
     def on_grid_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(grids).values(code=event.code, grid_id=str(event.originator_id), village_code=event.village_code, name=event.name, workers="[]"))
+        conn.execute(insert(grids), dict(code=event.code, grid_id=str(event.originator_id), village_code=event.village_code, name=event.name, workers="[]"))
 
     @handles(Grid.WorkerAssigned)
     def on_worker_assigned(self, event: Any, conn: Connection) -> None:
@@ -266,11 +266,11 @@ class RegistryView(Projection):
         if conn.execute(select(contact_points.c.unit_id).where(key)).first():
             conn.execute(update(contact_points).where(key).values(**values))
         else:
-            conn.execute(insert(contact_points).values(grid_code=grid_code, unit_id=event.unit_id, **values))
+            conn.execute(insert(contact_points), dict(grid_code=grid_code, unit_id=event.unit_id, **values))
 
     @handles(MemberUnit.Registered)
     def on_member_unit_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(member_units).values(
+        conn.execute(insert(member_units), dict(
             unit_id=f"{event.body_code}:{event.unit_code}", member_unit_id=str(event.originator_id), body_code=event.body_code, unit_code=event.unit_code,
             name=event.name, duties=json.dumps(event.duties)))
 
@@ -281,7 +281,7 @@ class RegistryView(Projection):
 
     @handles(Participant.Registered)
     def on_participant_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(participants).values(
+        conn.execute(insert(participants), dict(
             participant_id=str(event.originator_id), jurisdiction=event.jurisdiction, kind=event.kind,
             name=event.name, recognitions=0, personal_data_erased=False))
 
@@ -307,7 +307,7 @@ class EventReportsView(Projection):
 
     @handles(EventReport.Reported)
     def on_reported(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(reports).values(
+        conn.execute(insert(reports), dict(
             event_id=str(event.originator_id),
             grid_code=event.grid_code,
             jurisdiction=event.jurisdiction,
@@ -411,7 +411,7 @@ class WorkItemsView(Projection):
 
     @handles(WorkItem.Listed)
     def on_listed(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(work_items).values(
+        conn.execute(insert(work_items), dict(
             item_id=str(event.originator_id),
             grid_code=event.grid_code,
             jurisdiction=event.jurisdiction,
@@ -474,7 +474,7 @@ class RisksView(Projection):
 
     @handles(Risk.Registered)
     def on_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(risks).values(
+        conn.execute(insert(risks), dict(
             risk_id=str(event.originator_id),
             jurisdiction=event.jurisdiction,
             county=_county(event.jurisdiction),
@@ -556,7 +556,7 @@ class DecisionsView(Projection):
 
     @handles(MajorDecision.Registered)
     def on_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(decisions).values(
+        conn.execute(insert(decisions), dict(
             decision_id=str(event.originator_id), jurisdiction=event.jurisdiction,
             county=_county(event.jurisdiction), title=event.title, status=DecisionStatus.REGISTERED.value,
             assessments=0, registered_at=event.timestamp, updated_at=event.timestamp, personal_data_erased=False))
@@ -580,7 +580,7 @@ class DecisionsView(Projection):
 
     @handles(FamilySafetyAssessment.Recorded)
     def on_family_assessment(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(family_assessments).values(
+        conn.execute(insert(family_assessments), dict(
             assessment_id=str(event.originator_id), grid_code=event.grid_code, household_id=event.household_id,
             risk_level=event.risk_level, findings=event.findings, measures=event.measures,
             recorded_at=event.timestamp, personal_data_erased=False))

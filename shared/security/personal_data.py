@@ -34,6 +34,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -125,6 +126,8 @@ class PersonalData:
         return True
 
     def _key(self, person_id: str, create: bool) -> bytes | None:
+        if create and self.engine.dialect.name == "postgresql":
+            return self._create_or_read_key(person_id)
         row = self._row(person_id)
         if row is None and create:
             data_key = AESGCM.generate_key(256)
@@ -136,6 +139,23 @@ class PersonalData:
         if row is None or row.wrapped_key is None:
             return None
         return self._unwrap(person_id, bytes(row.wrapped_key))
+
+    def _create_or_read_key(self, person_id: str) -> bytes | None:
+        """The person's key, made if they have none, in one statement (a command sealing a new
+        record's text otherwise pays a look-up and an insert, each its own round trip)."""
+        nonce = os.urandom(12)
+        wrapped = nonce + self._master.encrypt(nonce, AESGCM.generate_key(256), self._aad(person_id))
+        made = pg_insert(person_keys).values(
+            person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(timezone.utc),
+        ).on_conflict_do_nothing(index_elements=[person_keys.c.person_id]).returning(person_keys.c.wrapped_key)
+        with self.engine.begin() as conn:
+            found = conn.execute(made).first()
+            if found is None:  # the person has a key, or a tombstone (erased): theirs, read after the insert waited
+                found = conn.execute(select(person_keys.c.wrapped_key)
+                                     .where(person_keys.c.person_id == person_id)).first()
+        if found is None or found.wrapped_key is None:
+            return None
+        return self._unwrap(person_id, bytes(found.wrapped_key))
 
     # -- fields ------------------------------------------------------------------
 
