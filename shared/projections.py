@@ -448,7 +448,9 @@ class Projector:
         with self._lock:
             while True:
                 try:
-                    done = self._pass(names, self.behind_batch_size, one_by_one)
+                    # Every stored event decoded, also those no projection handles: a rebuild after a
+                    # restore then stops at a damaged record instead of passing over it.
+                    done = self._pass(names, self.behind_batch_size, one_by_one, decode_all=True)
                 except _BatchFailed as failed:
                     one_by_one.add(failed.name)  # done again event by event, to name the one that fails
                     continue
@@ -466,7 +468,8 @@ class Projector:
             progress(total, total)
         return handled
 
-    def _pass(self, names: dict[str, Projection], batch_size: int, one_by_one: set[str]) -> int | None:
+    def _pass(self, names: dict[str, Projection], batch_size: int, one_by_one: set[str],
+              decode_all: bool = False) -> int | None:
         """One batch for every projection still able to go on; None when nothing is left to do."""
         live = {key: p for key, p in names.items() if key not in self._stalled_at}
         if not live:
@@ -482,7 +485,7 @@ class Projector:
             for notification in notifications:
                 behind = [key for key in live
                           if notification.id > at[key] and notification.topic in self._topics[key]]
-                if not behind:
+                if not behind and not decode_all:
                     continue  # no projection handles it, or all have it: not even decoded
                 event = self.app.mapper.to_domain_event(notification)
                 for key in behind:
