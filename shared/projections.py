@@ -464,6 +464,12 @@ class Projector:
                     progress(min(self._reached or 0, total), total)
                 if done < self.behind_batch_size:
                     break
+        if self.engine.dialect.name == "postgresql":
+            # Fresh planner statistics for tables just refilled in bulk, before queries use them.
+            with self.engine.begin() as conn:
+                for projection in self.projections:
+                    for table in projection.tables:
+                        conn.execute(text(f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}"))
         if progress:
             progress(total, total)
         return handled
@@ -666,7 +672,8 @@ def row_to_dict(row: Any, json_columns: Iterable[str] = ()) -> dict:
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int, json_columns: Iterable[str] = ()) -> dict:
     """One page of ``query`` with the total count, as every list query returns it."""
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    # Counted without the ordering: the count need not sort the rows it counts.
+    total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     rows = conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
     columns = frozenset(json_columns)
     return {"items": [row_to_dict(row, columns) for row in rows], "page": page, "page_size": page_size,
