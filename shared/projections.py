@@ -672,9 +672,12 @@ def row_to_dict(row: Any, json_columns: Iterable[str] = ()) -> dict:
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int, json_columns: Iterable[str] = ()) -> dict:
     """One page of ``query`` with the total count, as every list query returns it."""
-    # Counted without the ordering: the count need not sort the rows it counts.
-    total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    rows = conn.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings()
+    offset = (page - 1) * page_size
     columns = frozenset(json_columns)
-    return {"items": [row_to_dict(row, columns) for row in rows], "page": page, "page_size": page_size,
-            "total": total}
+    items = [row_to_dict(row, columns) for row in conn.execute(query.limit(page_size).offset(offset)).mappings()]
+    if len(items) < page_size and (items or page == 1):
+        total = offset + len(items)  # the last page: its rows say how many there are, no count needed
+    else:
+        # Counted without the ordering: the count need not sort the rows it counts.
+        total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    return {"items": items, "page": page, "page_size": page_size, "total": total}

@@ -32,3 +32,18 @@ def test_batched_inserts_send_held_rows_before_any_other_statement():
         batched.execute(insert(table), dict(id=3, name="c"))
         seen = batched.execute(select(table.c.name).order_by(table.c.id)).scalars().all()
     assert seen == ["a", "B", "c"]
+
+
+def test_page_of_total_is_exact_on_full_short_and_empty_pages():
+    from sqlalchemy import Column, Integer, MetaData, Table, select
+
+    from shared.projections import page_of
+
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True))
+    engine = create_engine("sqlite://")
+    table.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": n} for n in range(1, 8)])
+        query = select(table).order_by(table.c.id)
+        pages = [page_of(conn, query, page, 3) for page in (1, 3, 4)]
+    assert [(len(p["items"]), p["total"]) for p in pages] == [(3, 7), (1, 7), (0, 7)]
