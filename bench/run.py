@@ -1,9 +1,11 @@
-"""`make bench`: the report-event command over RPC beside raw baselines, measured in one run.
+"""`make bench`: the command, a list query and a rebuild beside raw baselines, measured in one run.
 
 Baselines: raw INSERT+COMMIT (psycopg2), raw eventsourcing save (SQLAlchemy +
-psycopg2), nameko no-op RPC. The services run in their own processes (as
-deployed); the callers run here. Results go to docs/benchmarks.md with the
-machine and the command.
+psycopg2), nameko no-op RPC (at the callers of each measured path), a raw scan
+of the events table. The command and the list query are measured again after
+100,000 events are loaded into the same service (``bench.history``). The
+services run in their own processes (as deployed); the callers run here.
+Results go to docs/benchmarks.md with the machine and the command.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
+import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
@@ -42,6 +45,7 @@ BENCH_CHAIN_KEY = "YmVuY2gtb25seS1jaGFpbi1rZXktMzItYnl0ZXMhISE="  # base64 of 32
 GRID = "433101001001001"
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+HISTORY = int(os.environ.get("BENCH_HISTORY", "100000"))  # events loaded for the history measurements
 
 
 @dataclass
@@ -129,6 +133,23 @@ def measured(pid: int, run) -> Result:
     result = run()
     result.server_cpu = cpu_seconds(pid) - before
     return result
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def stored_events(database: str) -> int:
+    conn = psycopg2.connect(dbname=database, **PG)
+    cursor = conn.cursor()
+    cursor.execute("SELECT count(*) FROM grid_events_events")
+    count = cursor.fetchone()[0]
+    conn.close()
+    return count
 
 
 def rss_mib(pid: int) -> float:
@@ -278,8 +299,8 @@ def main() -> None:
                                 env=env, stdout=open(work / "noop.log", "ab"), stderr=subprocess.STDOUT)
         processes.append(noop)
         grid_port = free_port()
-        grid = start_process([str(BIN / "pingan"), "serve", "grid_events"],
-                             {**env, **local_signing_env(work, "grid_events"), "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{grid_port}"}, grid_port, work / "grid.log")
+        grid_env = {**env, **local_signing_env(work, "grid_events"), "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{grid_port}"}
+        grid = start_process([str(BIN / "pingan"), "serve", "grid_events"], grid_env, grid_port, work / "grid.log")
         processes.append(grid)
         time.sleep(2)
         idle_rss = rss_mib(grid.pid)
@@ -296,7 +317,10 @@ def main() -> None:
             rpc.grid_events.report_event(grid_code=GRID, category="dispute", source="petition", severity="low",
                                          place="courtyard", description="A boundary wall between two households.")
 
-        print("no-op RPC and the command path…", file=sys.stderr)
+        def list_call(rpc, n):
+            rpc.grid_events.list_events(page_size=50, purpose="case_work")
+
+        print("no-op RPC, the command path and the list query…", file=sys.stderr)
         for callers in (1, 10):
             results.append(measured(noop.pid, lambda: closed_loop(
                 "nameko no-op RPC", config, context, noop_call, callers, SECONDS)))
@@ -305,11 +329,33 @@ def main() -> None:
         best = max(r.rate for r in results if r.path.startswith("report_event"))
         results.append(measured(grid.pid, lambda: open_loop(
             f"report_event at half the max rate ({best / 2:.0f}/s)", config, context, report_call, best / 2, SECONDS)))
-        busy_rss = rss_mib(grid.pid)
+        results.append(measured(noop.pid, lambda: closed_loop(
+            "nameko no-op RPC", config, context, noop_call, 4, SECONDS)))
+        results.append(measured(grid.pid, lambda: closed_loop(
+            "list_events, page of 50, audited", config, context, list_call, 4, SECONDS)))
+        stored = stored_events(f"{database_prefix}_grid_events")
         metrics = urlopen(f"http://127.0.0.1:{grid_port}/metrics", timeout=5).read().decode()
         lag = [line for line in metrics.splitlines() if line.startswith("pingan_relay_lag_events")]
-        notes.append(f"grid_events process RSS: {idle_rss:.0f} MiB idle after start, {busy_rss:.0f} MiB after the load")
-        notes.append(f"relay lag at the end: {lag[0].split()[-1] if lag else 'n/a'} events")
+        notes.append(f"relay lag after the command load: {lag[0].split()[-1] if lag else 'n/a'} events")
+
+        print(f"{HISTORY:,} events of history, raw scan and rebuild…", file=sys.stderr)
+        stop(grid)
+        from bench.history import load_history
+
+        load_history(f"{database_prefix}_grid_events", "grid_events", HISTORY)
+        probe = subprocess.run([sys.executable, "-m", "bench.history", "grid_events", f"{database_prefix}_grid_events"],
+                               env=env, capture_output=True, text=True, check=True)
+        history = json.loads(probe.stdout.strip().splitlines()[-1])
+        grid = start_process([str(BIN / "pingan"), "serve", "grid_events"], grid_env, grid_port, work / "grid.log")
+        processes.append(grid)
+        with_history = f" ({stored + HISTORY:,} stored events)"
+        results.append(measured(grid.pid, lambda: closed_loop(
+            "report_event command over RPC" + with_history, config, context, report_call, 10, SECONDS)))
+        results.append(measured(grid.pid, lambda: closed_loop(
+            "list_events, page of 50, audited" + with_history, config, context, list_call, 4, SECONDS)))
+        busy_rss = rss_mib(grid.pid)
+        notes.append(f"grid_events process RSS: {idle_rss:.0f} MiB idle after start (target < 100), "
+                     f"{busy_rss:.0f} MiB after the load and {HISTORY:,} events of history (target < 150)")
     finally:
         for process in processes:
             process.terminate()
@@ -324,12 +370,21 @@ def main() -> None:
     from bench.bench_verifier import measure
 
     print("verifier beside a raw scan…", file=sys.stderr)
-    report(results, notes, measure())
+    report(results, notes, history, measure())
 
 
-def report(results: list[Result], notes: list[str], verifier: list[str] = ()) -> None:
-    noop10 = next(r for r in results if r.path == "nameko no-op RPC" and r.callers == 10)
-    cmd10 = next(r for r in results if r.path.startswith("report_event command") and r.callers == 10)
+def report(results: list[Result], notes: list[str], history: dict, verifier: list[str] = ()) -> None:
+    def row(path: str, callers: int) -> Result:
+        return next(r for r in results if r.path == path and r.callers == callers)
+
+    noop10, noop4 = row("nameko no-op RPC", 10), row("nameko no-op RPC", 4)
+    cmd10 = row("report_event command over RPC", 10)
+    half = next(r for r in results if r.path.startswith("report_event at half"))
+    list4 = row("list_events, page of 50, audited", 4)
+    cmd_history = next(r for r in results if r.path.startswith("report_event command over RPC ("))
+    list_history = next(r for r in results if r.path.startswith("list_events, page of 50, audited ("))
+    scan_rate = history["events"] / history["raw_scan"]
+    rebuild_rate = history["events"] / history["rebuild"]
     lines = [
         "| path | callers | calls | rate (/s) | p50 (ms) | p99 (ms) | server CPU per call (ms) |",
         "|---|---|---|---|---|---|---|",
@@ -337,18 +392,38 @@ def report(results: list[Result], notes: list[str], verifier: list[str] = ()) ->
     for r in results:
         callers = "open loop" if r.callers == 0 else str(r.callers)
         lines.append(f"| {r.path} | {callers} | {r.count} | {r.rate:,.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | {r.server_cpu_ms} |")
-    ratio = cmd10.rate / noop10.rate
     machine = f"{platform.node()}: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, " \
               f"{platform.platform()}"
+    rebuild_lines = [
+        "| path | events | seconds | events/s | × raw scan |",
+        "|---|---:|---:|---:|---:|",
+        f"| raw scan (plain SELECT of the events table, median of 3) | {history['events']:,} | "
+        f"{history['raw_scan']:.2f} | {scan_rate:,.0f} | 1.00 |",
+        f"| rebuild of every grid_events read model | {history['events']:,} | {history['rebuild']:.2f} | "
+        f"{rebuild_rate:,.0f} | {rebuild_rate / scan_rate:.3f} |",
+    ]
+    closing = [
+        f"1. Rebuild: **{rebuild_rate / scan_rate:.3f}×** the raw scan of the same table (target ≥ 0.25×).",
+        f"2. Reads: list_events at 4 callers **{list4.rate / noop4.rate:.2f}×** the no-op RPC at 4 callers "
+        f"(target ≥ 0.5×); p99 {list4.percentile(0.99):.0f} ms (target < 50 ms).",
+        f"3. Command: report_event at 10 callers **{cmd10.rate / noop10.rate:.2f}×** the no-op RPC at 10 callers "
+        f"(target ≥ 0.5×); p99 at half the max rate {half.percentile(0.99):.0f} ms (target < 25 ms).",
+        f"4. History: with {HISTORY:,} more stored events the command runs at **{cmd_history.rate / cmd10.rate:.2f}×** "
+        f"and the list at **{list_history.rate / list4.rate:.2f}×** their rates before (target 0.8–1.2×).",
+        f"5. Memory: {notes[-1]}.",
+    ]
     text = "\n".join([
         f"### Run of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {machine}. Command: `make bench` (BENCH_SECONDS={SECONDS:g} per measurement).",
+        f"Machine: {machine}. Command: `make bench` (BENCH_SECONDS={SECONDS:g} per measurement, "
+        f"BENCH_HISTORY={HISTORY}).",
         "",
         *lines,
         "",
-        f"Command path at 10 callers: **{ratio:.2f}×** the no-op RPC rate of the same run (target ≥ 0.8×).",
-        *[f"- {note}" for note in notes],
+        *rebuild_lines,
+        "",
+        *closing,
+        *[f"- {note}" for note in notes[:-1]],
         "",
         *verifier,
         "",

@@ -149,7 +149,7 @@ class Store(DependencyProvider):
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection to the read models, caught up; reading a stalled one raises ReadModelStalled."""
-        self.catch_up()
+        self.projector.catch_up_for_query()
         with self.engine.connect() as conn, self.projector.guard(conn):
             yield conn
 

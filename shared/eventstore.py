@@ -161,7 +161,10 @@ class PinganApplication(Application):
 
     def save(self, *objs: Any, **kwargs: Any):  # type: ignore[override]
         recordings = super().save(*objs, **kwargs)
-        self._tell_listeners()
+        # Records no read model or public event depends on (the audit of a read) wake nobody:
+        # the relay and projector find them on their next pass, and have nothing to do for them.
+        if any(getattr(obj, "wakes_followers", True) for obj in objs):
+            self._tell_listeners()
         return recordings
 
     def _tell_listeners(self) -> None:
@@ -270,6 +273,9 @@ def application_env(service: str, settings: Any) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
         "SQLALCHEMY_URL": url,
         "CREATE_TABLE": "y" if settings.create_tables else "n",
+        # Aggregates read by commands stay in memory and are brought up to date from their newer
+        # events on each read (one indexed query), instead of replayed from their first event.
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
         # optional whole-state AES-GCM (PINGAN_CIPHER_KEY); sealed personal fields stay sealed inside it
         **cipher_env(load_security_settings().cipher_key),
     }

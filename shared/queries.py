@@ -70,13 +70,19 @@ class Reads:
     def opened(self, row: Row) -> Row:
         """``row`` with its declared sealed columns opened; a column sealed twice (the outer
         subject's kind declared in ``personal.twice``) is opened twice."""
-        once = self.vault.open_fields(row, self.personal.columns)
-        twice = tuple(name for name, outer in self.personal.twice.items()
-                      if (sealed_under(row.get(name)) or "").startswith(outer))
-        return self.vault.open_fields(once, twice) if twice else once
+        return self._opened_rows([row])[0]
 
     def opened_page(self, page: dict) -> dict:
-        return {**page, "items": [self.opened(row) for row in page["items"]]}
+        return {**page, "items": self._opened_rows(page["items"])}
+
+    def _opened_rows(self, rows: list[Row]) -> list[Row]:
+        once = self.vault.open_many(rows, self.personal.columns)  # the page's keys read in one query
+        result = []
+        for row, opened in zip(rows, once):
+            twice = tuple(name for name, outer in self.personal.twice.items()
+                          if (sealed_under(row.get(name)) or "").startswith(outer))
+            result.append(self.vault.open_fields(opened, twice) if twice else opened)
+        return result
 
     # -- queries --------------------------------------------------------------------------
 

@@ -98,7 +98,7 @@ class CasesView(Projection):
 
     @handles(MediationCase.Opened)
     def on_opened(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(cases).values(
+        conn.execute(insert(cases), dict(
             case_id=str(event.originator_id),
             grid_event_id=str(event.grid_event_id) if event.grid_event_id else None,
             jurisdiction=event.jurisdiction,
@@ -125,7 +125,7 @@ class CasesView(Projection):
 
     @handles(MediationCase.PartyAdded)
     def on_party_added(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(parties).values(
+        conn.execute(insert(parties), dict(
             case_id=str(event.originator_id), party_id=event.party_id, name=event.name,
             languages=json.dumps(event.languages), understands_mandarin=event.understands_mandarin,
             residence=event.residence, erased=False))
@@ -147,7 +147,7 @@ class CasesView(Projection):
     @handles(MediationCase.AttemptRecorded)
     def on_attempt_recorded(self, event: Any, conn: Connection) -> None:
         row = self._row(conn, event)
-        conn.execute(insert(attempts).values(
+        conn.execute(insert(attempts), dict(
             case_id=str(event.originator_id), number=row.attempts + 1, tier=event.tier, mode=event.mode,
             mediator_ids=json.dumps(event.mediator_ids), place=event.place, on_site=event.on_site,
             held_on=event.held_on, outcome=event.outcome, interpreters=json.dumps(event.interpreters)))

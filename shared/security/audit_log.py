@@ -45,6 +45,8 @@ class AuditUnavailable(PinganError):
 class ReadAudited(AuditedAggregate):
     """One read attempt: who (the event's audit stamp), what, why, and what came of it."""
 
+    wakes_followers = False  # no read model or public event is made from it (shared.eventstore)
+
     @event("Recorded")
     def __init__(self, action: str, record_kind: str, record_ids: list[str], purpose: str | None,
                  outcome: str, reason: str, break_glass: bool, review: bool):

@@ -40,6 +40,7 @@ from typing import Iterator
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -153,6 +154,8 @@ class PersonalData:
         return True
 
     def _key(self, person_id: str, create: bool) -> bytes | None:
+        if create and self.engine.dialect.name == "postgresql":
+            return self._create_or_read_key(person_id)
         row = self._row(person_id)
         pending = _pending.get()
         if row is None and create and pending is not None:
@@ -168,11 +171,24 @@ class PersonalData:
             row = self._row(person_id)  # another writer created it first: use theirs
         if row is None or row.wrapped_key is None:
             return None
-        wrapped = bytes(row.wrapped_key)
-        try:
-            return self._master.decrypt(wrapped[:12], wrapped[12:], self._aad(person_id))
-        except InvalidTag:
-            raise PersonalDataUnavailable("a person key does not unwrap with the configured master key") from None
+        return self._unwrap(person_id, bytes(row.wrapped_key))
+
+    def _create_or_read_key(self, person_id: str) -> bytes | None:
+        """The person's key, made if they have none, in one statement (a command sealing a new
+        record's text otherwise pays a look-up and an insert, each its own round trip)."""
+        nonce = os.urandom(12)
+        wrapped = nonce + self._master.encrypt(nonce, AESGCM.generate_key(256), self._aad(person_id))
+        made = pg_insert(person_keys).values(
+            person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(timezone.utc),
+        ).on_conflict_do_nothing(index_elements=[person_keys.c.person_id]).returning(person_keys.c.wrapped_key)
+        with self.engine.begin() as conn:
+            found = conn.execute(made).first()
+            if found is None:  # the person has a key, or a tombstone (erased): theirs, read after the insert waited
+                found = conn.execute(select(person_keys.c.wrapped_key)
+                                     .where(person_keys.c.person_id == person_id)).first()
+        if found is None or found.wrapped_key is None:
+            return None
+        return self._unwrap(person_id, bytes(found.wrapped_key))
 
     def _new_key(self, person_id: str) -> tuple[bytes, bytes]:
         data_key = AESGCM.generate_key(256)
@@ -207,6 +223,9 @@ class PersonalData:
 
     def open(self, value: str | None) -> str | None:
         """The plaintext of a sealed value, ERASED once its person is erased; other values pass through."""
+        return self._open(value, None)
+
+    def _open(self, value: str | None, keys: dict[str, bytes | None] | None) -> str | None:
         if not is_sealed(value):
             return value
         try:
@@ -214,7 +233,7 @@ class PersonalData:
             sealed = base64.b64decode(value.split(":", 2)[2], validate=True)
         except (ValueError, IndexError):
             raise PersonalDataUnavailable("a sealed personal field is malformed") from None
-        key = self._key(person_id, create=False)
+        key = keys[person_id] if keys is not None and person_id in keys else self._key(person_id, create=False)
         if key is None:
             return ERASED
         try:
@@ -223,7 +242,33 @@ class PersonalData:
             raise PersonalDataUnavailable("a sealed personal field does not decrypt (damaged or forged)") from None
 
     def open_fields(self, record: dict, fields: tuple[str, ...]) -> dict:
-        return {**record, **{name: self.open(record.get(name)) for name in fields if name in record}}
+        return self.open_many([record], fields)[0]
+
+    def open_many(self, records: list[dict], fields: tuple[str, ...]) -> list[dict]:
+        """``records`` with ``fields`` opened, all their persons' keys read in one query (a page of a listing)."""
+        people = {value.split(":", 2)[1] for record in records for name in fields
+                  if is_sealed(value := record.get(name)) and value.count(":") >= 2}
+        keys = self._keys(people)
+        return [{**record, **{name: self._open(record.get(name), keys) for name in fields if name in record}}
+                for record in records]
+
+    def _keys(self, people: set[str]) -> dict[str, bytes | None]:
+        """The unwrapped keys of ``people`` (None for an erased or unknown person), read in one query."""
+        if not people:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(person_keys.c.person_id, person_keys.c.wrapped_key)
+                                .where(person_keys.c.person_id.in_(sorted(people)))).all()
+        keys: dict[str, bytes | None] = dict.fromkeys(people)
+        for person_id, wrapped in rows:
+            keys[person_id] = None if wrapped is None else self._unwrap(person_id, bytes(wrapped))
+        return keys
+
+    def _unwrap(self, person_id: str, wrapped: bytes) -> bytes:
+        try:
+            return self._master.decrypt(wrapped[:12], wrapped[12:], self._aad(person_id))
+        except InvalidTag:
+            raise PersonalDataUnavailable("a person key does not unwrap with the configured master key") from None
 
     def erase(self, person_id: str) -> bool:
         """Destroy the person's key (leaving a tombstone); True if there was one to destroy."""

@@ -51,7 +51,7 @@ class DecisionsView(Projection):
 
     @handles(MajorDecision.Registered)
     def on_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(decisions).values(
+        conn.execute(insert(decisions), dict(
             decision_id=str(event.originator_id), jurisdiction=event.jurisdiction,
             county=county_or_self(event.jurisdiction), title=event.title, status=DecisionStatus.REGISTERED.value,
             assessments=0, registered_at=event.timestamp, updated_at=event.timestamp, personal_data_erased=False))
@@ -75,7 +75,7 @@ class DecisionsView(Projection):
 
     @handles(FamilySafetyAssessment.Recorded)
     def on_family_assessment(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(family_assessments).values(
+        conn.execute(insert(family_assessments), dict(
             assessment_id=str(event.originator_id), grid_code=event.grid_code, household_id=event.household_id,
             risk_level=event.risk_level, findings=event.findings, measures=event.measures,
             recorded_at=event.timestamp, personal_data_erased=False))

@@ -82,7 +82,7 @@ class RegistryView(Projection):
 
     @handles(Jurisdiction.Registered)
     def on_jurisdiction_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(jurisdictions).values(
+        conn.execute(insert(jurisdictions), dict(
             code=event.code, jurisdiction_id=str(event.originator_id), name=event.name, level=event.level,
             parent_code=event.parent_code))
 
@@ -94,7 +94,7 @@ class RegistryView(Projection):
 
     @handles(Grid.Registered)
     def on_grid_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(grids).values(code=event.code, grid_id=str(event.originator_id), village_code=event.village_code, name=event.name, workers="[]"))
+        conn.execute(insert(grids), dict(code=event.code, grid_id=str(event.originator_id), village_code=event.village_code, name=event.name, workers="[]"))
 
     @handles(Grid.WorkerAssigned)
     def on_worker_assigned(self, event: Any, conn: Connection) -> None:
@@ -112,11 +112,11 @@ class RegistryView(Projection):
         if conn.execute(select(contact_points.c.unit_id).where(key)).first():
             conn.execute(update(contact_points).where(key).values(**values))
         else:
-            conn.execute(insert(contact_points).values(grid_code=grid_code, unit_id=event.unit_id, **values))
+            conn.execute(insert(contact_points), dict(grid_code=grid_code, unit_id=event.unit_id, **values))
 
     @handles(MemberUnit.Registered)
     def on_member_unit_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(member_units).values(
+        conn.execute(insert(member_units), dict(
             unit_id=f"{event.body_code}:{event.unit_code}", member_unit_id=str(event.originator_id), body_code=event.body_code, unit_code=event.unit_code,
             name=event.name, duties=json.dumps(event.duties)))
 
@@ -127,7 +127,7 @@ class RegistryView(Projection):
 
     @handles(Participant.Registered)
     def on_participant_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(participants).values(
+        conn.execute(insert(participants), dict(
             participant_id=str(event.originator_id), jurisdiction=event.jurisdiction, kind=event.kind,
             name=event.name, recognitions=0, personal_data_erased=False))
 

@@ -54,7 +54,7 @@ class EventReportsView(Projection):
 
     @handles(EventReport.Reported)
     def on_reported(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(reports).values(
+        conn.execute(insert(reports), dict(
             event_id=str(event.originator_id),
             grid_code=event.grid_code,
             jurisdiction=event.jurisdiction,

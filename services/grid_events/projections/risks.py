@@ -50,7 +50,7 @@ class RisksView(Projection):
 
     @handles(Risk.Registered)
     def on_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(risks).values(
+        conn.execute(insert(risks), dict(
             risk_id=str(event.originator_id),
             jurisdiction=event.jurisdiction,
             county=county_or_self(event.jurisdiction),

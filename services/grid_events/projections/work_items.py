@@ -45,7 +45,7 @@ class WorkItemsView(Projection):
 
     @handles(WorkItem.Listed)
     def on_listed(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(work_items).values(
+        conn.execute(insert(work_items), dict(
             item_id=str(event.originator_id),
             grid_code=event.grid_code,
             jurisdiction=event.jurisdiction,
