@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from shared.jurisdiction import county_of, parent_of, scope_prefix
 from shared.projections import Projection, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
+from shared.security.row_seal import checked_page, checked_row, seal_column
 
 from .domain import (
     EmergencyWarning, Incident, IncidentStatus, KeyArea, KeyAreaStatus, TaskStatus, drill_due_on, missing_plan,
@@ -71,6 +72,7 @@ key_areas = Table(
     Column("plan_missing_flagged", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    seal_column("area_id", "registry_ref", "jurisdiction", "county"),
 )
 
 plans = Table(
@@ -219,6 +221,7 @@ incidents = Table(
     Column("reports", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    seal_column("incident_id", "source_service", "source_ref", "jurisdiction", "county"),
 )
 
 tasks = Table(
@@ -376,6 +379,7 @@ warnings_table = Table(
     Column("expires", DateTime(timezone=True), nullable=False),
     Column("sent", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    seal_column("warning_id", "jurisdiction", "incident_id"),
 )
 
 messages = Table(
@@ -445,11 +449,18 @@ LISTED_INCIDENT = [column for column in incidents.c if column.name != "summary"]
 
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
-    return shared_page_of(conn, query, page, page_size, _JSON_COLUMNS)
+    # Access is decided on sealed rows only: a row the database alone edited is left out.
+    return checked_page(query, shared_page_of(conn, query, page, page_size, _JSON_COLUMNS))
 
 
 def _rows(conn: Connection, query: Any) -> list[dict]:
     return [row_to_dict(row, _JSON_COLUMNS) for row in conn.execute(query).mappings()]
+
+
+def _sealed_one(conn: Connection, table: Table, query: Any) -> dict | None:
+    """The first row of ``query`` if its seal holds: access is decided on sealed rows only."""
+    found = _rows(conn, query.limit(1))
+    return checked_row(table, found[0]) if found else None
 
 
 def key_areas_query(scope: str, kind: str | None, understaffed: bool | None, drill_overdue: bool | None,
@@ -465,11 +476,11 @@ def key_areas_query(scope: str, kind: str | None, understaffed: bool | None, dri
 
 
 def key_area_by_id(conn: Connection, area_id: str) -> dict | None:
-    found = _rows(conn, select(key_areas).where(key_areas.c.area_id == area_id))
-    if not found:
+    found = _sealed_one(conn, key_areas, select(key_areas).where(key_areas.c.area_id == area_id))
+    if found is None:
         return None
     # Plan notes and drill findings are sealed; the unaudited read leaves them out.
-    return {**found[0],
+    return {**found,
             "plans": _rows(conn, select(*[c for c in plans.c if c.name != "notes"])
                            .where(plans.c.area_id == area_id).order_by(plans.c.version)),
             "drill_log": _rows(conn, select(*[c for c in drills.c if c.name != "findings"])
@@ -499,10 +510,10 @@ def incidents_query(scope: str, status: str | None, level: str | None) -> Any:
 
 
 def incident_by_id(conn: Connection, incident_id: str) -> dict | None:
-    found = _rows(conn, select(incidents).where(incidents.c.incident_id == incident_id))
-    if not found:
+    found = _sealed_one(conn, incidents, select(incidents).where(incidents.c.incident_id == incident_id))
+    if found is None:
         return None
-    return {**found[0],
+    return {**found,
             "task_list": _rows(conn, select(tasks).where(tasks.c.incident_id == incident_id)
                                .order_by(tasks.c.assigned_at, tasks.c.task_id)),
             "situation_reports": _rows(conn, select(reports).where(reports.c.incident_id == incident_id)
@@ -510,18 +521,8 @@ def incident_by_id(conn: Connection, incident_id: str) -> dict | None:
 
 
 def incident_by_source(conn: Connection, source_service: str, source_ref: str) -> dict | None:
-    found = _rows(conn, select(*LISTED_INCIDENT).where(incidents.c.source_service == source_service,
-                                                      incidents.c.source_ref == source_ref))
-    return found[0] if found else None
-
-
-def open_incident_record(found: dict, open_value: Any) -> dict:
-    """An incident from ``incident_by_id`` with its sealed fields opened by ``open_value`` (the vault's ``open``)."""
-    def opened(row: dict) -> dict:
-        return {**row, **{name: open_value(row[name]) for name in SEALED_COLUMNS if name in row}}
-
-    return {**opened(found), "task_list": [opened(t) for t in found["task_list"]],
-            "situation_reports": [opened(r) for r in found["situation_reports"]]}
+    return _sealed_one(conn, incidents, select(*LISTED_INCIDENT).where(incidents.c.source_service == source_service,
+                                                                       incidents.c.source_ref == source_ref))
 
 
 def warnings_query(scope: str, in_force_at: datetime | None) -> Any:
@@ -540,10 +541,10 @@ def warnings_query(scope: str, in_force_at: datetime | None) -> Any:
 
 
 def warning_by_id(conn: Connection, warning_id: str) -> dict | None:
-    found = _rows(conn, select(warnings_table).where(warnings_table.c.warning_id == warning_id))
-    if not found:
+    found = _sealed_one(conn, warnings_table, select(warnings_table).where(warnings_table.c.warning_id == warning_id))
+    if found is None:
         return None
-    return {**found[0], "message_log": _rows(conn, select(messages).where(messages.c.warning_id == warning_id)
+    return {**found, "message_log": _rows(conn, select(messages).where(messages.c.warning_id == warning_id)
                                              .order_by(messages.c.number))}
 
 

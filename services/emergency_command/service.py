@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
 from uuid import UUID
 
 import structlog
 
-from shared.access import authorize
 from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
@@ -16,8 +14,9 @@ from shared.errors import Forbidden, NotFound
 from shared.eventstore import Call
 from shared.relay import SERVICE_JURISDICTION
 from shared.security import history
-from shared.security.audit_log import AuditTrail, audited_read
+from shared.queries import Reads
 from shared.security.providers import PersonalDataVault
+from shared.security.sealing import PersonalFields
 from shared.clock import Now, SettingTimer
 
 from . import contracts as c
@@ -41,6 +40,10 @@ RECORDS = history.RecordKinds(
     history.RecordKind("warning", EmergencyWarning, "warning", READERS, lambda warning: warning.jurisdiction,
                        id_field="warning_id"),
 )
+
+
+# The sealed read-model columns, opened for a permitted reader after an audited read.
+PERSONAL = PersonalFields(columns=views.SEALED_COLUMNS)
 
 
 class EmergencyCommandService(ServiceBase):
@@ -161,47 +164,43 @@ class EmergencyCommandService(ServiceBase):
 
     # -- queries (read models, never replays) --------------------------------------------------
 
+    def reads(self) -> Reads:
+        return Reads(self.store, self.vault, views.page_of, PERSONAL, READERS, RECORDS)
+
     @api(c.ListKeyAreas)
     def list_key_areas(self, call: Call, query: c.ListKeyAreas) -> dict:
         """Codes, kinds, staffing and schedule: no personal data, so not audited."""
-        return self._page(call, query, "list key areas", lambda scope: views.key_areas_query(
+        return self.reads().page(call, query, "list key areas", lambda scope: views.key_areas_query(
             scope, query.kind, query.understaffed, query.drill_overdue, query.plan_missing))
 
     @api(c.GetKeyArea)
     def get_key_area(self, call: Call, query: c.GetKeyArea) -> dict:
         """The key area with its plan versions and drills (without the sealed notes and findings)."""
-        return self._one(call, "read a key area", "key area", str(query.area_id), views.key_area_by_id)
+        return self.reads().one(call, "read a key area", "key area", query.area_id, views.key_area_by_id)
 
     @api(c.ListIncidents)
     def list_incidents(self, call: Call, query: c.ListIncidents) -> dict:
-        return self._page(call, query, "list incidents",
-                          lambda scope: views.incidents_query(scope, query.status, query.level))
+        return self.reads().page(call, query, "list incidents",
+                                 lambda scope: views.incidents_query(scope, query.status, query.level))
 
     @api(c.GetIncident)
     def get_incident(self, call: Call, query: c.GetIncident) -> dict:
         """The incident with its tasks and situation reports: free text that may name people, so the
         read is audited first and the sealed fields opened only once the audit event is committed.
         With ``as_of``: the incident as it stood then, rebuilt from its events."""
-        purpose = query.purpose.value if query.purpose else None
-        if query.as_of is not None:
-            return RECORDS.as_of(self.store.app, self.vault, call, "incident", query.incident_id, query.as_of,
-                                 purpose, "read an incident")
-
-        def load():
-            with self.store.read() as conn:
-                found = views.incident_by_id(conn, str(query.incident_id))
-            return (found, found["jurisdiction"], None) if found else None
-
-        found = audited_read(AuditTrail(self.store.app), call, "read an incident", READERS, "incident",
-                             str(query.incident_id), purpose, load)
-        return views.open_incident_record(found, self.vault.open)
+        reads = self.reads()
+        return reads.audited_one(call, query, "read an incident", "incident", query.incident_id, views.incident_by_id,
+                                 open_row=lambda found: {**reads.opened(found),
+                                                         "task_list": [reads.opened(t) for t in found["task_list"]],
+                                                         "situation_reports": [reads.opened(r) for r in
+                                                                               found["situation_reports"]]})
 
     @api(c.ListWarnings)
     def list_warnings(self, call: Call, query: c.ListWarnings) -> dict:
         """The warnings that concern a unit: issued within it or by a unit above it (a county's
         warning concerns its townships). Warnings are public: not audited."""
         in_force_at = self.now() if query.in_force_only else None
-        return self._page(call, query, "list warnings", lambda scope: views.warnings_query(scope, in_force_at))
+        return self.reads().page(call, query, "list warnings", lambda scope: views.warnings_query(scope, in_force_at))
 
     @api(c.GetWarning)
     def get_warning(self, call: Call, query: c.GetWarning) -> dict:
@@ -229,20 +228,6 @@ class EmergencyCommandService(ServiceBase):
     def history(self, call: Call, query: c.History) -> dict:
         """A record's events in order, each with who, when and through which call: an audited read."""
         return RECORDS.history(self.store.app, self.vault, call, query)
-
-    def _page(self, call: Call, query: Any, action: str, make_query: Callable[[str], Any]) -> dict:
-        scope = query.jurisdiction or call.caller.jurisdiction
-        authorize(call.caller, action, READERS, scope)
-        with self.store.read() as conn:
-            return views.page_of(conn, make_query(scope), query.page, query.page_size)
-
-    def _one(self, call: Call, action: str, what: str, record_id: str, find: Callable) -> dict:
-        with self.store.read() as conn:
-            found = find(conn, record_id)
-        if found is None:
-            raise NotFound(f"no {what} with id {record_id}")
-        authorize(call.caller, action, READERS, found["jurisdiction"])
-        return found
 
 
 def _require_reader(call: Call, action: str) -> None:
