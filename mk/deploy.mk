@@ -74,6 +74,7 @@ deploy-rules: deploy-template
 	$(VENV)/bin/python -c 'import sys, yaml; d = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x and x["kind"] == "PrometheusRule"]; assert len(d) == 1, "expected one PrometheusRule"; yaml.safe_dump(d[0]["spec"], open(sys.argv[2], "w"), sort_keys=False)' \
 	  $(DEPLOY_OUT)/chart-full-values.yaml $(DEPLOY_OUT)/promtool/rules.yaml
 	cp deploy/promtool/*.test.yaml $(DEPLOY_OUT)/promtool/
+	$(VENV)/bin/python deploy/promtool/service_down.py $(DEPLOY_OUT)/promtool/rules.yaml $(DEPLOY_OUT)/promtool/service_down.test.yaml
 	$(PROMTOOL) check rules $(DEPLOY_OUT)/promtool/rules.yaml
 	cd $(DEPLOY_OUT)/promtool && $(PROMTOOL) test rules *.test.yaml
 

@@ -47,6 +47,11 @@ class Metrics:
         self.events_refused = Counter(
             "pingan_events_refused", "Received events refused before any work", ["source", "reason"]
         )
+        # Exposed as pingan_tampered_rows_total: read-model rows left out because their seal failed
+        # (shared/security/row_seal.py); declared here so the alert's metric exists before the first one.
+        self.tampered_rows = Counter(
+            "pingan_tampered_rows", "Read-model rows left out because their seal failed", ["projection"]
+        )
 
 
 @lru_cache(maxsize=1)

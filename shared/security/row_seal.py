@@ -38,6 +38,8 @@ from typing import Any, Iterable
 import structlog
 from sqlalchemy import Column, String, Table
 
+from shared.metrics import metrics
+
 from .links import load_chain_key
 
 log = structlog.get_logger(__name__)
@@ -83,13 +85,6 @@ def seal_column(*covers: str) -> Column:
 # -- reading -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _tampered_counter() -> Any:
-    from prometheus_client import Counter
-
-    return Counter("pingan_tampered_rows", "Read-model rows left out because their seal failed", ["projection"])
-
-
 def _sealed_table(source: Any) -> Table | None:
     """The sealed table a query reads from (or the table itself)."""
     tables = [source] if isinstance(source, Table) else list(source.get_final_froms())
@@ -98,7 +93,7 @@ def _sealed_table(source: Any) -> Table | None:
 
 def _report(table: Table, dropped: int) -> None:
     log.error("read_model_row_tampered", projection=table.name, rows=dropped)
-    _tampered_counter().labels(projection=table.name).inc(dropped)
+    metrics().tampered_rows.labels(projection=table.name).inc(dropped)
 
 
 def checked_rows(source: Any, rows: Iterable[dict]) -> list[dict]:
