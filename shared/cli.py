@@ -9,6 +9,7 @@ ping     check that services answer over RPC (the chart's `helm test`)
 token    print a signed caller token, for nameko shell or scripts
 shell    a Python console with an authenticated RPC proxy
 dead-letters  list, replay or drop the messages a service could not handle
+new-service   write a new service that passes `make test` untouched (docs/adding-a-service.md)
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def main() -> None:
 def _mount_optional_commands() -> None:
     from shared.dead_letters import app as dead_letters_app
     app.add_typer(dead_letters_app, name="dead-letters")
+    from shared.scaffold.cli import new_service
+    app.command("new-service")(new_service)
     try:
         from shared.security.cli import app as audit_app
     except ImportError:

@@ -1,0 +1,71 @@
+"""``pingan new-service <name>``: a new service that passes ``make test`` untouched
+(docs/adding-a-service.md).
+
+It writes the five rooms (plus ``publishing.py``) under ``services/<name>/``, the
+service page ``docs/services/<name>.md``, its unit tests and contract-suite scenario
+(``tests/unit/test_<name>_service.py``, ``tests/scenarios/<name>.py``) and its entry in
+the chart's ``services`` map. The registry, the embedded run and the CLI find it by
+its ``service.py`` alone.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+from string import Template
+
+from shared.errors import ValidationFailed
+
+TEMPLATES = Path(__file__).parent / "templates"
+NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+# Template → where it goes, relative to the repository root.
+FILES = {
+    "init.py.tmpl": "services/{name}/__init__.py",
+    "domain.py.tmpl": "services/{name}/domain.py",
+    "application.py.tmpl": "services/{name}/application.py",
+    "contracts.py.tmpl": "services/{name}/contracts.py",
+    "publishing.py.tmpl": "services/{name}/publishing.py",
+    "projections.py.tmpl": "services/{name}/projections.py",
+    "service.py.tmpl": "services/{name}/service.py",
+    "doc.md.tmpl": "docs/services/{name}.md",
+    "test_service.py.tmpl": "tests/unit/test_{name}_service.py",
+    "scenario.py.tmpl": "tests/scenarios/{name}.py",
+}
+VALUES = "charts/pingan/values.yaml"
+
+
+def check_name(root: Path, name: str) -> None:
+    if not NAME.fullmatch(name) or keyword.iskeyword(name) or len(name) > 40:
+        raise ValidationFailed("a service name is lower_snake_case letters and digits, at most 40 characters",
+                               {"field": "name"})
+    if (root / "services" / name).exists():
+        raise ValidationFailed(f"services/{name} exists already", {"field": "name"})
+
+
+def chart_entry(values: str, name: str) -> str:
+    """``values`` with ``name`` added at the end of the top-level ``services:`` map."""
+    lines = values.splitlines(keepends=True)
+    start = lines.index("services:\n")
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith(" ") or lines[end].startswith("#") and
+                                lines[end + 1:end + 2] and lines[end + 1].startswith(" ")):
+        end += 1
+    entry = [f"  {name}:\n", "    monitoring:\n", "      ruleFiles: []\n", "      regulationPanels: []\n"]
+    return "".join(lines[:end] + entry + lines[end:])
+
+
+def new_service(root: Path, name: str) -> list[Path]:
+    """Write the service ``name`` into the repository at ``root``; returns the files written."""
+    check_name(root, name)
+    fields = {"name": name, "Class": "".join(part.capitalize() for part in name.split("_"))}
+    written = []
+    for template, target in FILES.items():
+        path = root / target.format(name=name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(Template((TEMPLATES / template).read_text()).substitute(fields))
+        written.append(path)
+    values = root / VALUES
+    values.write_text(chart_entry(values.read_text(), name))
+    return [*written, values]
