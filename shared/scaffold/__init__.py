@@ -3,19 +3,26 @@
 
 It writes the five rooms (plus ``publishing.py``) under ``services/<name>/``, the
 service page ``docs/services/<name>.md``, its unit tests and contract-suite scenario
-(``tests/unit/test_<name>_service.py``, ``tests/scenarios/<name>.py``) and its entry in
-the chart's ``services`` map. The registry, the embedded run and the CLI find it by
+(``tests/unit/test_<name>_service.py``, ``tests/scenarios/<name>.py``), its entry in
+the chart's ``services`` map, its database (k8s/base/postgres.yaml) and its dev
+event-signing key pair (k8s/overlays/dev). The registry, the embedded run and the CLI find it by
 its ``service.py`` alone.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import keyword
 import re
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from string import Template
 
 from shared.errors import ValidationFailed
+from shared.security.keys import public_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
@@ -34,6 +41,22 @@ FILES = {
     "scenario.py.tmpl": "tests/scenarios/{name}.py",
 }
 VALUES = "charts/pingan/values.yaml"
+DEV_OVERLAY = "k8s/overlays/dev/kustomization.yaml"
+POSTGRES = "k8s/base/postgres.yaml"
+DATABASE = """---
+apiVersion: postgresql.cnpg.io/v1
+kind: Database
+metadata:
+  name: pingan-{dashed}
+  labels:
+    app.kubernetes.io/part-of: pingan
+spec:
+  name: pingan_{name}
+  owner: pingan
+  cluster:
+    name: pingan-pg
+"""
+PUBLIC_KEYS = re.compile(r"^(      - 'keys=)(\{.*\})(')$", re.M)
 
 
 def check_name(root: Path, name: str) -> None:
@@ -56,6 +79,20 @@ def chart_entry(values: str, name: str) -> str:
     return "".join(lines[:end] + entry + lines[end:])
 
 
+def dev_signing_key(overlay: str, name: str) -> str:
+    """``overlay`` (the dev kustomization) with a fresh event-signing pair for ``name``: its public
+    key in ``pingan-event-public-keys``, its private key as ``pingan-event-key-<name>`` (dev only)."""
+    key = Ed25519PrivateKey.generate()
+    private = base64.b64encode(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())).decode()
+    marker = overlay.index("  - name: pingan-event-public-keys\n")
+    found = PUBLIC_KEYS.search(overlay, marker)
+    keys = {**json.loads(found.group(2)), name: public_text(key)}
+    overlay = overlay[:found.start(2)] + json.dumps(keys) + overlay[found.end(2):]
+    after = overlay.index("\n", PUBLIC_KEYS.search(overlay, marker).end()) + 1
+    entry = f"  - name: pingan-event-key-{name.replace('_', '-')}\n    literals:\n      - key={private}\n"
+    return overlay[:after] + entry + overlay[after:]
+
+
 def new_service(root: Path, name: str) -> list[Path]:
     """Write the service ``name`` into the repository at ``root``; returns the files written."""
     check_name(root, name)
@@ -68,4 +105,8 @@ def new_service(root: Path, name: str) -> list[Path]:
         written.append(path)
     values = root / VALUES
     values.write_text(chart_entry(values.read_text(), name))
-    return [*written, values]
+    overlay = root / DEV_OVERLAY
+    overlay.write_text(dev_signing_key(overlay.read_text(), name))
+    postgres = root / POSTGRES  # its own database, owned by the role the migrate hook logs in as
+    postgres.write_text(postgres.read_text().rstrip("\n") + "\n" + DATABASE.format(name=name, dashed=name.replace("_", "-")))
+    return [*written, values, overlay, postgres]

@@ -74,3 +74,11 @@ def test_new_service_is_in_the_chart_rendering(copy):
     assert f'args: ["migrate", "{NAME}"' in rendered.stdout  # its migrate hook
     deployments = [doc for doc in rendered.stdout.split("\n---") if "\nkind: Deployment" in doc]
     assert any(f"name: pingan-{NAME}\n" in doc for doc in deployments)
+
+
+def test_new_service_install_lines_create_every_secret_it_reads(copy):
+    """Its pods read its own event-signing key: the dev overlay the install lines apply has it."""
+    checked = subprocess.run([sys.executable, "deploy/check_install_lines.py", "README.md", "docs/deploy.md"],
+                             cwd=copy, env={"PATH": f"{HELM.parent}:/usr/bin:/bin", "HOME": str(copy)},
+                             capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
