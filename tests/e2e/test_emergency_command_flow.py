@@ -4,7 +4,6 @@ shows the incident — grid_events and two emergency_command replicas each in it
 OS process, with their own PostgreSQL databases, over real RabbitMQ. Redelivered
 severe events, newest first, open no second incident and lose none."""
 
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -17,6 +16,7 @@ from nameko.testing.services import entrypoint_waiter
 from shared.config import load_settings
 from shared.context import CallerContext, Role, TokenService
 from tests.e2e.processes import ServiceProcess, databases_for
+from tests.polling import wait_until
 from tests.unit.test_emergency_command_cap_schema import cap_schema
 
 pytestmark = pytest.mark.e2e
@@ -52,12 +52,7 @@ class Watcher:
 
 
 def eventually(check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
+    return wait_until(check, timeout, "the flow's next step")
 
 
 def incidents_from_grid(rpc) -> dict:

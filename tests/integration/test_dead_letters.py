@@ -13,8 +13,13 @@ from shared import dead_letters
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, consumes
 from shared.reliable import HANDLER_ATTEMPTS
-from tests.canary import wait_for
-from tests.integration.test_consumer_tracking import InboxApplication, NotesView, note_count, relay_token
+from tests.integration.test_consumer_tracking import (
+    InboxApplication,
+    NotesView,
+    note_count,
+    relay_token,
+)
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +68,7 @@ def letters(service_config):
 
 
 def wait_letters(service_config, count):
-    wait_for(lambda: len(letters(service_config)) >= count)
+    wait_until(lambda: len(letters(service_config)) >= count, 30, "every poison message dead-lettered")
     return letters(service_config)
 
 
@@ -103,7 +108,7 @@ def test_dead_letter_failing_handler_kept_then_replayed_once_fixed(inbox, servic
 
     BROKEN["on"] = False
     assert dead_letters.replay("flaky_inbox", service_config["AMQP_URI"]) == 1
-    wait_for(lambda: note_count(inbox) == 1)
+    wait_until(lambda: note_count(inbox) == 1, 30, "the replayed message handled once")
     assert letters(service_config) == []
 
 
