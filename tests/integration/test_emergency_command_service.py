@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, text
 
 from services.emergency_command.service import EmergencyCommandService
 from services.grid_events.contracts import EventReported
-from shared.config import load_settings
-from shared.context import CallerContext, Role, TokenService
+from shared.context import Role
 from shared.dependencies import Store
 from shared.errors import InvalidTransition
+from tests.conftest import signed_headers
 from tests.polling import wait_until
 from tests.unit.test_emergency_command_cap_schema import cap_schema
 
@@ -162,8 +162,6 @@ def test_redelivered_severe_events_on_two_replicas_open_one_incident_each(
         pg_url, clock, container_factory, service_config):
     config = {**service_config, "max_workers": 10}
     replicas = [start(container_factory, config) for _ in range(2)]
-    token = TokenService(load_settings().keys).issue(
-        CallerContext(actor_id="service:grid_events", role=Role.SERVICE, jurisdiction="433100"))
     publisher = Publisher(config["AMQP_URI"], serializer="json")
     count = 20
     messages = [severe_envelope(n, str(uuid.uuid4())) for n in range(1, count + 1)]
@@ -171,7 +169,7 @@ def test_redelivered_severe_events_on_two_replicas_open_one_incident_each(
     replayed = [{**m, "notification_id": m["notification_id"] + 1000} for m in messages]
     for message in list(reversed(messages + messages)) + replayed:
         publisher.publish(message, exchange=get_event_exchange("grid_events", config),
-                          routing_key="severe_event_reported", headers={"nameko.caller_token": token})
+                          routing_key="severe_event_reported", headers=signed_headers("grid_events", message))
     store = store_of(replicas[0])
     # Every message handled: the inbox holds one record per distinct message (2 per event).
     wait_until(lambda: _inbox_records(pg_url) >= 2 * count, 60, "every copy of every message handled")
