@@ -5,7 +5,7 @@ checklist and joint mediation across the provincial border (Art. 4).
 The tier is never set by a command: it follows from the failed attempts, one
 escalation on the attempt that reaches the limit of its tier.
 
-Personal fields arrive sealed (shared.security.personal_data): a party's name
+Personal fields arrive sealed (shared.security.sealing): a party's name
 and ID number under that party's own key (``party_key``), the free text of the
 case (subject, notes, place, agreement terms, referral note) under the case's
 key (``case_key``). The commands refuse a plaintext or wrongly keyed value, so
