@@ -154,10 +154,12 @@ class PersonalData:
         return True
 
     def _key(self, person_id: str, create: bool) -> bytes | None:
-        if create and self.engine.dialect.name == "postgresql":
+        pending = _pending.get()
+        # Inside a command the new key's row waits for the command's checks (keys_on_commit), so
+        # the one-statement create-or-read serves only sealing outside a command.
+        if create and pending is None and self.engine.dialect.name == "postgresql":
             return self._create_or_read_key(person_id)
         row = self._row(person_id)
-        pending = _pending.get()
         if row is None and create and pending is not None:
             held = pending.keys.get((id(self), person_id))
             if held is None:
