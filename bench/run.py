@@ -27,7 +27,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.request import urlopen  # noqa: E402
 
@@ -413,7 +413,7 @@ def report(results: list[Result], notes: list[str], history: dict, verifier: lis
         f"5. Memory: {notes[-1]}.",
     ]
     text = "\n".join([
-        f"### Run of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"### Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {machine}. Command: `make bench` (BENCH_SECONDS={SECONDS:g} per measurement, "
         f"BENCH_HISTORY={HISTORY}).",

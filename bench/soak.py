@@ -26,14 +26,22 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from nameko.exceptions import RpcTimeout  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from bench.run import (KEYS, create_database, create_vhost, delete_vhost, drop_database, free_port,  # noqa: E402
-                       rss_mib, start_process)
+from bench.run import (  # noqa: E402
+    KEYS,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    free_port,
+    rss_mib,
+    start_process,
+)
 from shared.context import TOKEN_KEY, CallerContext, Role, TokenKeys, TokenService  # noqa: E402
 from shared.errors import ServiceUnavailable  # noqa: E402
 from tests.e2e.proxy import TcpProxy  # noqa: E402
@@ -193,7 +201,7 @@ def write(f: dict, caller: Caller) -> None:
     reports, cases = len(f["report_ids"]), len(f["case_ids"])
     lines = [
         MARK_START,
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make soak` (SOAK_MINUTES={MINUTES:g}) on "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make soak` (SOAK_MINUTES={MINUTES:g}) on "
         f"{platform.machine()}, {os.cpu_count()} cores, shared with other work; services and callers on one machine.",
         "",
         "| figure | value |",

@@ -24,10 +24,20 @@ from pathlib import Path
 
 from grafana_foundation_sdk.builders import bargauge, common, dashboard, prometheus, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.common import (LegendDisplayMode, LegendPlacement, SortOrder, StackingMode,
-                                                  TooltipDisplayMode)
-from grafana_foundation_sdk.models.dashboard import (DashboardCursorSync, DataSourceRef, VariableOption,
-                                                     VariableRefresh, VariableSort)
+from grafana_foundation_sdk.models.common import (
+    LegendDisplayMode,
+    LegendPlacement,
+    SortOrder,
+    StackingMode,
+    TooltipDisplayMode,
+)
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardCursorSync,
+    DataSourceRef,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
 
 OUT = Path(__file__).resolve().parents[1] / "charts" / "pingan" / "dashboards"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")

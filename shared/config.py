@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Mapping, Self
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import structlog
 from nameko.extensions import DependencyProvider
@@ -141,7 +142,7 @@ class Store(DependencyProvider):
         self._wake.set()
         service_gauges().remove(self.container.service_name)
 
-    def get_dependency(self, worker_ctx: Any) -> "Store":
+    def get_dependency(self, worker_ctx: Any) -> Store:
         return self
 
     # -- used by workers ------------------------------------------------------
@@ -213,7 +214,7 @@ class CallerIdentity(DependencyProvider):
         self.tokens = settings.verifier()
         self.events = event_verifier(settings)
 
-    def get_dependency(self, worker_ctx: Any) -> "CallVerifier":
+    def get_dependency(self, worker_ctx: Any) -> CallVerifier:
         return CallVerifier(self.tokens, worker_ctx, self.events)
 
 

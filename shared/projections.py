@@ -15,16 +15,35 @@ import io
 import json
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from typing import Any, Callable, ClassVar, Iterable
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
-from sqlalchemy import (Boolean, Column, Date, DateTime, Enum, Float, Integer, MetaData, String, Table, create_engine,
-                        delete, event, func, insert, select, text, update)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -663,7 +682,7 @@ def row_to_dict(row: Any, json_columns: Iterable[str] = ()) -> dict:
             value = json.loads(value)
         elif isinstance(value, datetime):
             # SQLite hands back naive datetimes; everything is stored in UTC.
-            value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
         elif isinstance(value, date):
             value = value.isoformat()
         out[key] = value

@@ -18,8 +18,9 @@ audit event committed; a denied or unaudited read decrypts nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 

@@ -10,7 +10,8 @@ the effect happen once.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kombu import Connection as BrokerConnection
 from kombu import Producer

@@ -70,7 +70,7 @@ class QueueConsumer(messaging.QueueConsumer):
             consumer.on_decode_error = partial(self._undecodable, provider)
         return consumers
 
-    def _undecodable(self, provider: "EventHandler", message: Any, error: Exception) -> None:
+    def _undecodable(self, provider: EventHandler, message: Any, error: Exception) -> None:
         log.error("event_undecodable", queue=provider.queue.name, error=type(error).__name__)
         provider.settle_dead(message, "undecodable")
 

@@ -116,7 +116,7 @@ class _PartyFields(BaseModel):
         default=None, description="division code where the party lives; a Hubei, Chongqing or Guizhou code makes the case joint")
 
     @model_validator(mode="after")
-    def _languages_agree(self) -> "_PartyFields":
+    def _languages_agree(self) -> _PartyFields:
         if not self.understands_mandarin and not set(self.languages) - {MANDARIN}:
             raise ValueError("a party who does not understand Mandarin needs another language for the interpreter")
         return self

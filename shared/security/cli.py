@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.errors import PinganError
 
@@ -22,7 +21,7 @@ app = typer.Typer(name="audit", help="Tamper-evident event logs: verify, checkpo
 console = Console(stderr=True)
 
 
-def _parts(service: str, database_url: Optional[str], checkpoint_dir: Optional[Path]):
+def _parts(service: str, database_url: str | None, checkpoint_dir: Path | None):
     from shared.config import load_settings
 
     from .chain import CheckpointStore, EventRows
@@ -33,7 +32,7 @@ def _parts(service: str, database_url: Optional[str], checkpoint_dir: Optional[P
     return security, EventRows(url, service), CheckpointStore(checkpoint_dir or security.checkpoint_dir, service)
 
 
-def _run_verify(service: str, database_url: Optional[str], checkpoint_dir: Optional[Path], quiet: bool):
+def _run_verify(service: str, database_url: str | None, checkpoint_dir: Path | None, quiet: bool):
     from .chain import load_public_key
     from .links import configured_link_key
     from .verifier import verify
@@ -52,8 +51,8 @@ def _run_verify(service: str, database_url: Optional[str], checkpoint_dir: Optio
 @app.command("verify")
 def verify_command(
     service: str = typer.Argument(..., help="service whose event log to check, e.g. grid_events"),
-    database_url: Optional[str] = typer.Option(None, help="defaults to PINGAN_DATABASE_URL for the service"),
-    checkpoint_dir: Optional[Path] = typer.Option(None, help="defaults to PINGAN_CHECKPOINT_DIR"),
+    database_url: str | None = typer.Option(None, help="defaults to PINGAN_DATABASE_URL for the service"),
+    checkpoint_dir: Path | None = typer.Option(None, help="defaults to PINGAN_CHECKPOINT_DIR"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON (for the scheduled job)"),
     quiet: bool = typer.Option(False, help="no progress bar"),
     accept_unanchored: bool = typer.Option(
@@ -106,8 +105,8 @@ def verify_command(
 @app.command("checkpoint")
 def checkpoint_command(
     service: str = typer.Argument(...),
-    database_url: Optional[str] = typer.Option(None),
-    checkpoint_dir: Optional[Path] = typer.Option(None),
+    database_url: str | None = typer.Option(None),
+    checkpoint_dir: Path | None = typer.Option(None),
     quiet: bool = typer.Option(False),
 ) -> None:
     """Verify, then sign a checkpoint over everything stored so far (refused if verification fails)."""

@@ -19,8 +19,9 @@ The format, ``pii1:<subject>:<base64>``, is read here and in the vault only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 import eventlet
 import psycopg2
@@ -14,9 +15,9 @@ import requests
 from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.errors import ServiceUnavailable
 from shared.config import load_settings
 from shared.dependencies import Store
+from shared.errors import ServiceUnavailable
 from shared.eventstore import application_env
 from shared.registry import service_class, service_names
 from tests.conftest import PG_ADMIN_DSN

@@ -6,16 +6,16 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 from urllib.request import urlopen
 
-from tests.polling import wait_until
 import psycopg2
 
 from shared.security.personal_data import generate_master_key
 from tests.conftest import PG_ADMIN_DSN
+from tests.polling import wait_until
 
 PINGAN = str(Path(sys.executable).with_name("pingan"))
 

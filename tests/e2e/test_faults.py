@@ -13,8 +13,8 @@ from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.grid_events.application import GridEventsApplication
 from services.grid_events import contracts as grid
+from services.grid_events.application import GridEventsApplication
 from services.mediation.domain import case_id_for
 from shared.config import load_settings
 from shared.context import CallerContext, Role

@@ -9,12 +9,12 @@ from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 
 from services.grid_events.contracts import EventReported
 from services.grid_events.service import GridEventsService
-from shared.security.event_signing import SIGNATURE, SIGNER
 from shared.contracts import message_key
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, consumes
 from shared.eventstore import AuditedAggregate, PinganApplication
 from shared.projections import Projection, handles
+from shared.security.event_signing import SIGNATURE, SIGNER
 
 pytestmark = pytest.mark.integration
 

@@ -27,8 +27,8 @@ import socket
 import subprocess
 import sys
 import urllib.error
-import uuid
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest

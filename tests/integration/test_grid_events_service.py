@@ -1,5 +1,6 @@
 """grid_events against real RabbitMQ and PostgreSQL: the write path end to end."""
 
+from datetime import UTC
 from uuid import UUID
 
 import pytest
@@ -191,7 +192,7 @@ def test_list_events_is_paginated_and_scoped(seeded, rpc_as):
 
 
 def test_mediation_case_opened_links_grid_event_once(seeded, rpc_as, service_config, event_headers):
-    from datetime import datetime, timezone
+    from datetime import datetime
     from uuid import uuid4
 
     from nameko.amqp.publish import Publisher
@@ -202,10 +203,10 @@ def test_mediation_case_opened_links_grid_event_once(seeded, rpc_as, service_con
     case_id = str(uuid4())
     message = {
         "source": "mediation", "event_type": "case_opened", "schema_version": 1, "notification_id": 1,
-        "aggregate_id": case_id, "aggregate_version": 1, "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "aggregate_id": case_id, "aggregate_version": 1, "occurred_at": datetime.now(UTC).isoformat(),
         "audit": {}, "data": {"schema_version": 1, "case_id": case_id, "grid_event_id": event_id,
                               "jurisdiction": "433101001001", "county": "433101", "tier": "village",
-                              "source": "petition", "opened_at": datetime.now(timezone.utc).isoformat()},
+                              "source": "petition", "opened_at": datetime.now(UTC).isoformat()},
     }
     publisher = Publisher(service_config["AMQP_URI"], serializer="json")
     for _ in range(2):  # delivered twice: linked once

@@ -21,8 +21,14 @@ from shared.context import Role
 from shared.dependencies import Store
 from shared.errors import Forbidden
 from shared.security.audit_log import AuditTrail
-from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
-    load_public_key, make_checkpoint
+from shared.security.chain import (
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    load_private_key,
+    load_public_key,
+    make_checkpoint,
+)
 from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
 from tests.canary import unconsumed_queue, vhost_messages, wait_for_in_flight

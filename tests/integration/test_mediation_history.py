@@ -16,10 +16,16 @@ from services.mediation.domain import local_today
 from services.mediation.service import MediationService
 from shared.context import Role
 from shared.errors import Forbidden
-from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
-    load_public_key, make_checkpoint
-from shared.security.personal_data import ERASED, generate_master_key
+from shared.security.chain import (
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    load_private_key,
+    load_public_key,
+    make_checkpoint,
+)
 from shared.security.history_cli import access_log_app, history_app
+from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
 from tests.history_support import AUDITOR, OUTSIDER, rescuer
 

@@ -13,6 +13,7 @@ import uuid
 
 import psycopg2
 import pytest
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
@@ -21,11 +22,15 @@ from services.grid_events.application import GridEventsApplication
 from shared.context import CallerContext, Role
 from shared.eventstore import Call
 from shared.security.chain import (
-    CheckpointStore, EventRows, generate_signing_key, genesis, link, load_private_key, load_public_key,
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    genesis,
+    link,
+    load_private_key,
+    load_public_key,
     make_checkpoint,
 )
-from eventsourcing.persistence import StoredEvent
-
 from shared.security.cli import app as audit_cli
 from shared.security.links import configured_link_key
 from shared.security.verifier import verify

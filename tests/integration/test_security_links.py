@@ -5,7 +5,6 @@ and changes rows stored after the last checkpoint; the service's chain key
 never reaches the database.
 """
 
-import base64
 import json
 import os
 

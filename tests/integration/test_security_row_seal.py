@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from prometheus_client import REGISTRY
+
 from services.grid_events.service import GridEventsService
 from services.mediation.service import MediationService
 from shared.context import Role

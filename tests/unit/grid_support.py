@@ -41,7 +41,7 @@ class World:
         """How many events the store holds: a refused command must not change it."""
         return self.app.recorder.max_notification_id() or 0
 
-    def seed(self) -> "World":
+    def seed(self) -> World:
         app = self.app
         for code in ("433100", COUNTY, TOWNSHIP, VILLAGE):
             app.register_jurisdiction(ADMIN, c.RegisterJurisdiction(code=code, name=f"unit {code}"))

@@ -16,7 +16,14 @@ from services.grid_events.domain import PERSONAL_FIELDS, Erasure
 from shared.context import Role
 from shared.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from shared.projections import ProjectionRunner, create_view_tables
-from shared.security.personal_data import ERASED, PersonalData, generate_master_key, is_sealed, load_master_key, person_keys
+from shared.security.personal_data import (
+    ERASED,
+    PersonalData,
+    generate_master_key,
+    is_sealed,
+    load_master_key,
+    person_keys,
+)
 from shared.validation import parse
 
 from .grid_support import ADMIN, GRID, UNIT, VILLAGE, World, call_as

@@ -1,6 +1,6 @@
 """The mediation rules on the in-memory store: tiers, interpreters, agreements, checklist, joint cases."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -390,7 +390,7 @@ def test_party_within_the_province_keeps_case_local(app):
 def dispute(source="petition", event_id=None, notification_id=1):
     payload = EventReported(event_id=event_id or uuid4(), grid_code=VILLAGE + "001", jurisdiction=VILLAGE,
                             county=COUNTY, category="dispute", source=source, severity="medium",
-                            reported_at=datetime.now(timezone.utc))
+                            reported_at=datetime.now(UTC))
     envelope = Envelope(source="grid_events", event_type="dispute_reported", schema_version=1,
                         notification_id=notification_id, aggregate_id=str(payload.event_id), aggregate_version=1,
                         occurred_at=payload.reported_at, audit={}, data=payload.model_dump(mode="json"))

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
 from services.mediation import contracts as c
-from services.mediation import publishing
 from services.mediation import projections as views
+from services.mediation import publishing
 from services.mediation.application import MediationApplication
 from services.mediation.domain import MediationCase, case_key, party_key
 from shared.context import Role

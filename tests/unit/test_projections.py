@@ -1,13 +1,12 @@
 """Read models follow the log from their own position; a rebuild gives the same tables."""
 
-from uuid import UUID
-
 import os
 import subprocess
 import sys
+from uuid import UUID
 
 import pytest
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
 
 from shared.errors import ReadModelStalled
 from shared.projections import Projection, ProjectionRunner, Projector, create_view_tables, handles, positions
@@ -73,7 +72,7 @@ def test_projection_rebuild_gives_same_tables(tmp_path):
 def test_projection_whose_tables_change_shape_is_rebuilt_from_log(tmp_path):
     from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
-    from shared.projections import handles, Projection
+    from shared.projections import Projection, handles
     from tests.unit.kernel_fixtures import Ticket
 
     app = memory_app()

@@ -2,7 +2,7 @@
 service-minted and rotated-out tokens are refused."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import jwt
@@ -13,8 +13,17 @@ from typer.testing import CliRunner
 
 from shared.cli import app as pingan_cli
 from shared.config import Settings
-from shared.context import (BreakGlass, CallerContext, Role, TokenIssuer, TokenKeys, TokenLimits, TokenTooLong,
-                            TokenVerifier, VerifyKey)
+from shared.context import (
+    BreakGlass,
+    CallerContext,
+    Role,
+    TokenIssuer,
+    TokenKeys,
+    TokenLimits,
+    TokenTooLong,
+    TokenVerifier,
+    VerifyKey,
+)
 from shared.dependencies import CallVerifier
 from shared.errors import Unauthenticated
 from shared.security.keys import MissingSecret, private_key, public_text
@@ -63,7 +72,7 @@ def test_token_signed_with_a_service_event_key_is_refused():
     settings = Settings.from_env({"PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))}),
                                   "PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}"})
     service_key = private_key(fixed_key("grid_events"), "t")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {**CLAIMS, "iat": now, "exp": now + timedelta(minutes=5)}
     for kid in ("test-k1", "grid_events", "service:grid_events"):
         minted = jwt.encode(claims, service_key, algorithm="EdDSA", headers={"kid": kid})
@@ -126,7 +135,7 @@ def test_token_cli_within_the_cap_is_accepted_by_services():
 
 def test_token_rotated_out_key_is_refused():
     old_token = issuer(OLD, "k-old").issue(CALLER)
-    retired = datetime.now(timezone.utc) - timedelta(seconds=1)
+    retired = datetime.now(UTC) - timedelta(seconds=1)
     with pytest.raises(Unauthenticated, match="unknown or retired key"):
         verifier(("k-old", OLD, retired), ("k-new", NEW, None)).verify(old_token)
 
@@ -135,7 +144,7 @@ def test_token_rotation_accepts_old_and_new_during_overlap():
     """Rotation without downtime: services hold both public keys; the issuer moves to the new private key."""
     old_token = issuer(OLD, "k-old").issue(CALLER)
     settings = Settings.from_env({"PINGAN_TOKEN_KEYS": json.dumps({
-        "k-old": {"public": public_text(OLD), "expires": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()},
+        "k-old": {"public": public_text(OLD), "expires": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
         "k-new": public_text(NEW),
     })})
     new_token = issuer(NEW, "k-new").issue(CALLER)
@@ -162,7 +171,7 @@ def test_token_keys_missing_with_a_database_generate_no_key_file(tmp_path):
 
 
 def test_token_break_glass_grant_round_trips_and_caps_expiry():
-    grant = BreakGlass(reason="flood rescue, person missing", expires=datetime.now(timezone.utc) + timedelta(minutes=5))
+    grant = BreakGlass(reason="flood rescue, person missing", expires=datetime.now(UTC) + timedelta(minutes=5))
     token = issuer().issue(CALLER.model_copy(update={"break_glass": grant}), ttl=timedelta(hours=3))
     verified = accepting_new().verify(token)
     assert verified.break_glass.reason == grant.reason

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 from uuid import uuid4
 
 from shared.access import authorize
@@ -12,9 +12,16 @@ from shared.eventstore import Call
 from shared.jurisdiction import Level, covers, level_of, parent_of
 
 from .. import contracts as c
-from ..domain import Grid, Jurisdiction, MemberUnit, Participant, ParticipantKind, VOLUNTEER, record_subject
+from ..domain import VOLUNTEER, Grid, Jurisdiction, MemberUnit, Participant, ParticipantKind, record_subject
 from .common import (
-    BODY_LEVELS, OFFICERS, ROOT_LEVELS, UNIT_KEEPERS, WORK_LIST_KEEPERS, Seal, participant_subject, person,
+    BODY_LEVELS,
+    OFFICERS,
+    ROOT_LEVELS,
+    UNIT_KEEPERS,
+    WORK_LIST_KEEPERS,
+    Seal,
+    participant_subject,
+    person,
 )
 
 
