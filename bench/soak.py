@@ -119,7 +119,7 @@ def main() -> None:
         figures["rss"] = {s: (rss_start[s], rss_mib(p.pid)) for s, p in processes.items()}
         figures["reports"], figures["cases"] = verify(caller, figures)
         write(figures, caller)
-        print(open(DOC).read().split(MARK_START)[1].split(MARK_END)[0])
+        print(DOC.read_text().split(MARK_START)[1].split(MARK_END)[0])
     finally:
         for process in processes.values():
             process.terminate()
@@ -206,7 +206,8 @@ def write(f: dict, caller: Caller) -> None:
         "",
         "| figure | value |",
         "|---|---|",
-        f"| commands sent (offered 20/s, half `report_event`, half `open_case`) | {f['commands']} in {f['seconds']:.0f} s |",
+        "| commands sent (offered 20/s, half `report_event`, half `open_case`) "
+        f"| {f['commands']} in {f['seconds']:.0f} s |",
         f"| all acknowledged after | {f['drained']:.0f} s ({f['commands'] / f['drained']:.1f} commands/s sustained) |",
         f"| faults in the middle | {'; '.join(f['faults'])} |",
         f"| service processes that exited | {sum(1 for code in f['exits'].values() if code is not None)} |",
@@ -223,6 +224,7 @@ def write(f: dict, caller: Caller) -> None:
     text = DOC.read_text()
     block = "\n".join(lines)
     DOC.write_text(re.sub(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), lambda m: block, text, flags=re.S))
+
 
 if __name__ == "__main__":
     main()

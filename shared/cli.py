@@ -177,7 +177,7 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
         event_signer(settings, service)
     except PinganError as error:
         console.print(f"[red]{service} not started: {error.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     nameko_run([service_class(service)], settings.nameko_config())
 
 
@@ -342,7 +342,7 @@ def token(
         print(settings.issuer().issue(caller, ttl=timedelta(minutes=minutes)))
     except PinganError as error:
         console.print(f"[red]no token: {error.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 @app.command()

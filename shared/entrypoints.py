@@ -43,7 +43,7 @@ def api(model: type[BaseModel]) -> Callable:
             try:
                 return method(self, call, parse(model, payload))
             except PinganError as refusal:  # never a caller's value back in the answer or the log
-                raise scrubbed(refusal, payload)
+                raise scrubbed(refusal, payload) from None
             except Exception as error:
                 if not is_infrastructure(error):
                     raise

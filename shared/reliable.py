@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from functools import partial
 from typing import Any
@@ -47,10 +48,8 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
         except Exception as error:
             # The broker went away with the reply: unacknowledged, the request is delivered again.
             log.warning("reply_failed", error=type(error).__name__)
-            try:
+            with contextlib.suppress(Exception):  # the connection is gone; the broker requeues it itself
                 self.queue_consumer.requeue_message(message)
-            except Exception:  # the connection is gone; the broker requeues it itself
-                pass
             return result, exc_info
 
 

@@ -369,7 +369,7 @@ def first_acknowledgement_histogram(conn: Connection) -> HistogramMetricFamily:
         counts[bisect_left(ACK_BUCKETS, seconds)] += 1
         total += seconds
     cumulative, buckets = 0, []
-    for bound, count in zip([*map(str, ACK_BUCKETS), "+Inf"], counts):
+    for bound, count in zip([*map(str, ACK_BUCKETS), "+Inf"], counts, strict=True):
         cumulative += count
         buckets.append((bound, cumulative))
     histogram = HistogramMetricFamily(

@@ -115,7 +115,8 @@ class MediationApplication(Commands, Erasures, PinganApplication):
         adds them by RPC before the first attempt.
         """
         if level_of(dispute.jurisdiction) is not Level.VILLAGE:
-            raise ValidationFailed(f"a dispute is mediated from its village; {dispute.jurisdiction} is not a village code")
+            raise ValidationFailed(
+                f"a dispute is mediated from its village; {dispute.jurisdiction} is not a village code")
         authorize(call.caller, "open a case from a grid event", SERVICE_ONLY, dispute.jurisdiction)
 
         def act():

@@ -113,7 +113,9 @@ class _PartyFields(BaseModel):
     languages: list[Language] = Field(min_length=1, max_length=10)
     understands_mandarin: bool
     residence: JurisdictionCode | None = Field(
-        default=None, description="division code where the party lives; a Hubei, Chongqing or Guizhou code makes the case joint")
+        default=None,
+        description="division code where the party lives; a Hubei, Chongqing or Guizhou code makes the case joint",
+    )
 
     @model_validator(mode="after")
     def _languages_agree(self) -> _PartyFields:

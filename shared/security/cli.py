@@ -69,19 +69,20 @@ def verify_command(
         report = _run_verify(service, database_url, checkpoint_dir, quiet or as_json)
     except PinganError as error:
         console.print(f"[red]cannot verify {service}: {error.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except SQLAlchemyError as error:
         # Exit 1 means tampering; an unreachable database must not look like it.
         console.print(f"[red]cannot verify {service}: database unavailable ({type(error).__name__})")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if report.ok and report.checked and not report.checkpoints and not accept_unanchored:
         console.print(f"[red]cannot verify {service}: {report.checked} records stored but no signed checkpoint "
                       f"found in {checkpoint_dir or 'PINGAN_CHECKPOINT_DIR'}; check the checkpoint directory "
                       "(--accept-unanchored only for a brand-new database)")
         if as_json:
+            finding = {"kind": "no_checkpoint", "notification_id": None,
+                       "detail": "no signed checkpoint vouches for the log"}
             typer.echo(json.dumps({"service": report.service, "ok": False, "checked": report.checked,
-                                   "checkpoints": 0, "finding": {"kind": "no_checkpoint", "notification_id": None,
-                                                                 "detail": "no signed checkpoint vouches for the log"}}))
+                                   "checkpoints": 0, "finding": finding}))
         raise typer.Exit(2)
     summary = {
         "service": report.service, "ok": report.ok, "checked": report.checked, "anchored": report.anchored,
@@ -122,10 +123,10 @@ def checkpoint_command(
         checkpoint = make_checkpoint(rows, store, load_private_key(security.checkpoint_key), upto=report.last_id)
     except PinganError as error:
         console.print(f"[red]cannot checkpoint {service}: {error.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except SQLAlchemyError as error:
         console.print(f"[red]cannot checkpoint {service}: database unavailable ({type(error).__name__})")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     typer.echo(json.dumps({"service": service, "seq": checkpoint.seq, "last_id": checkpoint.last_id,
                            "count": checkpoint.count, "head": checkpoint.head}))
 

@@ -112,7 +112,7 @@ def _run(fetch_from: Callable[[Any], Callable[[int], dict]], service: str, role:
             count = export(fetch_from(rpc), out, fmt, columns, quiet)
     except PinganError as refusal:
         console.print(f"[red]{type(refusal).__name__}[/]: {refusal.message}")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     if not quiet:
         console.print(f"{count} lines written")
 

@@ -99,7 +99,7 @@ class _PendingKeys:
         self.keys: dict[tuple[int, str], tuple[PersonalData, bytes, bytes]] = {}
 
     def commit(self) -> None:
-        for (_, person_id), (vault, data_key, wrapped) in self.keys.items():
+        for (_, person_id), (vault, _data_key, wrapped) in self.keys.items():
             if not vault._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(UTC)):
                 # Values were sealed with a key that lost the race: seal them again with the winner's.
                 raise KeyRaced(person_id)

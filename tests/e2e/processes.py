@@ -38,8 +38,8 @@ class ServiceProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> "ServiceProcess":
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([PINGAN, "serve", self.service], env=self.env, stdout=log, stderr=log)
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([PINGAN, "serve", self.service], env=self.env, stdout=log, stderr=log)
         process = self.process
 
         def ready() -> bool:

@@ -121,4 +121,6 @@ def test_exports_write_the_history_and_the_access_log(container_factory, service
         "Opened", "PartyAdded", "PartyAdded", "RiskChecked", "Accepted"]
     assert as_csv.exit_code == 0
     assert [(r["actor_id"], r["action"], r["outcome"]) for r in csv.DictReader(io.StringIO(as_csv.stdout))] == [
-        ("township-2", "read a mediation case", "allowed"), ("operator", "read the history of a mediation case", "allowed")]
+        ("township-2", "read a mediation case", "allowed"),
+        ("operator", "read the history of a mediation case", "allowed"),
+    ]

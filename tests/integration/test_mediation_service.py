@@ -172,9 +172,8 @@ def test_follow_up_timer_flags_overdue_agreement_once(mediation, listener, rpc_a
         attempt(rpc, case_id, outcome="agreement", held_on=(TODAY - timedelta(days=10)).isoformat(),
                 agreement={"terms": "channel shared on alternate days",
                            "follow_up_on": (TODAY - timedelta(days=1)).isoformat()})
-    with entrypoint_waiter(listener, "on_overdue", timeout=15):
-        with entrypoint_hook(mediation, "check_follow_ups") as check:
-            first = check()
+    with entrypoint_waiter(listener, "on_overdue", timeout=15), entrypoint_hook(mediation, "check_follow_ups") as check:
+        first = check()
     with entrypoint_hook(mediation, "check_follow_ups") as check:
         second = check()
     with rpc_as(**MEDIATOR) as rpc:

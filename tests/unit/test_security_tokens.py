@@ -69,8 +69,12 @@ def test_token_hmac_over_the_public_key_is_refused():
 
 def test_token_signed_with_a_service_event_key_is_refused():
     """A service (or whoever reads its Secret) holds its event key; with it no caller token is accepted."""
-    settings = Settings.from_env({"PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))}),
-                                  "PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}"})
+    settings = Settings.from_env(
+        {
+            "PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))}),
+            "PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}",
+        }
+    )
     service_key = private_key(fixed_key("grid_events"), "t")
     now = datetime.now(UTC)
     claims = {**CLAIMS, "iat": now, "exp": now + timedelta(minutes=5)}
@@ -126,11 +130,19 @@ def test_token_cli_over_the_cap_is_refused_and_prints_no_token():
 
 
 def test_token_cli_within_the_cap_is_accepted_by_services():
-    result = CliRunner().invoke(pingan_cli, ["token", "--role", "county_officer", "--jurisdiction", "433101",
-                                             "--minutes", "60"])
+    result = CliRunner().invoke(
+        pingan_cli, ["token", "--role", "county_officer", "--jurisdiction", "433101", "--minutes", "60"]
+    )
     assert result.exit_code == 0
-    assert Settings.from_env({"PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))})}
-                             ).verifier().verify(result.stdout.strip()).role is Role.COUNTY_OFFICER
+    assert (
+        Settings.from_env(
+            {"PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))})}
+        )
+        .verifier()
+        .verify(result.stdout.strip())
+        .role
+        is Role.COUNTY_OFFICER
+    )
 
 
 def test_token_rotated_out_key_is_refused():
@@ -143,10 +155,19 @@ def test_token_rotated_out_key_is_refused():
 def test_token_rotation_accepts_old_and_new_during_overlap():
     """Rotation without downtime: services hold both public keys; the issuer moves to the new private key."""
     old_token = issuer(OLD, "k-old").issue(CALLER)
-    settings = Settings.from_env({"PINGAN_TOKEN_KEYS": json.dumps({
-        "k-old": {"public": public_text(OLD), "expires": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
-        "k-new": public_text(NEW),
-    })})
+    settings = Settings.from_env(
+        {
+            "PINGAN_TOKEN_KEYS": json.dumps(
+                {
+                    "k-old": {
+                        "public": public_text(OLD),
+                        "expires": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+                    },
+                    "k-new": public_text(NEW),
+                }
+            )
+        }
+    )
     new_token = issuer(NEW, "k-new").issue(CALLER)
     assert jwt.get_unverified_header(new_token)["kid"] == "k-new"
     assert settings.verifier().verify(old_token) == CALLER
@@ -163,8 +184,9 @@ def test_token_keys_missing_with_a_database_refuse_to_start():
 
 
 def test_token_keys_missing_with_a_database_generate_no_key_file(tmp_path):
-    settings = Settings.from_env({"PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}",
-                                  "PINGAN_DATA_DIR": str(tmp_path)})
+    settings = Settings.from_env(
+        {"PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}", "PINGAN_DATA_DIR": str(tmp_path)}
+    )
     with pytest.raises(MissingSecret):
         settings.verifier()
     assert list(tmp_path.iterdir()) == []
@@ -175,12 +197,15 @@ def test_token_break_glass_grant_round_trips_and_caps_expiry():
     token = issuer().issue(CALLER.model_copy(update={"break_glass": grant}), ttl=timedelta(hours=3))
     verified = accepting_new().verify(token)
     assert verified.break_glass.reason == grant.reason
-    assert jwt.decode(token, NEW.public_key(), algorithms=["EdDSA"], audience="pingan")["exp"] <= grant.expires.timestamp()
+    assert (
+        jwt.decode(token, NEW.public_key(), algorithms=["EdDSA"], audience="pingan")["exp"] <= grant.expires.timestamp()
+    )
 
 
 def test_token_refusal_is_logged_without_the_token():
-    forged = jwt.encode({"sub": "x", "aud": "pingan"}, Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                        headers={"kid": "k-new"})
+    forged = jwt.encode(
+        {"sub": "x", "aud": "pingan"}, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "k-new"}
+    )
     worker_ctx = SimpleNamespace(context_data={"caller_token": forged}, call_id_stack=["c-1"], call_id="c-1")
     with capture_logs() as logs, pytest.raises(Unauthenticated):
         CallVerifier(accepting_new(), worker_ctx).verify()
