@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import overload
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -196,6 +197,13 @@ class PersonalData:
         return data_key, nonce + self._master.encrypt(nonce, data_key, self._aad(person_id))
 
     # -- fields ------------------------------------------------------------------
+
+    @overload
+    def seal(self, person_id: str, value: str) -> str: ...
+    @overload
+    def seal(self, person_id: str, value: None) -> None: ...
+    @overload
+    def seal(self, person_id: str, value: str | None) -> str | None: ...
 
     def seal(self, person_id: str, value: str | None) -> str | None:
         if value is None:
