@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from kombu import Connection
@@ -42,7 +43,7 @@ def api(model: type[BaseModel]) -> Callable:
             try:
                 return method(self, call, parse(model, payload))
             except PinganError as refusal:  # never a caller's value back in the answer or the log
-                raise scrubbed(refusal, payload, frozenset(model.model_fields))
+                raise scrubbed(refusal, payload, frozenset(model.model_fields)) from None
             except Exception as error:
                 if not is_infrastructure(error):
                     raise
