@@ -6,18 +6,18 @@ from uuid import UUID
 
 import structlog
 
+from shared.clock import Now, SettingTimer
 from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
 from shared.errors import Forbidden, NotFound
 from shared.eventstore import Call
+from shared.queries import Reads
 from shared.relay import SERVICE_JURISDICTION
 from shared.security import history
-from shared.queries import Reads
 from shared.security.providers import PersonalDataVault
 from shared.security.sealing import PersonalFields
-from shared.clock import Now, SettingTimer
 
 from . import contracts as c
 from . import projections as views

@@ -1,4 +1,5 @@
-"""The import graph of services/ keeps the rooms apart (docs/architecture.md, "The five rooms" and "The contract split"):
+"""The import graph of services/ keeps the rooms apart (docs/architecture.md, "The five rooms" and
+"The contract split"):
 
 - a service imports from another service only that service's public contract;
 - a public contract imports nothing from its own service's other rooms (so importing it
