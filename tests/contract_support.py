@@ -11,8 +11,9 @@ the in-memory kit (shared/testing.py) and checks what no service may do with per
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from shared.context import CallerContext
 from shared.dependencies import Store

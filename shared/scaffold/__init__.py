@@ -16,10 +16,10 @@ import json
 import keyword
 import re
 from pathlib import Path
+from string import Template
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from string import Template
 
 from shared.errors import ValidationFailed
 from shared.security.keys import public_text
@@ -84,11 +84,12 @@ def dev_signing_key(overlay: str, name: str) -> str:
     key in ``pingan-event-public-keys``, its private key as ``pingan-event-key-<name>`` (dev only)."""
     key = Ed25519PrivateKey.generate()
     private = base64.b64encode(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())).decode()
-    marker = overlay.index("  - name: pingan-event-public-keys\n")
-    found = PUBLIC_KEYS.search(overlay, marker)
-    keys = {**json.loads(found.group(2)), name: public_text(key)}
-    overlay = overlay[:found.start(2)] + json.dumps(keys) + overlay[found.end(2):]
-    after = overlay.index("\n", PUBLIC_KEYS.search(overlay, marker).end()) + 1
+    found = PUBLIC_KEYS.search(overlay, overlay.index("  - name: pingan-event-public-keys\n"))
+    if found is None:
+        raise ValidationFailed(f"{DEV_OVERLAY} has no 'keys=' line under pingan-event-public-keys")
+    keys = json.dumps({**json.loads(found.group(2)), name: public_text(key)})
+    overlay = overlay[:found.start(2)] + keys + overlay[found.end(2):]
+    after = found.end() + len(keys) - len(found.group(2)) + 1  # the line after the public keys
     entry = f"  - name: pingan-event-key-{name.replace('_', '-')}\n    literals:\n      - key={private}\n"
     return overlay[:after] + entry + overlay[after:]
 
@@ -108,5 +109,6 @@ def new_service(root: Path, name: str) -> list[Path]:
     overlay = root / DEV_OVERLAY
     overlay.write_text(dev_signing_key(overlay.read_text(), name))
     postgres = root / POSTGRES  # its own database, owned by the role the migrate hook logs in as
-    postgres.write_text(postgres.read_text().rstrip("\n") + "\n" + DATABASE.format(name=name, dashed=name.replace("_", "-")))
+    database = DATABASE.format(name=name, dashed=name.replace("_", "-"))
+    postgres.write_text(postgres.read_text().rstrip("\n") + "\n" + database)
     return [*written, values, overlay, postgres]

@@ -51,6 +51,15 @@ def test_new_service_passes_the_unit_checks_untouched(copy):
     assert result.returncode == 0, result.stdout[-4000:]
 
 
+def test_new_service_passes_the_lint_untouched(copy):
+    """``make lint`` (ruff, mypy as configured in pyproject.toml), the first step of ``make test``."""
+    tools = Path(sys.executable).parent
+    for command in ([str(tools / "ruff"), "check", "."], [str(tools / "mypy")]):
+        linted = subprocess.run(command, cwd=copy, env={"PATH": "/usr/bin:/bin", "HOME": str(copy)},
+                                capture_output=True, text=True, timeout=600)
+        assert linted.returncode == 0, linted.stdout[-4000:]
+
+
 def test_new_service_answers_in_the_embedded_run(copy, tmp_path):
     calls = (f'n.rpc.{NAME}.open_record(jurisdiction="433101001001", note="a volunteer")["version"]\n'
              f'n.rpc.{NAME}.list_records(jurisdiction="433101")["total"]\n')

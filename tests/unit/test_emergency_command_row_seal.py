@@ -32,8 +32,9 @@ def move(service, table, **where):
 
 
 def opened(service) -> str:
-    return service(OFFICE).open_incident(incident_ref="op-seal", jurisdiction=VILLAGE, classification="natural_disaster",
-                                         level="II", commander_unit="433101:emergency_office")["incident_id"]
+    return service(OFFICE).open_incident(incident_ref="op-seal", jurisdiction=VILLAGE, level="II",
+                                         classification="natural_disaster",
+                                         commander_unit="433101:emergency_office")["incident_id"]
 
 
 def test_row_seal_moved_incident_is_not_read(service):

@@ -40,11 +40,13 @@ def test_new_service_existing_name_is_refused(repo):
 def test_new_service_chart_entry_joins_the_services_map():
     values = (ROOT / VALUES).read_text()
     services = yaml.safe_load(chart_entry(values, "volunteers"))["services"]
-    assert list(services)[-1] == "volunteers" and set(services) - {"volunteers"} == set(yaml.safe_load(values)["services"])
+    before = set(yaml.safe_load(values)["services"])
+    assert list(services)[-1] == "volunteers" and set(services) - {"volunteers"} == before
 
 
 def test_new_service_dev_key_pair_joins_the_overlay():
     overlay = dev_signing_key((ROOT / DEV_OVERLAY).read_text(), "volunteers")
     generator = {entry["name"]: entry["literals"] for entry in yaml.safe_load(overlay)["secretGenerator"]}
     public = json.loads(generator["pingan-event-public-keys"][0].removeprefix("keys="))
-    assert "volunteers" in public and re.fullmatch(r"key=[A-Za-z0-9+/]{43}=", generator["pingan-event-key-volunteers"][0])
+    private = generator["pingan-event-key-volunteers"][0]
+    assert "volunteers" in public and re.fullmatch(r"key=[A-Za-z0-9+/]{43}=", private)
