@@ -29,9 +29,10 @@ from .registry import (
     RegisterGrid, RegisterJurisdiction, RegisterMemberUnit, RegisterParticipant, UnassignWorker,
 )
 from .reports import (
-    DISPUTE_REPORTED, EVENT_ASSIGNED, SEVERE_EVENT_REPORTED, AcceptEvent, AssignEvent, Category, CloseEvent,
-    EventAssigned, EventReported, GetEvent, ListEvents, RecordFeedback, RecordHandling, ReportEvent, Severity,
-    Source, SourceReport, Status, TickChecklistStep, Tier,
+    DISPUTE_REPORTED, EVENT_ACCEPTED, EVENT_ASSIGNED, EVENT_CLOSED, EVENT_HANDLED, FEEDBACK_RECORDED,
+    SEVERE_EVENT_REPORTED, AcceptEvent, AssignEvent, Category, CloseEvent, EventAccepted, EventAssigned,
+    EventClosed, EventHandled, EventProgress, EventReported, FeedbackRecorded, GetEvent, ListEvents,
+    RecordFeedback, RecordHandling, ReportEvent, Severity, Source, SourceReport, Status, TickChecklistStep, Tier,
 )
 from .risks import (
     RISK_CLOSED, RISK_LEVEL_CHANGED, RISK_RAISED_TO_RED, RISK_REGISTERED, AssignRiskResponsibility,
@@ -49,6 +50,10 @@ PUBLISHED: dict[str, type[Payload]] = {
     DISPUTE_REPORTED: EventReported,
     SEVERE_EVENT_REPORTED: EventReported,
     EVENT_ASSIGNED: EventAssigned,
+    EVENT_ACCEPTED: EventAccepted,
+    EVENT_HANDLED: EventHandled,
+    FEEDBACK_RECORDED: FeedbackRecorded,
+    EVENT_CLOSED: EventClosed,
     WORK_ITEM_OVERDUE: WorkItemOverdue,
     RISK_REGISTERED: RiskRegistered,
     RISK_LEVEL_CHANGED: RiskLevelChanged,
@@ -66,8 +71,9 @@ __all__ = [
     "RecogniseParticipant", "RegisterGrid", "RegisterJurisdiction", "RegisterMemberUnit", "RegisterParticipant",
     "UnassignWorker",
     # reports
-    "DISPUTE_REPORTED", "EVENT_ASSIGNED", "SEVERE_EVENT_REPORTED", "AcceptEvent", "AssignEvent", "Category",
-    "CloseEvent", "EventAssigned", "EventReported", "GetEvent", "ListEvents", "RecordFeedback", "RecordHandling",
+    "DISPUTE_REPORTED", "EVENT_ACCEPTED", "EVENT_ASSIGNED", "EVENT_CLOSED", "EVENT_HANDLED", "FEEDBACK_RECORDED",
+    "SEVERE_EVENT_REPORTED", "AcceptEvent", "AssignEvent", "Category", "CloseEvent", "EventAccepted",
+    "EventAssigned", "EventClosed", "EventHandled", "EventProgress", "EventReported", "FeedbackRecorded", "GetEvent", "ListEvents", "RecordFeedback", "RecordHandling",
     "ReportEvent", "Severity", "Source", "SourceReport", "Status", "TickChecklistStep", "Tier",
     # work items
     "WORK_ITEM_OVERDUE", "AddWorkItem", "AssigneeKind", "CancelWorkItem", "CompleteWorkItem", "GetWorkItem",

@@ -127,6 +127,11 @@ class SourceReport(Scoped):
 DISPUTE_REPORTED = "dispute_reported"
 SEVERE_EVENT_REPORTED = "severe_event_reported"
 EVENT_ASSIGNED = "event_assigned"
+# The rest of the lifecycle, for whoever follows a report to its outcome (docs/integration.md).
+EVENT_ACCEPTED = "event_accepted"
+EVENT_HANDLED = "event_handled"
+FEEDBACK_RECORDED = "feedback_recorded"
+EVENT_CLOSED = "event_closed"
 
 
 class EventReported(Payload):
@@ -155,3 +160,37 @@ class EventAssigned(Payload):
     unit_id: UnitRef
     contact_id: Identifier | None
     assigned_at: datetime
+
+
+class EventProgress(Payload):
+    """Where an event lies; the lifecycle payloads below add when and what happened (never free text)."""
+
+    schema_version: int = 1
+    event_id: UUID
+    grid_code: JurisdictionCode
+    jurisdiction: JurisdictionCode
+    county: JurisdictionCode
+
+
+class EventAccepted(EventProgress):
+    accepted_at: datetime
+
+
+class EventHandled(EventProgress):
+    """Handling was recorded; the note itself is read by RPC (``get_event``)."""
+
+    handled_at: datetime
+
+
+class FeedbackRecorded(EventProgress):
+    """The citizen's feedback was recorded: whether they are satisfied (the text is read by RPC)."""
+
+    satisfied: bool
+    recorded_at: datetime
+
+
+class EventClosed(EventProgress):
+    """The event is closed; ``satisfied`` repeats the feedback's (None for events closed before it was kept)."""
+
+    satisfied: bool | None
+    closed_at: datetime

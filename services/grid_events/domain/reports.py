@@ -91,7 +91,7 @@ class EventReport(AuditedAggregate):
 
     def accept(self) -> None:
         self._require(Status.REPORTED, "accept")
-        self._accepted()
+        self._accepted(self.grid_code, self.jurisdiction)
 
     def assign(self, unit: str, body_code: str | None = None, contact_id: str | None = None) -> None:
         """Assign to a member unit (``unit`` its code, ``body_code`` the coordination
@@ -101,11 +101,11 @@ class EventReport(AuditedAggregate):
 
     def record_handling(self, note: str) -> None:
         self._require(Status.ASSIGNED, "record handling of")
-        self._handled(note)
+        self._handled(note, self.grid_code, self.jurisdiction)
 
     def record_feedback(self, feedback: str, satisfied: bool) -> None:
         self._require(Status.HANDLED, "record feedback on")
-        self._feedback_recorded(feedback, satisfied)
+        self._feedback_recorded(feedback, satisfied, self.grid_code, self.jurisdiction)
 
     def close(self) -> None:
         if self.status == Status.HANDLED:
@@ -115,7 +115,7 @@ class EventReport(AuditedAggregate):
             raise InvalidTransition(
                 f"an event cannot be closed before its required steps are ticked: {', '.join(self.open_steps)}"
             )
-        self._closed()
+        self._closed(self.grid_code, self.jurisdiction, getattr(self, "satisfied", None))
 
     def link_mediation_case(self, case_id: str) -> None:
         """Record the mediation case opened for this dispute (at most one)."""
@@ -146,8 +146,11 @@ class EventReport(AuditedAggregate):
     def _step_ticked(self, step: str, note: str | None) -> None:
         self.ticked_steps.append(step)
 
+    # grid_code and jurisdiction (and a closure's satisfaction) are repeated on the lifecycle events
+    # so their public events can be made from them alone; absent from events stored before.
+
     @event("Accepted")
-    def _accepted(self) -> None:
+    def _accepted(self, grid_code: str | None = None, jurisdiction: str | None = None) -> None:
         self.status = Status.ACCEPTED.value
 
     @event("Assigned")
@@ -160,12 +163,13 @@ class EventReport(AuditedAggregate):
         self.status = Status.ASSIGNED.value
 
     @event("Handled")
-    def _handled(self, note: str) -> None:
+    def _handled(self, note: str, grid_code: str | None = None, jurisdiction: str | None = None) -> None:
         self.handling_note = note
         self.status = Status.HANDLED.value
 
     @event("FeedbackRecorded")
-    def _feedback_recorded(self, feedback: str, satisfied: bool) -> None:
+    def _feedback_recorded(self, feedback: str, satisfied: bool, grid_code: str | None = None,
+                           jurisdiction: str | None = None) -> None:
         self.feedback = feedback
         self.satisfied = satisfied
         self.status = Status.FEEDBACK_RECORDED.value
@@ -179,5 +183,6 @@ class EventReport(AuditedAggregate):
         self.incident_id = incident_id
 
     @event("Closed")
-    def _closed(self) -> None:
+    def _closed(self, grid_code: str | None = None, jurisdiction: str | None = None,
+                satisfied: bool | None = None) -> None:
         self.status = Status.CLOSED.value

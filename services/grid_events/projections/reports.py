@@ -6,7 +6,7 @@ import json
 from typing import Any, Iterable
 
 from prometheus_client.core import HistogramMetricFamily
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, insert, literal, select, union_all
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, Text, func, insert, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, level_of, scope_prefix
@@ -42,6 +42,8 @@ reports = Table(
     Column("reported_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
+    Column("feedback", Text),  # sealed under the record's key
+    Column("satisfied", Boolean),
     Column("version", Integer, nullable=False),
     erased_flag(),
     seal_column("event_id", "grid_code", "jurisdiction", "county", "category", "place", "description", "reporter_id"),
@@ -99,7 +101,8 @@ class EventReportsView(Projection):
 
     @handles(EventReport.FeedbackRecorded)
     def on_feedback_recorded(self, event: Any, conn: Connection) -> None:
-        self._update(conn, event, status=Status.FEEDBACK_RECORDED.value)
+        self._update(conn, event, status=Status.FEEDBACK_RECORDED.value, feedback=event.feedback,
+                     satisfied=event.satisfied)
 
     @handles(EventReport.MediationCaseLinked)
     def on_mediation_case_linked(self, event: Any, conn: Connection) -> None:
