@@ -30,6 +30,7 @@ def contracts() -> Contracts:
             source=domain_event.source,
             severity=domain_event.severity,
             reported_at=domain_event.timestamp,
+            external_ref=getattr(domain_event, "external_ref", None),
         )
         if domain_event.category == c.Category.DISPUTE:
             yield c.DISPUTE_REPORTED, payload
@@ -61,6 +62,7 @@ def contracts() -> Contracts:
                 grid_code=domain_event.grid_code,
                 jurisdiction=jurisdiction,
                 county=county_or_self(jurisdiction),
+                external_ref=domain_event.external_ref,
                 **{at: domain_event.timestamp},
                 **{name: getattr(domain_event, name) for name in extra},
             )

@@ -266,8 +266,11 @@ class GridEventsService(ServiceBase):
 
     @api(c.ListEvents)
     def list_events(self, call: Call, query: c.ListEvents) -> dict:
+        # An outside system lists only what it reported (docs/integration.md).
+        reporter = call.caller.actor_id if call.caller.role is Role.INTEGRATION else query.reporter_id
         return self.reads().audited_page(call, query, "list events", "event report", "event_id", lambda scope:
-                                         views.events_query(scope, query.grid_code, query.status, query.source))
+                                         views.events_query(scope, query.grid_code, query.status, query.source,
+                                                            reporter, query.external_ref))
 
     @api(c.GetEvent)
     def get_event(self, call: Call, query: c.GetEvent) -> dict:

@@ -72,10 +72,11 @@ DATA_SUBJECT_ANSWERERS: frozenset[Role] = frozenset({Role.AUDITOR})
 
 # What an outside system (Role.INTEGRATION) may do, by action name, whatever a service's role lists
 # say: report, read back its own reports (each service narrows the read to the caller's records),
-# and read public events. Never erase, never list others' records (docs/integration.md).
+# and read public events. Never erase, never read others' records (docs/integration.md).
 INTEGRATION_ACTIONS: frozenset[str] = frozenset({
     "report an event",
     "read an event",
+    "list events",  # grid_events narrows the listing to the client's own reports
     "read public events",
 })
 

@@ -40,7 +40,8 @@ BODY_LEVELS = {Level.PREFECTURE, Level.COUNTY}
 
 
 def _summary(report: EventReport) -> dict:
-    return {"event_id": str(report.id), "status": report.status, "version": report.version}
+    return {"event_id": str(report.id), "status": report.status, "version": report.version,
+            "external_ref": getattr(report, "external_ref", None)}
 
 
 def _item_summary(item: WorkItem) -> dict:

@@ -72,6 +72,9 @@ class ReportEvent(Command):
     severity: Severity
     place: Text
     description: LongText
+    external_ref: Identifier | None = Field(
+        default=None, description="the caller's own id for this report (e.g. a hotline ticket number): unique per "
+                                  "caller; reporting it again returns the same event")
 
 
 class AcceptEvent(Command):
@@ -111,6 +114,9 @@ class ListEvents(Scoped, Personal):
     grid_code: JurisdictionCode | None = None
     status: Status | None = None
     source: Source | None = None
+    reporter_id: Identifier | None = Field(default=None, description="only events this caller reported "
+                                                                     "(an integration client: always its own)")
+    external_ref: Identifier | None = None
 
 
 class GetEvent(Personal):
@@ -146,6 +152,7 @@ class EventReported(Payload):
     source: Source
     severity: Severity
     reported_at: datetime
+    external_ref: Identifier | None = None  # the reporter's own reference, if it gave one
 
 
 class EventAssigned(Payload):
@@ -170,6 +177,7 @@ class EventProgress(Payload):
     grid_code: JurisdictionCode
     jurisdiction: JurisdictionCode
     county: JurisdictionCode
+    external_ref: Identifier | None = None  # the reporter's own reference, if it gave one
 
 
 class EventAccepted(EventProgress):
