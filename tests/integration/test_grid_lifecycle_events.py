@@ -5,9 +5,8 @@ import pytest
 from nameko.events import event_handler
 from sqlalchemy import create_engine
 
-from services.grid_events.service import GridEventsService
 from shared.clients import ClientRegistry
-from tests.integration.test_grid_events_service import DISPUTE, seed_registry
+from tests.integration.test_grid_events_service import DISPUTE, grid_events, seeded  # noqa: F401 (fixtures)
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
@@ -61,15 +60,6 @@ def hotline_token(pg_url, tokens):
     token = registry.issue(tokens, "hotline")
     engine.dispose()
     return token
-
-
-@pytest.fixture
-def seeded(pg_url, container_factory, service_config, rpc_as):
-    container = container_factory(GridEventsService, service_config)
-    container.start()
-    with rpc_as() as rpc:
-        seed_registry(rpc)
-    return container
 
 
 def test_lifecycle_is_published_in_order_without_personal_data(seeded, container_factory, service_config, rpc_as,
