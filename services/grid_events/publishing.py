@@ -50,6 +50,7 @@ def contracts() -> Contracts:
             unit_id=f"{body}:{domain_event.unit}",
             contact_id=domain_event.contact_id,
             assigned_at=domain_event.timestamp,
+            external_ref=getattr(domain_event, "external_ref", None),
         )
 
     def progress(event_type: str, payload: type[c.EventProgress], at: str, *extra: str):

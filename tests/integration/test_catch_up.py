@@ -1,13 +1,16 @@
 """Catch-up on real RabbitMQ and PostgreSQL: a subscriber that was away reads the public events
 from the log, as published (same envelopes, valid signatures), in order, and resumes."""
 
-import pytest
-from sqlalchemy import create_engine
+import json
 
-from shared.clients import ClientRegistry
+import pytest
+from jsonschema import Draft202012Validator
+
 from shared.config import load_settings
+from shared.contract_docs import DOCS
 from shared.errors import Unauthenticated, ValidationFailed
 from shared.security.event_signing import SIGNATURE, SIGNER, event_verifier
+from tests.integration.clients_support import client_token
 from tests.integration.test_grid_events_service import DISPUTE, grid_events, seeded  # noqa: F401 (fixtures)
 from tests.integration.test_grid_lifecycle_events import carry_through
 
@@ -52,11 +55,7 @@ def test_events_since_resumes_after_position(seeded, rpc_as):
 
 
 def test_events_since_outside_jurisdiction_returns_nothing(seeded, rpc_as, pg_url, tokens):
-    engine = create_engine(pg_url)
-    registry = ClientRegistry(engine)
-    registry.register("operator-1", client_id="court-433102", name="Fenghuang court", jurisdiction="433102")
-    token = registry.issue(tokens, "court-433102")
-    engine.dispose()
+    token = client_token(pg_url, tokens, "court-433102", "433102")
     with rpc_as() as rpc:
         rpc.grid_events.report_event(**DISPUTE)
     with rpc_as(token=token) as rpc:
@@ -72,3 +71,16 @@ def test_events_since_without_token_is_refused(seeded, rpc_as):
 def test_events_since_bad_limit_is_refused(seeded, rpc_as):
     with rpc_as() as rpc, pytest.raises(ValidationFailed):
         rpc.grid_events.events_since(position=0, limit=5000)
+
+
+def test_events_since_bodies_match_committed_contracts(seeded, rpc_as):
+    with rpc_as() as rpc:
+        carry_through(rpc, rpc.grid_events.report_event(**DISPUTE, external_ref="ticket-1")["event_id"])
+        items, _ = read_all(rpc)
+    envelope = Draft202012Validator(json.loads((DOCS / "envelope.json").read_text()))
+    for item in items:
+        body = item["body"]
+        envelope.validate(body)
+        path = DOCS / "grid_events" / "events" / f"{body['event_type']}.v{body['schema_version']}.json"
+        Draft202012Validator(json.loads(path.read_text())).validate(body["data"])
+    assert {item["body"]["data"]["external_ref"] for item in items} == {"ticket-1"}

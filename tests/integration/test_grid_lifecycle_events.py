@@ -3,9 +3,8 @@ what an outside system follows to tell the citizen the outcome."""
 
 import pytest
 from nameko.events import event_handler
-from sqlalchemy import create_engine
 
-from shared.clients import ClientRegistry
+from tests.integration.clients_support import client_token
 from tests.integration.test_grid_events_service import DISPUTE, grid_events, seeded  # noqa: F401 (fixtures)
 from tests.polling import wait_until
 
@@ -54,12 +53,7 @@ def carry_through(rpc, event_id, satisfied=True):
 
 @pytest.fixture
 def hotline_token(pg_url, tokens):
-    engine = create_engine(pg_url)
-    registry = ClientRegistry(engine)
-    registry.register("operator-1", client_id="hotline", name="Citizen hotline", jurisdiction="433100")
-    token = registry.issue(tokens, "hotline")
-    engine.dispose()
-    return token
+    return client_token(pg_url, tokens)
 
 
 def test_lifecycle_is_published_in_order_without_personal_data(seeded, container_factory, service_config, rpc_as,

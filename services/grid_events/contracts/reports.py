@@ -167,6 +167,7 @@ class EventAssigned(Payload):
     unit_id: UnitRef
     contact_id: Identifier | None
     assigned_at: datetime
+    external_ref: Identifier | None = None  # the reporter's own reference, if it gave one
 
 
 class EventProgress(Payload):

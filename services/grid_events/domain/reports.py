@@ -99,7 +99,7 @@ class EventReport(AuditedAggregate):
         """Assign to a member unit (``unit`` its code, ``body_code`` the coordination
         body it belongs to); ``contact_id`` is the unit's contact point for the grid."""
         self._require(Status.ACCEPTED, "assign")
-        self._assigned(unit, body_code, contact_id, self.grid_code, self.jurisdiction)
+        self._assigned(unit, body_code, contact_id, *self._where())
 
     def record_handling(self, note: str) -> None:
         self._require(Status.ASSIGNED, "record handling of")
@@ -161,7 +161,8 @@ class EventReport(AuditedAggregate):
 
     @event("Assigned")
     def _assigned(self, unit: str, body_code: str | None = None, contact_id: str | None = None,
-                  grid_code: str | None = None, jurisdiction: str | None = None) -> None:
+                  grid_code: str | None = None, jurisdiction: str | None = None,
+                  external_ref: str | None = None) -> None:
         # All but ``unit`` are absent from events stored before member units existed;
         # grid and jurisdiction are repeated so the public event can be made from this one.
         self.assigned_unit = unit
