@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, insert, select
@@ -82,7 +82,7 @@ class ClientRegistry:
         metadata.create_all(engine)
 
     @classmethod
-    def at(cls, url: str) -> "ClientRegistry":
+    def at(cls, url: str) -> ClientRegistry:
         return cls(create_engine(url))
 
     def clients(self) -> dict[str, Client]:
@@ -165,4 +165,4 @@ class ClientStatus:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -44,7 +44,7 @@ def register(
         client = registry.register(actor, client_id=client_id, name=name, jurisdiction=jurisdiction,
                                    max_minutes=max_minutes)
     except PinganError as error:
-        raise _refused(error)
+        raise _refused(error) from None
     typer.echo(json.dumps(client.as_dict()))
 
 
@@ -63,7 +63,7 @@ def revoke(client_id: str = typer.Argument(...), actor: str = typer.Option("oper
     try:
         client = registry.revoke(actor, client_id)
     except PinganError as error:
-        raise _refused(error)
+        raise _refused(error) from None
     typer.echo(json.dumps(client.as_dict()))
 
 
@@ -75,4 +75,4 @@ def token(client_id: str = typer.Argument(...),
     try:
         print(registry.issue(settings.issuer(), client_id, minutes))
     except PinganError as error:
-        raise _refused(error)
+        raise _refused(error) from None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -53,7 +53,7 @@ def published(service_class: type) -> dict[str, type[BaseModel]]:
     return dict(sorted(store.contracts.schemas.items())) if store and store.contracts else {}
 
 
-def json_schema(model: type[BaseModel], mode: str, title: str) -> dict:
+def json_schema(model: type[BaseModel], mode: Literal["validation", "serialization"], title: str) -> dict:
     schema = model.model_json_schema(mode=mode)
     return {"$schema": DIALECT, "$id": title, **schema}
 
@@ -121,7 +121,7 @@ def generate() -> dict[Path, str]:
         "error.json": json_schema(RemoteError, "serialization", "error.json"),
     }
     for service_class in service_classes():
-        service = service_class.name
+        service: str = service_class.name  # type: ignore[attr-defined]  # every ServiceBase subclass names itself
         for method, model in rpc_models(service_class).items():
             path = f"{service}/rpc/{method}.json"
             files[path] = json_schema(model, "validation", path)

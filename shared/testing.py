@@ -12,8 +12,9 @@ Integration and e2e tests use the real broker and database instead (tests/confte
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 from unittest.mock import Mock
 from uuid import uuid4
 
@@ -24,6 +25,7 @@ from sqlalchemy.pool import StaticPool
 
 from shared.context import CallerContext, Role
 from shared.eventstore import Call, PinganApplication
+from shared.jurisdiction import PREFECTURE
 from shared.projections import Projection, ProjectionRunner, create_view_tables
 from shared.security.personal_data import PersonalData
 from shared.security.sealing import is_sealed
@@ -39,7 +41,7 @@ def memory_app(application_class: type[PinganApplication]) -> Any:
     return application_class(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
 
 
-def call_as(caller: CallerContext | None = None, *, role: Role = Role.ADMIN, jurisdiction: str = "433100",
+def call_as(caller: CallerContext | None = None, *, role: Role = Role.ADMIN, jurisdiction: str = PREFECTURE,
             actor_id: str = "admin-1", method: str = "") -> Call:
     """A verified call, as an entrypoint hands it to the application."""
     caller = caller or CallerContext(actor_id=actor_id, role=role, jurisdiction=jurisdiction)
@@ -54,7 +56,7 @@ class CountingVault(PersonalData):
         self.opened = 0
 
     @classmethod
-    def in_memory(cls) -> "CountingVault":
+    def in_memory(cls) -> CountingVault:
         vault = cls(memory_engine(), os.urandom(32))
         vault.create_tables()
         return vault

@@ -11,7 +11,7 @@ from shared.contract_docs import DOCS
 from shared.errors import Unauthenticated, ValidationFailed
 from shared.security.event_signing import SIGNATURE, SIGNER, event_verifier
 from tests.integration.clients_support import client_token
-from tests.integration.test_grid_events_service import DISPUTE, grid_events, seeded  # noqa: F401 (fixtures)
+from tests.integration.test_grid_events_service import DISPUTE
 from tests.integration.test_grid_lifecycle_events import carry_through
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def read_all(rpc, position=0, limit=3):
             return items, position
 
 
-def test_events_since_returns_published_events_in_order_with_valid_signatures(seeded, rpc_as):
+def test_events_since_returns_published_events_in_order_with_valid_signatures(grid_seeded, rpc_as):
     with rpc_as() as rpc:
         event_id = rpc.grid_events.report_event(**DISPUTE)["event_id"]
         carry_through(rpc, event_id)
@@ -44,7 +44,7 @@ def test_events_since_returns_published_events_in_order_with_valid_signatures(se
     assert ids == sorted(ids)
 
 
-def test_events_since_resumes_after_position(seeded, rpc_as):
+def test_events_since_resumes_after_position(grid_seeded, rpc_as):
     with rpc_as() as rpc:
         first = rpc.grid_events.report_event(**DISPUTE)["event_id"]
         _, position = read_all(rpc)
@@ -54,7 +54,7 @@ def test_events_since_resumes_after_position(seeded, rpc_as):
     assert first != second
 
 
-def test_events_since_outside_jurisdiction_returns_nothing(seeded, rpc_as, pg_url, tokens):
+def test_events_since_outside_jurisdiction_returns_nothing(grid_seeded, rpc_as, pg_url, tokens):
     token = client_token(pg_url, tokens, "court-433102", "433102")
     with rpc_as() as rpc:
         rpc.grid_events.report_event(**DISPUTE)
@@ -63,17 +63,17 @@ def test_events_since_outside_jurisdiction_returns_nothing(seeded, rpc_as, pg_ur
     assert items == [] and position > 0
 
 
-def test_events_since_without_token_is_refused(seeded, rpc_as):
+def test_events_since_without_token_is_refused(grid_seeded, rpc_as):
     with rpc_as(token=False) as rpc, pytest.raises(Unauthenticated):
         rpc.grid_events.events_since(position=0)
 
 
-def test_events_since_bad_limit_is_refused(seeded, rpc_as):
+def test_events_since_bad_limit_is_refused(grid_seeded, rpc_as):
     with rpc_as() as rpc, pytest.raises(ValidationFailed):
         rpc.grid_events.events_since(position=0, limit=5000)
 
 
-def test_events_since_bodies_match_committed_contracts(seeded, rpc_as):
+def test_events_since_bodies_match_committed_contracts(grid_seeded, rpc_as):
     with rpc_as() as rpc:
         carry_through(rpc, rpc.grid_events.report_event(**DISPUTE, external_ref="ticket-1")["event_id"])
         items, _ = read_all(rpc)

@@ -5,7 +5,7 @@ import pytest
 from nameko.events import event_handler
 
 from tests.integration.clients_support import client_token
-from tests.integration.test_grid_events_service import DISPUTE, grid_events, seeded  # noqa: F401 (fixtures)
+from tests.integration.test_grid_events_service import DISPUTE
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
@@ -56,7 +56,7 @@ def hotline_token(pg_url, tokens):
     return client_token(pg_url, tokens)
 
 
-def test_lifecycle_is_published_in_order_without_personal_data(seeded, container_factory, service_config, rpc_as,
+def test_lifecycle_is_published_in_order_without_personal_data(grid_seeded, container_factory, service_config, rpc_as,
                                                                hotline_token):
     LifecycleListener.received = []
     container_factory(LifecycleListener, service_config).start()
@@ -76,7 +76,7 @@ def test_lifecycle_is_published_in_order_without_personal_data(seeded, container
     assert "content" not in text and "households" not in text and DISPUTE["description"] not in text
 
 
-def test_reporter_reads_feedback_and_satisfaction_of_its_report(seeded, rpc_as, hotline_token):
+def test_reporter_reads_feedback_and_satisfaction_of_its_report(grid_seeded, rpc_as, hotline_token):
     with rpc_as(token=hotline_token) as rpc:
         event_id = rpc.grid_events.report_event(**DISPUTE)["event_id"]
     with rpc_as() as rpc:

@@ -7,7 +7,7 @@ import pytest
 from kombu import Connection, Exchange, Producer, Queue
 
 from tests.integration.clients_support import client_token
-from tests.integration.test_grid_events_service import DISPUTE, grid_events, seeded  # noqa: F401 (fixtures)
+from tests.integration.test_grid_events_service import DISPUTE
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def hotline(pg_url, tokens):
     return client_token(pg_url, tokens)
 
 
-def test_wire_rpc_reports_and_reads_back_with_kombu_only(seeded, service_config, hotline):
+def test_wire_rpc_reports_and_reads_back_with_kombu_only(grid_seeded, service_config, hotline):
     uri = service_config["AMQP_URI"]
     reported = call(uri, hotline, "grid_events.report_event", **DISPUTE, external_ref="ticket-77")
     assert reported["error"] is None and reported["result"]["external_ref"] == "ticket-77"
@@ -48,14 +48,14 @@ def test_wire_rpc_reports_and_reads_back_with_kombu_only(seeded, service_config,
     assert found["result"]["status"] == "reported"
 
 
-def test_wire_rpc_refusal_is_a_typed_error_body(seeded, service_config):
+def test_wire_rpc_refusal_is_a_typed_error_body(grid_seeded, service_config):
     refused = call(service_config["AMQP_URI"], None, "grid_events.report_event", **DISPUTE)
     assert refused["result"] is None
     assert refused["error"]["exc_type"] == "Unauthenticated"
     assert set(refused["error"]) == {"exc_type", "exc_path", "exc_args", "value"}
 
 
-def test_wire_catch_up_returns_signed_envelopes(seeded, service_config, hotline):
+def test_wire_catch_up_returns_signed_envelopes(grid_seeded, service_config, hotline):
     uri = service_config["AMQP_URI"]
     call(uri, hotline, "grid_events.report_event", **DISPUTE, external_ref="ticket-78")
     page = call(uri, hotline, "grid_events.events_since", position=0, limit=100)["result"]

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine
 
+from shared.access import authorize
 from shared.clients import ClientRegistry
 from shared.context import CallerContext, Role, TokenKeys, TokenVerifier, VerifyKey
 from shared.errors import Conflict, Forbidden, Unauthenticated
-from shared.access import authorize
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 models, valid JSON Schema 2020-12, and describe the messages the relay really sends."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -30,7 +30,7 @@ def test_contract_schema_is_valid_json_schema(path: Path):
 def test_relayed_envelope_validates_against_committed_schemas():
     payload = grid.EventReported(event_id=uuid4(), grid_code="433101001001001", jurisdiction="433101001001",
                                  county="433101", category="dispute", source="petition", severity="medium",
-                                 reported_at=datetime.now(timezone.utc), external_ref="ticket-1")
+                                 reported_at=datetime.now(UTC), external_ref="ticket-1")
     body = Envelope(source="grid_events", event_type=grid.DISPUTE_REPORTED, schema_version=1, notification_id=7,
                     aggregate_id=str(payload.event_id), aggregate_version=1, occurred_at=payload.reported_at,
                     audit={"actor_id": "hotline", "role": "integration", "jurisdiction": "433100", "call_id": "c-1"},

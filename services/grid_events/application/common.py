@@ -9,7 +9,14 @@ from shared.jurisdiction import Level
 from shared.security.sealing import Erase, Seal, check_opaque_id, is_sealed, sealed_under
 
 from ..domain import (
-    PARTICIPANT_TEXT, EventReport, MajorDecision, Participant, Risk, WorkItem, is_reserved_subject, record_subject,
+    PARTICIPANT_TEXT,
+    EventReport,
+    MajorDecision,
+    Participant,
+    Risk,
+    WorkItem,
+    is_reserved_subject,
+    record_subject,
 )
 
 __all__ = ["Erase", "Seal"]
@@ -31,7 +38,7 @@ FAMILY_ASSESSORS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.CI
 SERVICE_ONLY = {Role.SERVICE}
 # Erasure destroys data for good: officers of a county or above, within their jurisdiction.
 ERASERS = {Role.ADMIN, Role.PREFECTURE_OFFICER, Role.COUNTY_OFFICER}
-PREFECTURE = "433100"
+
 
 # Units registered without a parent: the top of this platform's ladder.
 ROOT_LEVELS = {Level.PROVINCE, Level.PREFECTURE}
