@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import typer
@@ -26,4 +29,8 @@ def new_service(
         raise typer.Exit(2) from None
     for path in written:
         console.print(f"wrote {path.relative_to(root.resolve())}")
+    # Its JSON Schemas and AsyncAPI document (docs/contracts/), made by that repository's own code.
+    env = {**os.environ, "PYTHONPATH": str(root.resolve())}
+    subprocess.run([sys.executable, "-m", "shared.contract_docs"], cwd=root.resolve(), env=env, check=True)
+    console.print(f"wrote docs/contracts/{name}/")
     console.print("next: docs/adding-a-service.md; run `make test-unit`")

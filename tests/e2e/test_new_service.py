@@ -18,7 +18,8 @@ HELM = ROOT / ".tools" / "bin" / "helm"
 NAME = "volunteers"
 UNIT_CHECKS = ["tests/unit/test_service_docs.py", "tests/unit/test_import_graph.py",
                "tests/unit/test_service_contract.py", "tests/unit/test_chart_follows_registry.py",
-               "tests/unit/test_dashboards_generated.py", f"tests/unit/test_{NAME}_service.py"]
+               "tests/unit/test_dashboards_generated.py", "tests/unit/test_contract_docs.py",
+               f"tests/unit/test_{NAME}_service.py"]
 
 
 def pingan(copy: Path, *args: str, **options) -> subprocess.CompletedProcess:
