@@ -302,7 +302,7 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
             self._require_visible(call, case)
             return change(case)
 
-        return self._with_extra_records(call, CASE, case_id, action, roles, changed, command_id)
+        return self.change(call, CASE, case_id, action, roles, changed, command_id=command_id)
 
     def _on_plan(self, call: Call, plan_id: UUID, command_id: str | None, action: str, roles: set[Role],
                  change: Callable[[ProtectionPlan], Any]) -> dict:
@@ -311,21 +311,6 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
             return change(plan)
 
         return self.change(call, PLAN, plan_id, action, roles, changed, command_id=command_id)
-
-    def _with_extra_records(self, call: Call, record: RecordType, record_id: UUID, action: str, roles: set[Role],
-                            change: Callable[[Any], Any], command_id: str | None) -> dict:
-        """``Commands.change``, where ``change`` may return further records to save with it (a plan
-        ended with its case)."""
-        require_role(call, action, roles)
-
-        def act():
-            found = self.load(record.cls, record_id, record.what)
-            authorize(call.caller, action, roles, record.place(found))
-            extra = change(found)
-            others = extra if isinstance(extra, list) else []
-            return [found, *others], {**record.summary(found), **(extra if isinstance(extra, dict) else {})}
-
-        return self.execute(call, act, command_id)
 
     def _visible_case(self, call: Call, case_id: UUID) -> MinorCase:
         case = self.load(MinorCase, case_id, "case")

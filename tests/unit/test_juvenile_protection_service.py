@@ -121,6 +121,13 @@ def test_case_closes_as_protected_only_with_a_complete_plan(world):
         world(CIVIL_AFFAIRS).close_case(case_id=case_id, reason="protected")
 
 
+def test_closing_a_case_ends_its_plan(world):
+    case_id = open_case(world)
+    plan_id, _ = plan_with_tasks(world, case_id)
+    world(CIVIL_AFFAIRS).close_case(case_id=case_id, reason="moved")
+    assert world(CIVIL_AFFAIRS).get_plan(plan_id=plan_id, purpose="case_work")["status"] == "ended"
+
+
 def test_stalled_task_is_flagged_once_and_counted_by_department(world):
     plan_id, _ = plan_with_tasks(world, open_case(world), departments=("education",))
     world.advance(days=30)
@@ -224,6 +231,13 @@ def test_expired_sealed_record_approval_is_refused(world):
     with pytest.raises(ValidationFailed):
         world(COURT).get_case(case_id=sealed_id, purpose="trial", approval_ref="court-approval-5",
                               approval_expires=(NOW - timedelta(minutes=1)).isoformat())
+
+
+def test_sealed_cases_plan_reads_as_missing(world):
+    sealed_id = _two_cases(world, True)
+    plan_id = str(domain.plan_id_for(sealed_id))
+    with pytest.raises(NotFound):
+        world(EDUCATION).get_plan(plan_id=plan_id, purpose="case_work")
 
 
 def test_commands_on_a_sealed_case_answer_not_found_to_case_workers(world):
