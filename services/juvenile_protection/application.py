@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Callable
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from shared.access import authorize
 from shared.commands import Commands, RecordType, require_role
@@ -31,7 +31,7 @@ from shared.security.sealing import Erase, Seal
 
 from . import contracts as c
 from .domain import (
-    ADULT_AGE, MinorCase, ProtectionPlan, Report, Source, age_on, case_id_for, case_key, check_minor_id, guardian_key,
+    ADULT_AGE, MinorCase, ProtectionPlan, Report, Source, SpecialSchoolReferral, age_on, case_id_for, case_key, check_minor_id, guardian_key,
     minor_key, plan_id_for, report_id_for, report_key,
 )
 from .domain.common import check_birth_month
@@ -46,6 +46,10 @@ TASK_HOLDERS = CASE_WORKERS | {Role.POLICE, Role.HEALTH, Role.JUSTICE, Role.PROC
 SEALERS = {Role.PROCURATORATE, Role.COURT}
 READERS = {Role.CIVIL_AFFAIRS, Role.EDUCATION, Role.POLICE, Role.PROCURATORATE, Role.COURT}
 SERVICE_ONLY = {Role.SERVICE}
+PROPOSERS = CASE_WORKERS | {Role.POLICE}
+# Each assessing department's role; the evaluation body's decision is entered by education.
+ASSESSOR_ROLE = {"education": {Role.EDUCATION, Role.ADMIN}, "public_security": {Role.POLICE, Role.ADMIN}}
+DECIDERS = {Role.EDUCATION, Role.ADMIN}
 
 
 def _case_summary(case: MinorCase) -> dict:
@@ -71,11 +75,24 @@ PERSONAL_FIELDS: dict[type, tuple[str, ...]] = {
     ProtectionPlan.TaskCompleted: ("note",),
     ProtectionPlan.TaskCancelled: ("reason",),
     ProtectionPlan.Reviewed: ("note",),
+    SpecialSchoolReferral.Proposed: ("grounds",),
+    SpecialSchoolReferral.Assessed: ("findings",),
+    SpecialSchoolReferral.GuardianHeard: ("note",),
+    SpecialSchoolReferral.Decided: ("basis",),
+    SpecialSchoolReferral.Reviewed: ("note",),
 }
 
 REPORT = RecordType(Report, "report", place=lambda r: r.jurisdiction, summary=_report_summary)
 CASE = RecordType(MinorCase, "case", place=lambda r: r.jurisdiction, summary=_case_summary)
 PLAN = RecordType(ProtectionPlan, "plan", place=lambda r: r.jurisdiction, summary=_plan_summary)
+
+
+def _referral_summary(referral: SpecialSchoolReferral) -> dict:
+    return {"referral_id": str(referral.id), "case_id": referral.case_id, "status": referral.status}
+
+
+REFERRAL = RecordType(SpecialSchoolReferral, "special-school referral", place=lambda r: r.jurisdiction,
+                      summary=_referral_summary)
 
 
 class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
@@ -293,6 +310,56 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
 
         self.execute(call, act)
         return flagged
+
+    # -- special (专门) school referral ----------------------------------------------------------
+
+    def propose_special_school(self, call: Call, command: c.ProposeSpecialSchool, seal: Seal) -> dict:
+        require_role(call, "propose a special-school referral", PROPOSERS)
+
+        def act():
+            case = self._visible_case(call, command.case_id)
+            authorize(call.caller, "propose a special-school referral", PROPOSERS, case.jurisdiction)
+            referral = SpecialSchoolReferral.propose(uuid4(), case, command.proposed_by.value,
+                                                     seal(case_key(case.id), command.grounds))
+            return [referral], _referral_summary(referral)
+
+        return self.execute(call, act, command.command_id)
+
+    def assess_referral(self, call: Call, command: c.AssessReferral, seal: Seal) -> dict:
+        return self._on_referral(call, command, "assess a special-school referral", ASSESSOR_ROLE[command.by.value],
+                                 lambda r: r.record_assessment(command.by.value, command.recommends,
+                                                               seal(case_key(r.case_id), command.findings)))
+
+    def hear_guardian(self, call: Call, command: c.HearGuardian, seal: Seal) -> dict:
+        return self._on_referral(call, command, "record the guardian's view", CASE_WORKERS,
+                                 lambda r: r.record_guardian_view(command.view.value,
+                                                                  seal(case_key(r.case_id), command.note)))
+
+    def decide_referral(self, call: Call, command: c.DecideReferral, seal: Seal, today: date) -> dict:
+        return self._on_referral(call, command, "decide a special-school referral", DECIDERS,
+                                 lambda r: r.decide(command.admitted, today, seal(case_key(r.case_id), command.basis)))
+
+    def place_in_special_school(self, call: Call, command: c.PlaceInSpecialSchool, today: date) -> dict:
+        return self._on_referral(call, command, "place a child in a special school", CASE_WORKERS,
+                                 lambda r: r.place(command.school_id, today, command.first_review_on))
+
+    def review_placement(self, call: Call, command: c.ReviewPlacement, seal: Seal, today: date) -> dict:
+        return self._on_referral(call, command, "review a special-school placement", CASE_WORKERS,
+                                 lambda r: r.record_review(today, command.next_review_on,
+                                                           seal(case_key(r.case_id), command.note)))
+
+    def return_to_ordinary_school(self, call: Call, command: c.ReturnToOrdinarySchool, today: date) -> dict:
+        return self._on_referral(call, command, "return a child to an ordinary school", CASE_WORKERS,
+                                 lambda r: r.return_to_ordinary_school(command.school_id, today))
+
+    def _on_referral(self, call: Call, command: Any, action: str, roles: set[Role],
+                     change: Callable[[SpecialSchoolReferral], Any]) -> dict:
+        def changed(referral: SpecialSchoolReferral) -> Any:
+            self._require_visible(call, self.load(MinorCase, UUID(referral.case_id), "case"), "special-school referral",
+                                  referral.id)
+            return change(referral)
+
+        return self.change(call, REFERRAL, command.referral_id, action, roles, changed, command_id=command.command_id)
 
     # -- helpers --------------------------------------------------------------------------------
 

@@ -237,6 +237,66 @@ class CancelPlanTask(Command):
     reason: str = LongText
 
 
+# -- commands: special (专门) school referral ---------------------------------------------------
+
+
+class GuardianView(StrEnum):
+    AGREES = "agrees"
+    OBJECTS = "objects"
+    NOT_REACHABLE = "not_reachable"
+
+
+class Assessor(StrEnum):
+    EDUCATION = "education"
+    PUBLIC_SECURITY = "public_security"
+
+
+class ProposeSpecialSchool(Command):
+    """Propose referring a child with serious misconduct; the same ``command_id`` names the same referral."""
+
+    case_id: UUID
+    proposed_by: Department
+    grounds: str = LongText
+
+
+class AssessReferral(Command):
+    referral_id: UUID
+    by: Assessor
+    recommends: bool
+    findings: str = LongText
+
+
+class HearGuardian(Command):
+    referral_id: UUID
+    view: GuardianView
+    note: str | None = OptionalLongText
+
+
+class DecideReferral(Command):
+    """The evaluation body's decision, with its basis."""
+
+    referral_id: UUID
+    admitted: bool
+    basis: str = LongText
+
+
+class PlaceInSpecialSchool(Command):
+    referral_id: UUID
+    school_id: Ref
+    first_review_on: date
+
+
+class ReviewPlacement(Command):
+    referral_id: UUID
+    next_review_on: date
+    note: str = LongText
+
+
+class ReturnToOrdinarySchool(Command):
+    referral_id: UUID
+    school_id: Ref
+
+
 # -- queries ---------------------------------------------------------------------------------
 
 
@@ -275,6 +335,10 @@ class GetPlan(_Minors):
     plan_id: UUID
 
 
+class GetReferral(_Minors):
+    referral_id: UUID
+
+
 # -- published events --------------------------------------------------------------------------
 
 REPORT_OVERDUE = "report_overdue"
@@ -283,6 +347,7 @@ CASE_HANDED_OVER = "case_handed_over"
 CASE_CLOSED = "case_closed"
 PLAN_TASK_ASSIGNED = "plan_task_assigned"
 PLAN_TASK_OVERDUE = "plan_task_overdue"
+SPECIAL_SCHOOL_DECIDED = "special_school_decided"
 
 
 class ReportOverdue(Payload):
@@ -334,6 +399,13 @@ class PlanTaskOverdue(Payload):
     due_on: date
 
 
+class SpecialSchoolDecided(Payload):
+    schema_version: int = 1
+    referral_id: UUID
+    admitted: bool
+    decided_on: date
+
+
 PUBLISHED: dict[str, type[Payload]] = {
     REPORT_OVERDUE: ReportOverdue,
     CASE_OPENED: CaseOpened,
@@ -341,6 +413,7 @@ PUBLISHED: dict[str, type[Payload]] = {
     CASE_CLOSED: CaseClosed,
     PLAN_TASK_ASSIGNED: PlanTaskAssigned,
     PLAN_TASK_OVERDUE: PlanTaskOverdue,
+    SPECIAL_SCHOOL_DECIDED: SpecialSchoolDecided,
 }
 
 

@@ -28,7 +28,7 @@ from shared.projections import Projection, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
 from shared.security.row_seal import checked_page, checked_row, checked_rows, seal_column
 
-from .domain import Category, MinorCase, ProtectionPlan, Report, majority_on
+from .domain import Category, MinorCase, ProtectionPlan, Report, SpecialSchoolReferral, majority_on
 
 SERVICE = "juvenile_protection"
 metadata = MetaData()
@@ -132,12 +132,32 @@ tasks = Table(
     seal_column("plan_id", "task_id", "case_id", "jurisdiction", "county", "description"),
 )
 
+referrals = Table(
+    "jp_special_school_referrals_view", metadata,
+    Column("referral_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("jurisdiction", String(15), nullable=False, index=True),
+    Column("proposed_by", String(20), nullable=False),
+    Column("status", String(15), nullable=False),
+    Column("assessments", Text, nullable=False),  # JSON {department: recommends}
+    Column("guardian_view", String(15)),
+    Column("admitted", Boolean),
+    Column("decided_on", String(10)),
+    Column("school_id", String(100)),
+    Column("next_review_on", String(10)),
+    Column("grounds", Text, nullable=False),  # sealed under the case's text key
+    Column("basis", Text),  # sealed
+    Column("sealed", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    seal_column("referral_id", "case_id", "jurisdiction", "grounds"),
+)
+
 OPEN_TASK = ("assigned", "acknowledged")
 
 
 class CasesView(Projection):
     name = "juvenile_protection.cases"
-    tables = [reports, cases, guardians, plans, tasks]
+    tables = [reports, cases, guardians, plans, tasks, referrals]
 
     # -- reports --------------------------------------------------------------------------
 
@@ -225,7 +245,7 @@ class CasesView(Projection):
         """The case and everything that hangs on it vanish (or come back) together."""
         case_id = str(event.originator_id)
         self._case(conn, event, sealed=sealed)
-        for table in (reports, plans, tasks):
+        for table in (reports, plans, tasks, referrals):
             conn.execute(update(table).where(table.c.case_id == case_id).values(sealed=sealed))
 
     def _categories(self, conn: Connection, event: Any, change: Any) -> None:
@@ -306,6 +326,48 @@ class CasesView(Projection):
         conn.execute(update(plans).where(plans.c.plan_id == str(event.originator_id))
                      .values(version=event.originator_version, **values))
 
+    # -- special-school referrals ------------------------------------------------------------------
+
+    @handles(SpecialSchoolReferral.Proposed)
+    def on_proposed(self, event: Any, conn: Connection) -> None:
+        sealed = conn.execute(select(cases.c.sealed).where(cases.c.case_id == event.case_id)).scalar()
+        conn.execute(insert(referrals).values(
+            referral_id=str(event.originator_id), case_id=event.case_id, jurisdiction=event.jurisdiction,
+            proposed_by=event.proposed_by, status="proposed", assessments="{}", grounds=event.grounds,
+            sealed=bool(sealed), version=event.originator_version))
+
+    @handles(SpecialSchoolReferral.Assessed)
+    def on_assessed(self, event: Any, conn: Connection) -> None:
+        done = json.loads(conn.execute(select(referrals.c.assessments).where(
+            referrals.c.referral_id == str(event.originator_id))).scalar_one())
+        done[event.by] = event.recommends
+        self._referral(conn, event, assessments=json.dumps(done), **({"status": "assessed"} if event.complete else {}))
+
+    @handles(SpecialSchoolReferral.GuardianHeard)
+    def on_guardian_heard(self, event: Any, conn: Connection) -> None:
+        self._referral(conn, event, guardian_view=event.view)
+
+    @handles(SpecialSchoolReferral.Decided)
+    def on_decided(self, event: Any, conn: Connection) -> None:
+        self._referral(conn, event, status="admitted" if event.admitted else "not_admitted", admitted=event.admitted,
+                       decided_on=event.decided_on, basis=event.basis)
+
+    @handles(SpecialSchoolReferral.Placed)
+    def on_placed(self, event: Any, conn: Connection) -> None:
+        self._referral(conn, event, status="placed", school_id=event.school_id, next_review_on=event.next_review_on)
+
+    @handles(SpecialSchoolReferral.Reviewed)
+    def on_referral_reviewed(self, event: Any, conn: Connection) -> None:
+        self._referral(conn, event, next_review_on=event.next_review_on)
+
+    @handles(SpecialSchoolReferral.Returned)
+    def on_returned(self, event: Any, conn: Connection) -> None:
+        self._referral(conn, event, status="returned", school_id=event.school_id, next_review_on=None)
+
+    def _referral(self, conn: Connection, event: Any, **values: Any) -> None:
+        conn.execute(update(referrals).where(referrals.c.referral_id == str(event.originator_id))
+                     .values(version=event.originator_version, **values))
+
     # -- figures (bounded labels: county, category, department) -------------------------------------
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
@@ -359,8 +421,8 @@ def projections() -> list[Projection]:
 
 # The personal columns of the read models: sealed values, opened only after an audited read.
 SEALED_COLUMNS = ("summary", "note", "name", "date_of_birth", "id_number", "address", "guardian_name",
-                  "guardian_phone", "description")
-_JSON_COLUMNS = frozenset({"categories"})
+                  "guardian_phone", "description", "grounds", "basis")
+_JSON_COLUMNS = frozenset({"categories", "assessments"})
 
 
 def page_of(conn: Connection, query: Any, page: int, page_size: int) -> dict:
@@ -425,6 +487,11 @@ def plan_by_id(conn: Connection, plan_id: str, sealed_too: bool) -> dict | None:
         return None
     return {**found, "task_list": _all(conn, select(tasks).where(tasks.c.plan_id == plan_id)
                                        .order_by(tasks.c.task_id))}
+
+
+def referral_by_id(conn: Connection, referral_id: str, sealed_too: bool) -> dict | None:
+    return _one(conn, _visible(select(referrals).where(referrals.c.referral_id == referral_id), referrals,
+                               sealed_too))
 
 
 # -- what the timers look for ---------------------------------------------------------------------------

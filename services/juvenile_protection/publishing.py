@@ -14,7 +14,7 @@ from shared.contracts import Contracts, Payload
 from shared.jurisdiction import county_of
 
 from . import contracts as c
-from .domain import Category, MinorCase, ProtectionPlan, Report
+from .domain import Category, MinorCase, ProtectionPlan, Report, SpecialSchoolReferral
 
 Mapped = Iterable[tuple[str, Payload]]
 
@@ -58,5 +58,10 @@ def published() -> Contracts:
         yield c.PLAN_TASK_OVERDUE, c.PlanTaskOverdue(plan_id=e.originator_id, task_id=e.task_id,
                                                      department=e.department,
                                                      due_on=e.due_on)
+
+    @contracts.maps(SpecialSchoolReferral.Decided)
+    def special_school_decided(e: Any) -> Mapped:
+        yield c.SPECIAL_SCHOOL_DECIDED, c.SpecialSchoolDecided(referral_id=e.originator_id, admitted=e.admitted,
+                                                               decided_on=e.decided_on)
 
     return contracts

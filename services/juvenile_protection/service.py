@@ -108,6 +108,36 @@ class JuvenileProtectionService(ServiceBase):
     def cancel_plan_task(self, call: Call, command: c.CancelPlanTask) -> dict:
         return self.store.app.cancel_plan_task(call, command, self.vault.seal)
 
+    # -- special (专门) school referral ---------------------------------------------------------------
+
+    @api(c.ProposeSpecialSchool)
+    def propose_special_school(self, call: Call, command: c.ProposeSpecialSchool) -> dict:
+        return self.store.app.propose_special_school(call, command, self.vault.seal)
+
+    @api(c.AssessReferral)
+    def assess_referral(self, call: Call, command: c.AssessReferral) -> dict:
+        return self.store.app.assess_referral(call, command, self.vault.seal)
+
+    @api(c.HearGuardian)
+    def hear_guardian(self, call: Call, command: c.HearGuardian) -> dict:
+        return self.store.app.hear_guardian(call, command, self.vault.seal)
+
+    @api(c.DecideReferral)
+    def decide_referral(self, call: Call, command: c.DecideReferral) -> dict:
+        return self.store.app.decide_referral(call, command, self.vault.seal, self.today())
+
+    @api(c.PlaceInSpecialSchool)
+    def place_in_special_school(self, call: Call, command: c.PlaceInSpecialSchool) -> dict:
+        return self.store.app.place_in_special_school(call, command, self.today())
+
+    @api(c.ReviewPlacement)
+    def review_placement(self, call: Call, command: c.ReviewPlacement) -> dict:
+        return self.store.app.review_placement(call, command, self.vault.seal, self.today())
+
+    @api(c.ReturnToOrdinarySchool)
+    def return_to_ordinary_school(self, call: Call, command: c.ReturnToOrdinarySchool) -> dict:
+        return self.store.app.return_to_ordinary_school(call, command, self.today())
+
     # -- timers -------------------------------------------------------------------------------------
 
     @SettingTimer.decorator("overdue_check_interval", eager=True)
@@ -168,6 +198,12 @@ class JuvenileProtectionService(ServiceBase):
         found = self.reads().audited_one(call, query, action, "protection plan", query.plan_id,
                                          lambda conn, plan_id: views.plan_by_id(conn, plan_id, sealed_too))
         return {**found, "task_list": [self.reads().opened(t) for t in found["task_list"]]}
+
+    @api(c.GetReferral)
+    def get_referral(self, call: Call, query: c.GetReferral) -> dict:
+        sealed_too, action = self._sealed_access(call, query, "read a special-school referral")
+        return self.reads().audited_one(call, query, action, "special-school referral", query.referral_id,
+                                        lambda conn, referral_id: views.referral_by_id(conn, referral_id, sealed_too))
 
     def _sealed_access(self, call: Call, query: Any, action: str) -> tuple[bool, str]:
         """Whether this read may see sealed records, and the action its audit event names: a judicial

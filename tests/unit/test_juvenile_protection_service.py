@@ -304,3 +304,47 @@ def _domain_events(world):
                                              (c.GuardianRelation, domain.GuardianRelation)])
 def test_public_vocabulary_matches_the_domain(public, private):
     assert {m.value for m in public} == {m.value for m in private}
+
+
+# -- special (专门) school referral ---------------------------------------------------------------
+
+
+def _proposed(world, categories=("serious_misconduct",)) -> str:
+    case_id = open_case(world, categories=list(categories))
+    return world(CIVIL_AFFAIRS).propose_special_school(case_id=case_id, proposed_by="education",
+                                                       grounds=f"repeated fights, {CANARY}")["referral_id"]
+
+
+def test_special_school_referral_runs_from_proposal_to_return(world):
+    referral_id = _proposed(world)
+    world(EDUCATION).assess_referral(referral_id=referral_id, by="education", recommends=True, findings="agreed")
+    world(POLICE).assess_referral(referral_id=referral_id, by="public_security", recommends=True, findings="agreed")
+    world(CIVIL_AFFAIRS).hear_guardian(referral_id=referral_id, view="agrees")
+    world(EDUCATION).decide_referral(referral_id=referral_id, admitted=True, basis="evaluation committee, art. 6")
+    world(CIVIL_AFFAIRS).place_in_special_school(referral_id=referral_id, school_id="special-school-1",
+                                                 first_review_on="2027-03-01")
+    world(CIVIL_AFFAIRS).return_to_ordinary_school(referral_id=referral_id, school_id="school-9")
+    found = world(EDUCATION).get_referral(referral_id=referral_id, purpose="case_work")
+    assert (found["status"], found["basis"], found["school_id"]) == ("returned", "evaluation committee, art. 6",
+                                                                    "school-9")
+
+
+def test_decision_before_both_assessments_is_refused_and_stores_nothing(world):
+    referral_id = _proposed(world)
+    world(EDUCATION).assess_referral(referral_id=referral_id, by="education", recommends=True, findings="agreed")
+    before = world.stored()
+    with pytest.raises(InvalidTransition):
+        world(EDUCATION).decide_referral(referral_id=referral_id, admitted=True, basis="too early")
+    assert world.stored() == before
+
+
+def test_assessment_by_another_departments_role_is_forbidden(world):
+    referral_id = _proposed(world)
+    with pytest.raises(Forbidden):
+        world(EDUCATION).assess_referral(referral_id=referral_id, by="public_security", recommends=True,
+                                         findings="not ours")
+
+
+def test_referral_of_a_child_without_serious_misconduct_is_refused(world):
+    with pytest.raises(InvalidTransition):
+        _proposed(world, categories=("left_behind",))
