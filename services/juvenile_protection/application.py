@@ -183,7 +183,7 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
         def act():
             report = self.load(Report, report_id, "report")
             authorize(call.caller, "flag an overdue report", SERVICE_ONLY, report.jurisdiction)
-            flagged.append(report.flag_overdue(now))
+            flagged[:] = [report.flag_overdue(now)]  # a retried act (a concurrent replica) answers afresh
             return ([report] if flagged[0] else []), {}
 
         self.execute(call, act)
@@ -231,14 +231,14 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
             case = self.load(MinorCase, case_id, "case")
             authorize(call.caller, "record a child's majority", SERVICE_ONLY, case.jurisdiction)
             if not case.due_for_majority(today):
-                done.append(False)
+                done[:] = [False]  # a retried act (a concurrent replica did it) answers afresh
                 return [], {}
             plan = self._existing(plan_id_for(case.id))
             active = plan is not None and plan.status == "active"
             case.reach_majority(today, plan.lead_department if active else None)
             if active:
                 plan.end(today)
-            done.append(True)
+            done[:] = [True]
             return [case, *([plan] if active else [])], {}
 
         self.execute(call, act)

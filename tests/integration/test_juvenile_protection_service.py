@@ -179,3 +179,26 @@ def test_redelivered_referrals_on_two_replicas_receive_one_report_each(
     wait_until(lambda: scalar(pg_url, inbox) >= 2 * count, 60, "every distinct message handled")
     received = "SELECT count(*) FROM juvenile_protection_events WHERE topic LIKE '%Report.Received%'"
     assert scalar(pg_url, received) == count
+
+
+def let_timer_run(container, ticks=3):
+    """Wait for ``ticks`` deadline checks of ``container`` to finish."""
+    seen = []
+    with entrypoint_waiter(container, "check_deadlines", timeout=15,
+                           callback=lambda worker_ctx, result, exc_info: seen.append(result) or len(seen) >= ticks):
+        pass
+
+
+def test_overdue_report_is_flagged_once_by_two_replicas_timers(
+        pg_url, monkeypatch, container_factory, service_config, rpc_as, caplog):
+    monkeypatch.setenv("PINGAN_OVERDUE_CHECK_INTERVAL", "0.05")
+    replicas = [start(container_factory, service_config) for _ in range(2)]
+    with rpc_as(**SCHOOL) as rpc:
+        rpc.juvenile_protection.receive_report(source="hospital", reference="h-1", jurisdiction=VILLAGE,
+                                               summary=f"injuries, {CANARY}", deadline_hours=1)
+    CLOCK["now"] += timedelta(hours=1, minutes=1)
+    flagged = "SELECT count(*) FROM juvenile_protection_events WHERE topic LIKE '%Report.OverdueFlagged%'"
+    wait_until(lambda: scalar(pg_url, flagged) >= 1, 30, "the report flagged overdue")
+    for replica in replicas:
+        let_timer_run(replica)
+    assert scalar(pg_url, flagged) == 1 and CANARY not in caplog.text
