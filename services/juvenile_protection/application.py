@@ -105,10 +105,10 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
         authorize(call.caller, "receive a mandatory report", REPORTERS, command.jurisdiction)
 
         def act():
-            existing = self._existing(report_id_for(command.source.value, command.reference))
+            report_id = report_id_for(command.source.value, command.reference)
+            existing = self._existing(report_id)
             if existing is not None:  # the same report again: nothing more is stored
                 return [], _report_summary(existing)
-            report_id = report_id_for(command.source.value, command.reference)
             report = Report.receive(command.source.value, command.reference, command.jurisdiction, now,
                                     seal(report_key(report_id), command.summary), command.deadline_hours)
             return [report], _report_summary(report)

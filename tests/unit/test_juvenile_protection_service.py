@@ -9,8 +9,11 @@ import pytest
 from services.juvenile_protection import contracts as c
 from services.juvenile_protection import domain
 from services.juvenile_protection.publishing import published
+from shared.context import Role
+from shared.contracts import Envelope
 from shared.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from shared.security.audit_log import AuditTrail
+from shared.testing import call_as
 from tests.unit.juvenile_support import (
     CANARY, CIVIL_AFFAIRS, COURT, EDUCATION, ELSEWHERE, NOW, POLICE, PROSECUTOR, VILLAGE, World, accept, open_case,
     plan_with_tasks, receive, seal_record,
@@ -348,3 +351,27 @@ def test_assessment_by_another_departments_role_is_forbidden(world):
 def test_referral_of_a_child_without_serious_misconduct_is_refused(world):
     with pytest.raises(InvalidTransition):
         _proposed(world, categories=("left_behind",))
+
+
+# -- referrals from key_populations -----------------------------------------------------------------
+
+
+def _referral(notification_id: int, person_id: str = "kp-person-1") -> tuple:
+    payload = c.MinorDependantsReported(person_id=person_id, jurisdiction=VILLAGE, category="drug_users",
+                                        minor_dependants=1)
+    envelope = Envelope(source="key_populations", event_type=c.MINOR_DEPENDANTS_REPORTED, schema_version=1,
+                        notification_id=notification_id, aggregate_id="a", aggregate_version=1,
+                        occurred_at=NOW, audit={}, data=payload.model_dump(mode="json"))
+    return envelope, payload
+
+
+def test_referral_redelivered_or_replayed_receives_one_report(world):
+    service = call_as(role=Role.SERVICE, jurisdiction="433100")
+    for notification_id in (2, 1, 2, 1002):  # out of order, redelivered, replayed under a new notification
+        world.app.refer_minor_dependants(service, *_referral(notification_id), NOW)
+    assert world(CIVIL_AFFAIRS).list_reports(purpose="case_work")["total"] == 1
+
+
+def test_referral_from_a_caller_other_than_a_service_is_forbidden(world):
+    with pytest.raises(Forbidden):
+        world.app.refer_minor_dependants(call_as(CIVIL_AFFAIRS), *_referral(1), NOW)
