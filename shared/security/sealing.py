@@ -19,8 +19,9 @@ The format, ``pii1:<subject>:<base64>``, is read here and in the vault only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Protocol, overload
 
 from nameko.exceptions import deserialize_to_instance
 
@@ -28,8 +29,18 @@ from shared.errors import ValidationFailed
 
 PREFIX = "pii1"
 
-# Seals a personal field under a subject's key; None stays None.
-Seal = Callable[[str, "str | None"], "str | None"]
+
+class Seal(Protocol):
+    """Seals a personal field under a subject's key; None stays None."""
+
+    @overload
+    def __call__(self, person_id: str, value: str, /) -> str: ...
+    @overload
+    def __call__(self, person_id: str, value: None, /) -> None: ...
+    @overload
+    def __call__(self, person_id: str, value: str | None, /) -> str | None: ...
+
+
 # Destroys a subject's key; True if there was one.
 Erase = Callable[[str], bool]
 
@@ -43,13 +54,15 @@ def sealed_under(value: object) -> str | None:
     return value.split(":", 2)[1] if is_sealed(value) else None  # type: ignore[union-attr]
 
 
-def require_sealed(subject: str, **fields: object) -> None:
-    """Refuse a personal field that is not sealed under ``subject`` (None means absent):
-    plaintext, or a value sealed for someone else, never reaches an event."""
+def require_sealed(key_subject: str, /, **fields: object) -> None:
+    """Refuse a personal field that is not sealed under ``key_subject`` (None means absent):
+    plaintext, or a value sealed for someone else, never reaches an event. Positional-only, so a
+    field may itself be called ``subject``."""
     for name, value in fields.items():
-        if value is not None and sealed_under(value) != subject:
-            raise ValidationFailed(f"the personal field {name!r} must be sealed under {subject} before it is recorded",
-                                   {"field": name})
+        if value is not None and sealed_under(value) != key_subject:
+            raise ValidationFailed(
+                f"the personal field {name!r} must be sealed under {key_subject} before it is recorded",
+                {"field": name})
 
 
 def refuse_plaintext(aggregates: Iterable[Any], personal: Mapping[type, tuple[str, ...]]) -> None:
