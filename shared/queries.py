@@ -120,7 +120,7 @@ class Reads:
                                       purpose_of(query), action)
         audit_kind = self.records.named(kind_name).audit_kind if self.records else kind_name
 
-        def load() -> tuple[Row, str, None] | None:
+        def load() -> tuple[Row, str, str | None] | None:
             with self.store.read() as conn:
                 found = find(conn, str(record_id))
             return None if found is None else (found, place(found), self.category)

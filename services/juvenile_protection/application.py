@@ -16,8 +16,9 @@ before the child's identity is sealed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID, uuid4
 
 from shared.access import authorize
@@ -31,8 +32,21 @@ from shared.security.sealing import Erase, Seal
 
 from . import contracts as c
 from .domain import (
-    ADULT_AGE, MinorCase, ProtectionPlan, Report, Source, SpecialSchoolReferral, age_on, case_id_for, case_key, check_minor_id, guardian_key,
-    minor_key, plan_id_for, report_id_for, report_key,
+    ADULT_AGE,
+    MinorCase,
+    ProtectionPlan,
+    Report,
+    Source,
+    SpecialSchoolReferral,
+    age_on,
+    case_id_for,
+    case_key,
+    check_minor_id,
+    guardian_key,
+    minor_key,
+    plan_id_for,
+    report_id_for,
+    report_key,
 )
 from .domain.common import check_birth_month
 
@@ -178,7 +192,7 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
 
     def flag_overdue_report(self, call: Call, report_id: UUID, now: datetime) -> bool:
         """The timer's check of one report: True when it flagged it now (once per report)."""
-        flagged = []
+        flagged: list[bool] = []
 
         def act():
             report = self.load(Report, report_id, "report")
@@ -225,7 +239,7 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
 
     def reach_majority(self, call: Call, case_id: UUID, today: date) -> bool:
         """The timer: a child who is 18 is handed to the plan's lead department, or the case closed."""
-        done = []
+        done: list[bool] = []
 
         def act():
             case = self.load(MinorCase, case_id, "case")

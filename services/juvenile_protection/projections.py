@@ -16,8 +16,9 @@ model at scrape time, so every replica reports the same value.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, insert, select, update
@@ -35,7 +36,7 @@ metadata = MetaData()
 
 
 def _utc(instant: str) -> datetime:
-    return datetime.fromisoformat(instant).astimezone(timezone.utc)
+    return datetime.fromisoformat(instant).astimezone(UTC)
 
 
 reports = Table(
@@ -194,7 +195,8 @@ class CasesView(Projection):
         conn.execute(insert(cases).values(
             case_id=str(event.originator_id), report_id=event.report_id, minor_id=event.minor_id,
             jurisdiction=event.jurisdiction, county=county_of(event.jurisdiction), birth_month=event.birth_month,
-            majority_on=majority_on(event.birth_month).isoformat(), categories=json.dumps(event.categories), status="open",
+            majority_on=majority_on(event.birth_month).isoformat(), categories=json.dumps(event.categories),
+            status="open",
             opened_on=event.opened_on, school_id=event.school_id, name=event.name, date_of_birth=event.date_of_birth,
             id_number=event.id_number, address=event.address, sealed=False, reports=1,
             version=event.originator_version))
@@ -500,7 +502,7 @@ def referral_by_id(conn: Connection, referral_id: str, sealed_too: bool) -> dict
 def overdue_report_candidates(conn: Connection, now: datetime) -> list[str]:
     return list(conn.execute(select(reports.c.report_id).where(
         reports.c.status == "received", reports.c.overdue.is_(False),
-        reports.c.deadline_at < now.astimezone(timezone.utc))).scalars())
+        reports.c.deadline_at < now.astimezone(UTC))).scalars())
 
 
 def majority_candidates(conn: Connection, today: date) -> list[str]:

@@ -8,7 +8,8 @@ so no other system learns of a record the law seals.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from shared.contracts import Contracts, Payload
 from shared.jurisdiction import county_of
@@ -17,6 +18,10 @@ from . import contracts as c
 from .domain import Category, MinorCase, ProtectionPlan, Report, SpecialSchoolReferral
 
 Mapped = Iterable[tuple[str, Payload]]
+
+
+def _county(code: str) -> str:
+    return county_of(code) or code  # a village always has one
 
 
 def published() -> Contracts:
@@ -28,14 +33,14 @@ def published() -> Contracts:
     @contracts.maps(Report.OverdueFlagged)
     def report_overdue(e: Any) -> Mapped:
         yield c.REPORT_OVERDUE, c.ReportOverdue(report_id=e.originator_id, source=e.source,
-                                                jurisdiction=e.jurisdiction, county=county_of(e.jurisdiction),
+                                                jurisdiction=e.jurisdiction, county=_county(e.jurisdiction),
                                                 deadline_at=e.deadline_at)
 
     @contracts.maps(MinorCase.Opened)
     def case_opened(e: Any) -> Mapped:
         yield c.CASE_OPENED, c.CaseOpened(
             case_id=e.originator_id, report_id=e.report_id, jurisdiction=e.jurisdiction,
-            county=county_of(e.jurisdiction), opened_on=e.opened_on,
+            county=_county(e.jurisdiction), opened_on=e.opened_on,
             categories=[category for category in e.categories if category != Category.IN_CONFLICT_WITH_LAW])
 
     @contracts.maps(MinorCase.HandedOver)

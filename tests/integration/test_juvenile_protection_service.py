@@ -97,8 +97,8 @@ def all_text(pg_url, tables) -> str:
 
 def open_case(rpc_as) -> str:
     with rpc_as(**SCHOOL) as rpc:
-        report_id = rpc.juvenile_protection.receive_report(source="school", reference=uuid.uuid4().hex,
-                                                           jurisdiction=VILLAGE, summary=f"absent, {CANARY}")["report_id"]
+        report_id = rpc.juvenile_protection.receive_report(
+            source="school", reference=uuid.uuid4().hex, jurisdiction=VILLAGE, summary=f"absent, {CANARY}")["report_id"]
     with rpc_as(**CIVIL_AFFAIRS) as rpc:
         return rpc.juvenile_protection.accept_report(
             report_id=report_id, minor_id=f"m-{uuid.uuid4().hex[:8]}", birth_month="2012-03",
@@ -148,9 +148,8 @@ def test_refused_acceptance_stores_nothing(pg_url, container_factory, service_co
 def test_denied_read_is_audited_and_opens_nothing(pg_url, container_factory, service_config, rpc_as):
     start(container_factory, service_config)
     case_id = open_case(rpc_as)
-    with rpc_as(**ELSEWHERE) as rpc:
-        with pytest.raises(Forbidden) as denied:
-            rpc.juvenile_protection.get_case(case_id=case_id, purpose="case_work")
+    with rpc_as(**ELSEWHERE) as rpc, pytest.raises(Forbidden) as denied:
+        rpc.juvenile_protection.get_case(case_id=case_id, purpose="case_work")
     audits = scalar(pg_url, "SELECT count(*) FROM juvenile_protection_events WHERE topic LIKE '%ReadAudited%'")
     assert CANARY not in str(denied.value) and audits >= 1
 

@@ -15,8 +15,21 @@ from shared.errors import Forbidden, InvalidTransition, NotFound, ValidationFail
 from shared.security.audit_log import AuditTrail
 from shared.testing import call_as
 from tests.unit.juvenile_support import (
-    CANARY, CIVIL_AFFAIRS, COURT, EDUCATION, ELSEWHERE, NOW, POLICE, PROSECUTOR, VILLAGE, World, accept, open_case,
-    plan_with_tasks, receive, seal_record,
+    CANARY,
+    CIVIL_AFFAIRS,
+    COURT,
+    EDUCATION,
+    ELSEWHERE,
+    NOW,
+    POLICE,
+    PROSECUTOR,
+    VILLAGE,
+    World,
+    accept,
+    open_case,
+    plan_with_tasks,
+    receive,
+    seal_record,
 )
 
 
