@@ -238,6 +238,19 @@ def emergency_command() -> list:
                     "all counties", "s", width=12) for q in (0.5, 0.9)]]
 
 
+def juvenile_protection() -> list:
+    # A sealed case is never in these figures (docs/services/juvenile_protection.md).
+    cases = once("pingan_juvenile_open_cases", "county, category")
+    stalled = once("pingan_juvenile_plan_tasks_stalled", "county, department")
+    return [graph("Open minors' cases by county and category", f"sum by (county, category) ({cases})",
+                  "{{county}} {{category}}", width=16, stacked=True),
+            bars("Open minors' cases per category", f"sum by (category) ({cases})", "{{category}}"),
+            bars("Mandatory reports overdue for acceptance",
+                 f"sum by (county) ({once('pingan_juvenile_reports_overdue', 'county')})", "{{county}}"),
+            bars("Stalled plan tasks per department", f"sum by (department) ({stalled})", "{{department}}"),
+            bars("Stalled plan tasks per county", f"sum by (county) ({stalled})", "{{county}}")]
+
+
 # One line per panel group: file name (listed in values under monitoring.regulationPanels), row title, panels.
 REGULATION_GROUPS: list[tuple[str, str, Callable[[], list]]] = [
     ("grid_events_open", "Grid events (Arts. 5, 6): open events", grid_events_open),
@@ -246,6 +259,8 @@ REGULATION_GROUPS: list[tuple[str, str, Callable[[], list]]] = [
     ("grid_events_closure", "Grid events: closure time (report to closed, with feedback)", grid_events_closure),
     ("mediation", "Dispute mediation (Art. 8): local resolution and escalation", mediation),
     ("emergency_command", "Emergency command (Arts. 6(3), 7(1)): incidents and key areas", emergency_command),
+    ("juvenile_protection", "Juvenile protection (Art. 7(5)): cases, intake deadlines, plan tasks",
+     juvenile_protection),
 ]
 
 

@@ -55,14 +55,16 @@ class Commands:
     def change(self: Any, call: Call, record: RecordType, record_id: UUID, action: str, roles: Collection[Role],
                change: Callable[[Any], Any], *, command_id: str | None = None) -> dict:
         """Role first, then load, then the record's own jurisdiction, then ``change`` (domain checks,
-        then sealing), saved once; returns the record's summary and whatever ``change`` adds."""
+        then sealing), saved once; returns the record's summary and whatever ``change`` adds. A list
+        ``change`` returns holds further records changed with it (a plan ended with its case)."""
         require_role(call, action, roles)
 
         def act() -> tuple[list, dict]:
             found = self.load(record.cls, record_id, record.what)
             authorize(call.caller, record.action_at(found, action), roles, record.place(found))
-            extra = change(found)  # a dict it returns is added to the result
-            return [found], {**record.summary(found), **(extra if isinstance(extra, dict) else {})}
+            extra = change(found)  # a dict it returns is added to the result; a list, saved with the record
+            others = extra if isinstance(extra, list) else []
+            return [found, *others], {**record.summary(found), **(extra if isinstance(extra, dict) else {})}
 
         return self.execute(call, act, command_id)
 

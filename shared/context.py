@@ -50,6 +50,8 @@ class Role(StrEnum):
     CIVIL_AFFAIRS = "civil_affairs"
     EDUCATION = "education"
     EMERGENCY_OFFICE = "emergency_office"  # emergency management office: incidents, warnings, key areas
+    PROCURATORATE = "procuratorate"  # prosecution; may read a sealed minor's record for it
+    COURT = "court"  # trial; may read a sealed minor's record for it
     AUDITOR = "auditor"
     ADMIN = "admin"
     SERVICE = "service"

@@ -104,7 +104,37 @@ def seed(rpc: Any) -> dict:
         )
         done["events"] += 1
     done.update(_seed_emergency_command(rpc.emergency_command))
+    done.update(_seed_juvenile_protection(rpc.juvenile_protection))
     return done
+
+
+def _seed_juvenile_protection(juvenile: Any) -> dict:
+    """A school's mandatory report accepted into a left-behind child's case with a coordinated plan
+    (civil affairs and the school, one task acknowledged), and a village committee's report still
+    waiting for acceptance: its 24-hour deadline is flagged by the timer. The child is invented."""
+    village = "433123100201"
+    report_id = juvenile.receive_report(source="school", reference="demo-school-2026-001", jurisdiction=village,
+                                        summary="Pupil absent for two weeks; grandparents unreachable.",
+                                        command_id="demo:jp:report:1")["report_id"]
+    juvenile.receive_report(source="village_committee", reference="demo-vc-2026-007", jurisdiction=village,
+                            summary="Child left alone while the parents work in Guangdong.",
+                            command_id="demo:jp:report:2")
+    birth = date.today().replace(day=1) - timedelta(days=12 * 365)
+    case_id = juvenile.accept_report(report_id=report_id, minor_id="demo-minor-1", birth_month=birth.isoformat()[:7],
+                                     date_of_birth=birth.isoformat(), name="Demo Child", categories=["left_behind"],
+                                     command_id="demo:jp:accept:1")["case_id"]
+    plan_id = juvenile.draw_up_plan(case_id=case_id, lead_department="civil_affairs",
+                                    first_review_on=(date.today() + timedelta(days=90)).isoformat(),
+                                    command_id="demo:jp:plan:1")["plan_id"]
+    due = (date.today() + timedelta(days=14)).isoformat()
+    task_id = juvenile.assign_plan_task(plan_id=plan_id, department="civil_affairs", due_on=due,
+                                        description="Home visit; arrange a guardian's care allowance.",
+                                        command_id="demo:jp:task:1")["task_id"]
+    juvenile.assign_plan_task(plan_id=plan_id, department="school", due_on=due,
+                              description="Daily attendance check and after-school care.",
+                              command_id="demo:jp:task:2")
+    juvenile.acknowledge_plan_task(plan_id=plan_id, task_id=task_id, command_id="demo:jp:ack:1")
+    return {"minors' reports": 2, "minors' cases": 1}
 
 
 def _seed_emergency_command(emergency: Any) -> dict:

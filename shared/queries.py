@@ -66,6 +66,7 @@ class Reads:
     personal: PersonalFields
     readers: Collection[Role]
     records: RecordKinds | None = None
+    category: str | None = None  # the access-policy category of every record read (e.g. "minors")
 
     # -- opening, after the decision ----------------------------------------------------
 
@@ -117,7 +118,7 @@ class Reads:
             return page, [str(row[id_key]) for row in page["items"]]
 
         page = audited_list(AuditTrail(self.store.app), call, action, self.readers, kind, where, purpose_of(query),
-                            load)
+                            load, category=self.category)
         return self.opened_page(page)
 
     def audited_one(self, call: Call, query: Any, action: str, kind_name: str, record_id: Any,
@@ -130,10 +131,10 @@ class Reads:
                                       purpose_of(query), action)
         audit_kind = self.records.named(kind_name).audit_kind if self.records else kind_name
 
-        def load() -> tuple[Row, str, None] | None:
+        def load() -> tuple[Row, str, str | None] | None:
             with self.store.read() as conn:
                 found = find(conn, str(record_id))
-            return None if found is None else (found, place(found), None)
+            return None if found is None else (found, place(found), self.category)
 
         found = audited_read(AuditTrail(self.store.app), call, action, self.readers, audit_kind, str(record_id),
                              purpose_of(query), load)

@@ -45,6 +45,10 @@ class Purpose(StrEnum):
     # Answering a person's request to know how their data is handled (PIPL Art. 45): the only
     # purpose under which "who read this person" is answered (shared.security.history).
     DATA_SUBJECT_REQUEST = "data_subject_request"
+    # The only purposes that open a minor's sealed criminal record (docs/services/juvenile_protection.md).
+    CRIMINAL_INVESTIGATION = "criminal_investigation"
+    PROSECUTION = "prosecution"
+    TRIAL = "trial"
 
 
 KEY_POPULATIONS = frozenset(
@@ -54,12 +58,14 @@ KEY_POPULATIONS = frozenset(
 # Art. 7(4): police, justice, health and townships serve key populations;
 # Art. 7(5): civil affairs and education run minors' protection.
 ROLE_CATEGORIES: Mapping[Role, frozenset[Category]] = {
-    Role.POLICE: frozenset({Category.DRUG_USERS, Category.COMMUNITY_CORRECTION}),
+    Role.POLICE: frozenset({Category.DRUG_USERS, Category.COMMUNITY_CORRECTION, Category.MINORS}),
     Role.JUSTICE: frozenset({Category.COMMUNITY_CORRECTION, Category.RELEASED_PERSONS}),
     Role.HEALTH: frozenset({Category.SEVERE_MENTAL_DISORDER, Category.DRUG_USERS}),
     Role.TOWNSHIP_OFFICER: KEY_POPULATIONS,
     Role.CIVIL_AFFAIRS: frozenset({Category.MINORS}),
     Role.EDUCATION: frozenset({Category.MINORS}),
+    Role.PROCURATORATE: frozenset({Category.MINORS}),
+    Role.COURT: frozenset({Category.MINORS}),
 }
 
 MAX_BREAK_GLASS = timedelta(hours=4)

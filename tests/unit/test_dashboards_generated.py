@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REGULATION = ROOT / "charts" / "pingan" / "dashboards" / "regulation"
 DOMAIN_METRIC = re.compile(
     r"\b(pingan_(?:grid_events_open|work_items_overdue|risks_open|grid_event_closure_seconds_bucket"
-    r"|mediation_[a-z_]+|emergency_[a-z_]+))\{"
+    r"|mediation_[a-z_]+|emergency_[a-z_]+|juvenile_[a-z_]+))\{"
 )
 
 

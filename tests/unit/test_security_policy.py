@@ -16,12 +16,14 @@ COUNTIES = ["433101", "433122", "433123", "433124", "433125", "433126", "433127"
 
 # Written out again from the regulation (Art. 7(4)(5)), not imported: the reference must be independent.
 SERVES = {
-    "police": {"drug_users", "community_correction"},
+    "police": {"drug_users", "community_correction", "minors"},
     "justice": {"community_correction", "released_persons"},
     "health": {"severe_mental_disorder", "drug_users"},
     "township_officer": {"drug_users", "community_correction", "released_persons", "severe_mental_disorder"},
     "civil_affairs": {"minors"},
     "education": {"minors"},
+    "procuratorate": {"minors"},
+    "court": {"minors"},
 }
 GRANTS = {
     "none": None,
