@@ -223,6 +223,20 @@ def emergency_command() -> list:
                     "all counties", "s", width=12) for q in (0.5, 0.9)]]
 
 
+def key_populations() -> list:
+    enrolled = once("pingan_key_population_enrolled", "category, county")
+    overdue = once("pingan_key_population_follow_ups_overdue", "category, county")
+    # Risk levels carry no county (bounded labels: category x level), so the county filter does not apply.
+    levels = once("pingan_key_population_risk_level", "category, level", NS)
+    return [graph("Enrolled by category and county", f"sum by (county, category) ({enrolled})",
+                  "{{county}} {{category}}", width=16, stacked=True),
+            bars("Enrolled per category", f"sum by (category) ({enrolled})", "{{category}}"),
+            bars("Follow-ups overdue by county", f"sum by (county, category) ({overdue})",
+                 "{{county}} {{category}}", width=12),
+            bars("Risk-level distribution", f"sum by (category, level) ({levels})", "{{category}} {{level}}",
+                 width=12)]
+
+
 # One line per panel group: file name (listed in values under monitoring.regulationPanels), row title, panels.
 REGULATION_GROUPS: list[tuple[str, str, Callable[[], list]]] = [
     ("grid_events_open", "Grid events (Arts. 5, 6): open events", grid_events_open),
@@ -231,6 +245,7 @@ REGULATION_GROUPS: list[tuple[str, str, Callable[[], list]]] = [
     ("grid_events_closure", "Grid events: closure time (report to closed, with feedback)", grid_events_closure),
     ("mediation", "Dispute mediation (Art. 8): local resolution and escalation", mediation),
     ("emergency_command", "Emergency command (Arts. 6(3), 7(1)): incidents and key areas", emergency_command),
+    ("key_populations", "Key populations (Art. 7(4)): enrolled, follow-ups overdue, risk levels", key_populations),
 ]
 
 
