@@ -232,7 +232,7 @@ def test_denied_read_is_audited_once_and_returns_nothing(pg_url, container_facto
     assert audits() == [("denied", "supervision"), ("allowed", "supervision")]
 
 
-def test_overdue_follow_up_is_published_once_per_due_date_across_restart(
+def test_overdue_follow_up_is_published_once_per_due_date_across_restart_and_replicas(
         pg_url, monkeypatch, container_factory, service_config, rpc_as):
     monkeypatch.setenv("PINGAN_KEY_POPULATION_CHECK_INTERVAL", "0.05")
     Listener.received = []
@@ -246,8 +246,12 @@ def test_overdue_follow_up_is_published_once_per_due_date_across_restart(
     let_timer_run(first)
     assert wait_until(overdue, 30, "the first overdue event") == ["2026-12-20"]
     first.stop()
-    second = start(container_factory, service_config)
+    second, third = start(container_factory, service_config), start(container_factory, service_config)
     let_timer_run(second)
+    let_timer_run(third)
+    CLOCK["today"] = date(2027, 1, 30)  # nothing recorded since: the same due date, still overdue
+    let_timer_run(second)
+    let_timer_run(third)
     assert overdue() == ["2026-12-20"]
 
 
