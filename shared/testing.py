@@ -24,6 +24,7 @@ from sqlalchemy.pool import StaticPool
 
 from shared.context import CallerContext, Role
 from shared.eventstore import Call, PinganApplication
+from shared.jurisdiction import PREFECTURE
 from shared.projections import Projection, ProjectionRunner, create_view_tables
 from shared.security.personal_data import PersonalData
 from shared.security.sealing import is_sealed
@@ -39,7 +40,7 @@ def memory_app(application_class: type[PinganApplication]) -> Any:
     return application_class(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
 
 
-def call_as(caller: CallerContext | None = None, *, role: Role = Role.ADMIN, jurisdiction: str = "433100",
+def call_as(caller: CallerContext | None = None, *, role: Role = Role.ADMIN, jurisdiction: str = PREFECTURE,
             actor_id: str = "admin-1", method: str = "") -> Call:
     """A verified call, as an entrypoint hands it to the application."""
     caller = caller or CallerContext(actor_id=actor_id, role=role, jurisdiction=jurisdiction)

@@ -68,14 +68,15 @@ def tokens():
     return TokenIssuer("test-k1", private_key(TEST_ISSUER_KEY, "test"))
 
 
+def signed_headers(source, body):
+    """The message headers ``source``'s relay would sign ``body`` with (the tests' fixed keys)."""
+    return EventSigner(source, private_key(fixed_key(source), "test")).headers(body)
+
+
 @pytest.fixture
 def event_headers():
-    """``event_headers(source, body)``: the message headers ``source``'s relay would sign ``body`` with."""
-
-    def sign(source, body):
-        return EventSigner(source, private_key(fixed_key(source), "test")).headers(body)
-
-    return sign
+    """``event_headers(source, body)``: as ``signed_headers``, for tests that take fixtures."""
+    return signed_headers
 
 
 @pytest.fixture

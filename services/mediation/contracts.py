@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from shared.contracts import Payload
+from shared.clock import local_today
 from shared.erasure import ErasureReason
 from shared.jurisdiction import JurisdictionCode, Level, level_of
 from shared.security import history
@@ -27,7 +28,6 @@ from shared.security.history import AsOf
 from shared.security.policy import Purpose
 from shared.validation import Command, Identifier, LongText, Query, ResidentIdNumber, Slug, Text
 
-from .calendar import local_today
 
 SERVICE = "mediation"
 

@@ -27,9 +27,8 @@ from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFaile
 from shared.erasure import ErasureReason
 from shared.eventstore import AuditedAggregate, stable_id
 from shared.jurisdiction import county_of
-from shared.security.personal_data import is_sealed
+from shared.security.sealing import require_sealed
 
-from .calendar import XIANGXI_TIME, local_today  # noqa: F401 (re-exported: the service reads them here)
 from .contracts import MANDARIN, FollowUpOutcome, Outcome, Source, Status, Tier  # noqa: F401 (the public vocabulary)
 
 
@@ -148,18 +147,6 @@ def party_key(case_id: UUID | str, party_id: str) -> str:
     return f"party.{case_id}.{party_id}"
 
 
-def sealed_under(value: object) -> str | None:
-    """The key subject a sealed value was sealed under (None for anything else)."""
-    return value.split(":", 2)[1] if is_sealed(value) else None
-
-
-def require_sealed(key: str, **fields: str | None) -> None:
-    """Refuse a personal field that is not sealed under ``key``: plaintext never reaches an event."""
-    for name, value in fields.items():
-        if value is not None and sealed_under(value) != key:
-            raise ValidationFailed(f"the personal field {name!r} must be sealed under {key} before it is recorded")
-
-
 # Division-code prefixes of the neighbouring provinces (Art. 4).
 PARTNER_PROVINCES = {"42": "hubei", "50": "chongqing", "52": "guizhou"}
 
@@ -183,7 +170,7 @@ class MediationCase(AuditedAggregate):
         """Open a case under an id chosen beforehand (``create_id``), so its subject can be sealed under
         the case's key before the first event exists."""
         require_sealed(case_key(case_id), subject=subject)
-        return cls._create(cls.Opened, id=case_id, jurisdiction=jurisdiction, source=source, subject=subject,
+        return cls.create_with_id(cls.Opened, id=case_id, jurisdiction=jurisdiction, source=source, subject=subject,
                            grid_event_id=grid_event_id, reported_source=reported_source)
 
     @event("Opened")

@@ -43,13 +43,15 @@ def sealed_under(value: object) -> str | None:
     return value.split(":", 2)[1] if is_sealed(value) else None  # type: ignore[union-attr]
 
 
-def require_sealed(subject: str, **fields: object) -> None:
-    """Refuse a personal field that is not sealed under ``subject`` (None means absent):
-    plaintext, or a value sealed for someone else, never reaches an event."""
+def require_sealed(key_subject: str, /, **fields: object) -> None:
+    """Refuse a personal field that is not sealed under ``key_subject`` (None means absent):
+    plaintext, or a value sealed for someone else, never reaches an event. Positional-only, so a
+    field may itself be called ``subject``."""
     for name, value in fields.items():
-        if value is not None and sealed_under(value) != subject:
-            raise ValidationFailed(f"the personal field {name!r} must be sealed under {subject} before it is recorded",
-                                   {"field": name})
+        if value is not None and sealed_under(value) != key_subject:
+            raise ValidationFailed(
+                f"the personal field {name!r} must be sealed under {key_subject} before it is recorded",
+                {"field": name})
 
 
 def refuse_plaintext(aggregates: Iterable[Any], personal: Mapping[type, tuple[str, ...]]) -> None:

@@ -14,13 +14,14 @@ import requests
 from nameko.exceptions import RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.errors import ServiceUnavailable
 from shared.config import load_settings
 from shared.dependencies import Store
+from shared.errors import ServiceUnavailable
 from shared.eventstore import application_env
 from shared.registry import service_class, service_names
 from tests.conftest import PG_ADMIN_DSN
 from tests.e2e.processes import ServiceProcess
+from tests.polling import wait_until
 
 DIRECT_DB = "postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{name}"
 
@@ -72,12 +73,7 @@ def ready(process: ServiceProcess) -> bool:
 
 def eventually(check: Callable[[], Any], within: float = 30.0) -> Any:
     """Poll ``check`` until it returns something truthy, at most ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        eventlet.sleep(0.1)
+    return wait_until(check, within, "the fault's expected outcome")
 
 
 @contextmanager

@@ -4,7 +4,6 @@ shows the incident — grid_events and two emergency_command replicas each in it
 OS process, with their own PostgreSQL databases, over real RabbitMQ. Redelivered
 severe events, newest first, open no second incident and lose none."""
 
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -14,9 +13,10 @@ from nameko.events import event_handler
 from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_waiter
 
-from shared.config import load_settings
-from shared.context import CallerContext, Role, TokenService
+from shared.context import Role
+from tests.conftest import signed_headers
 from tests.e2e.processes import ServiceProcess, databases_for
+from tests.polling import wait_until
 from tests.unit.test_emergency_command_cap_schema import cap_schema
 
 pytestmark = pytest.mark.e2e
@@ -52,12 +52,7 @@ class Watcher:
 
 
 def eventually(check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
+    return wait_until(check, timeout, "the flow's next step")
 
 
 def incidents_from_grid(rpc) -> dict:
@@ -124,12 +119,10 @@ def test_severe_grid_event_opens_one_incident_commanded_to_a_cancelled_warning(
 
         # Redeliver every severe event twice, newest first, to both replicas' queue.
         assert eventually(lambda: len(Watcher.severe) == 3)
-        token = TokenService(load_settings().keys).issue(
-            CallerContext(actor_id="service:grid_events", role=Role.SERVICE, jurisdiction="433100"))
         publisher = Publisher(service_config["AMQP_URI"], serializer="json")
         for message in list(reversed(Watcher.severe)) * 2:
             publisher.publish(message, exchange=get_event_exchange("grid_events", service_config),
-                              routing_key="severe_event_reported", headers={"nameko.caller_token": token})
+                              routing_key="severe_event_reported", headers=signed_headers("grid_events", message))
         marker_id = rpc_report_marker(rpc_as)  # queued behind the copies: its incident shows they were taken
         with rpc_as(**OFFICE) as rpc:
             after = eventually(lambda: marker_id in incidents_from_grid(rpc) and incidents_from_grid(rpc))

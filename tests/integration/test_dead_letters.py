@@ -13,8 +13,13 @@ from shared import dead_letters
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, consumes
 from shared.reliable import HANDLER_ATTEMPTS
-from tests.canary import wait_for
-from tests.integration.test_consumer_tracking import InboxApplication, NotesView, note_count, relay_token
+from tests.conftest import signed_headers
+from tests.integration.test_consumer_tracking import (
+    InboxApplication,
+    NotesView,
+    note_count,
+)
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +58,7 @@ def inbox(container_factory, service_config, pg_url):
 
 def publish(service_config, body, token=True, **options):
     publisher = Publisher(service_config["AMQP_URI"], serializer="json")
-    headers = {"nameko.caller_token": relay_token(None)} if token else {}
+    headers = signed_headers("grid_events", body) if token else {}
     publisher.publish(body, exchange=get_event_exchange("grid_events", service_config),
                       routing_key="dispute_reported", headers=headers, **options)
 
@@ -63,7 +68,7 @@ def letters(service_config):
 
 
 def wait_letters(service_config, count):
-    wait_for(lambda: len(letters(service_config)) >= count)
+    wait_until(lambda: len(letters(service_config)) >= count, 30, "every poison message dead-lettered")
     return letters(service_config)
 
 
@@ -73,7 +78,7 @@ def counted(reason):
 
 def test_dead_letter_undecodable_message_kept_with_reason(inbox, service_config):
     before = counted("undecodable")
-    publish(service_config, b"{not json", content_type="application/json", serializer=None)
+    publish(service_config, b"{not json", token=False, content_type="application/json", serializer=None)
     [letter] = wait_letters(service_config, 1)
     assert letter["reason"] == "undecodable" and letter["queue"].endswith("flaky_inbox.on_dispute")
     assert counted("undecodable") == before + 1
@@ -103,7 +108,7 @@ def test_dead_letter_failing_handler_kept_then_replayed_once_fixed(inbox, servic
 
     BROKEN["on"] = False
     assert dead_letters.replay("flaky_inbox", service_config["AMQP_URI"]) == 1
-    wait_for(lambda: note_count(inbox) == 1)
+    wait_until(lambda: note_count(inbox) == 1, 30, "the replayed message handled once")
     assert letters(service_config) == []
 
 

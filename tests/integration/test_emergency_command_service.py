@@ -3,7 +3,6 @@ refusals that store nothing, incidents opened exactly once from redelivered grid
 events on two replicas, warnings published as valid CAP 1.2, and the overdue-drill
 timer on a movable clock across a restart."""
 
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.request import urlopen
@@ -18,10 +17,11 @@ from sqlalchemy import create_engine, text
 
 from services.emergency_command.service import EmergencyCommandService
 from services.grid_events.contracts import EventReported
-from shared.config import load_settings
-from shared.context import CallerContext, Role, TokenService
+from shared.context import Role
 from shared.dependencies import Store
 from shared.errors import InvalidTransition
+from tests.conftest import signed_headers
+from tests.polling import wait_until
 from tests.unit.test_emergency_command_cap_schema import cap_schema
 
 pytestmark = pytest.mark.integration
@@ -79,15 +79,6 @@ def stored_events(pg_url) -> int:
         count = conn.execute(text("SELECT count(*) FROM emergency_command_events")).scalar_one()
     engine.dispose()
     return count
-
-
-def wait_for(condition, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while not (found := condition()):
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        time.sleep(0.1)
-    return found
 
 
 def open_with_task(rpc, clock) -> tuple[str, str]:
@@ -171,8 +162,6 @@ def test_redelivered_severe_events_on_two_replicas_open_one_incident_each(
         pg_url, clock, container_factory, service_config):
     config = {**service_config, "max_workers": 10}
     replicas = [start(container_factory, config) for _ in range(2)]
-    token = TokenService(load_settings().keys).issue(
-        CallerContext(actor_id="service:grid_events", role=Role.SERVICE, jurisdiction="433100"))
     publisher = Publisher(config["AMQP_URI"], serializer="json")
     count = 20
     messages = [severe_envelope(n, str(uuid.uuid4())) for n in range(1, count + 1)]
@@ -180,10 +169,10 @@ def test_redelivered_severe_events_on_two_replicas_open_one_incident_each(
     replayed = [{**m, "notification_id": m["notification_id"] + 1000} for m in messages]
     for message in list(reversed(messages + messages)) + replayed:
         publisher.publish(message, exchange=get_event_exchange("grid_events", config),
-                          routing_key="severe_event_reported", headers={"nameko.caller_token": token})
+                          routing_key="severe_event_reported", headers=signed_headers("grid_events", message))
     store = store_of(replicas[0])
     # Every message handled: the inbox holds one record per distinct message (2 per event).
-    wait_for(lambda: _inbox_records(pg_url) >= 2 * count, 60)
+    wait_until(lambda: _inbox_records(pg_url) >= 2 * count, 60, "every copy of every message handled")
     assert incident_count(store) == count
 
 
@@ -212,7 +201,7 @@ def test_overdue_drill_is_published_once_per_due_date_across_restart(
     overdue = lambda: sorted(m["data"]["due_on"] for m in Listener.received  # noqa: E731
                              if m.get("event_type") == "key_area_drill_overdue")
     let_timer_run(first)
-    assert wait_for(overdue) == ["2026-11-19"]
+    assert wait_until(overdue, 30, "the overdue drill flagged") == ["2026-11-19"]
 
     first.stop()
     second = start(container_factory, service_config)
@@ -222,7 +211,7 @@ def test_overdue_drill_is_published_once_per_due_date_across_restart(
                                            participant_count=45)
     clock["now"] = datetime(2027, 1, 5, 9, 0, tzinfo=CST)  # the next drill was due 2026-12-31
     let_timer_run(second)
-    assert wait_for(lambda: len(overdue()) == 2 and overdue()) == ["2026-11-19", "2026-12-31"]
+    assert wait_until(lambda: len(overdue()) == 2 and overdue(), 30, "both overdue drills flagged") == ["2026-11-19", "2026-12-31"]
 
 
 def let_timer_run(container, ticks=3):

@@ -8,7 +8,6 @@ without a traceback.
 """
 
 import logging
-import time
 
 import pytest
 import structlog
@@ -17,6 +16,7 @@ from structlog.testing import capture_logs
 from services.grid_events.service import GridEventsService
 from shared.errors import ValidationFailed
 from shared.logs import configure_logging
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -32,11 +32,7 @@ def grid_events(pg_url, container_factory, service_config):
 
 def wait_for_refusal(logs):
     """The worker logs its outcome after the answer is sent: wait for that line, bounded."""
-    deadline = time.monotonic() + 10
-    while not any(entry["event"] == "refused" for entry in logs):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the refusal was never logged")
-        time.sleep(0.05)
+    wait_until(lambda: any(entry["event"] == "refused" for entry in logs), 10, "the refusal logged")
 
 
 def test_code_field_with_a_name_and_id_number_is_refused_without_echo(grid_events, rpc_as, caplog):
@@ -83,10 +79,14 @@ def test_expected_error_logs_one_line_without_traceback(grid_events, rpc_as, cap
     with rpc_as() as rpc, pytest.raises(ValidationFailed):
         rpc.grid_events.register_jurisdiction(code=CANARY, name="unit")
     # The worker logs its outcome after the answer is sent: wait for the line, bounded.
-    err, deadline = "", time.monotonic() + 10
-    while "ValidationFailed" not in err and time.monotonic() < deadline:
-        time.sleep(0.05)
-        err += capfd.readouterr().err
+    captured: list[str] = []
+
+    def refusal_logged() -> bool:
+        captured.append(capfd.readouterr().err)
+        return "ValidationFailed" in "".join(captured)
+
+    wait_until(refusal_logged, 10, "the refusal logged")
+    err = "".join(captured)
     grid_events.stop()  # every worker done: nothing more can be logged about the call
     err += capfd.readouterr().err
     refused = [line for line in err.splitlines() if "ValidationFailed" in line]

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from structlog.testing import capture_logs
 
-from services.mediation.domain import local_today
+from shared.clock import local_today
 from services.mediation.service import MediationService
 from shared.context import Role
 from shared.dependencies import Store

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
-from services.mediation.domain import local_today
+from shared.clock import local_today
 from services.mediation.service import MediationService
 from shared.context import Role
 from shared.errors import Forbidden

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, text
 
 from services.grid_events.service import GridEventsService
 from services.mediation.contracts import CaseEscalated, JointCaseShared
-from services.mediation.domain import case_id_for, local_today
+from services.mediation.domain import case_id_for
+from shared.clock import local_today
 from services.mediation.service import MediationService
 from shared.context import Role
 from shared.contracts import Envelope

@@ -9,7 +9,8 @@ from services.grid_events.contracts import EventReported
 from services.mediation import contracts as c
 from services.mediation import publishing
 from services.mediation.application import MediationApplication
-from services.mediation.domain import case_id_for, local_today
+from services.mediation.domain import case_id_for
+from shared.clock import local_today
 from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed

@@ -15,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from services.mediation import contracts as c
 from services.mediation.application import MediationApplication
-from services.mediation.domain import local_today
+from shared.clock import local_today
 from shared.context import CallerContext, Role
 from shared.errors import PinganError
 from shared.eventstore import Call

@@ -31,7 +31,7 @@ FAMILY_ASSESSORS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.CI
 SERVICE_ONLY = {Role.SERVICE}
 # Erasure destroys data for good: officers of a county or above, within their jurisdiction.
 ERASERS = {Role.ADMIN, Role.PREFECTURE_OFFICER, Role.COUNTY_OFFICER}
-PREFECTURE = "433100"
+
 
 # Units registered without a parent: the top of this platform's ladder.
 ROOT_LEVELS = {Level.PROVINCE, Level.PREFECTURE}

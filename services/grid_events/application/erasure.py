@@ -10,6 +10,7 @@ from shared.commands import Commands, require_role
 from shared.context import Role
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.eventstore import Call
+from shared.jurisdiction import PREFECTURE
 from shared.security.erasure import Erasures
 from shared.security.sealing import is_sealed
 
@@ -18,7 +19,7 @@ from ..domain import (
     DECISION_TEXT, EVENT_TEXT, EventReport, FAMILY_TEXT, FamilySafetyAssessment, ITEM_TEXT,
     MajorDecision, Participant, RISK_TEXT, Risk, WorkItem, record_subject,
 )
-from .common import ERASERS, PREFECTURE, Erase, participant_subject, person
+from .common import ERASERS, Erase, participant_subject, person
 
 
 class PersonalDataErasure(Commands, Erasures):
