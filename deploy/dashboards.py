@@ -234,6 +234,9 @@ def key_populations() -> list:
             bars("Follow-ups overdue by county", f"sum by (county, category) ({overdue})",
                  "{{county}} {{category}}", width=12),
             bars("Risk-level distribution", f"sum by (category, level) ({levels})", "{{category}} {{level}}",
+                 width=12),
+            bars("Released persons' hand-overs not acknowledged in time",
+                 f"sum by (county) ({once('pingan_key_population_handovers_late', 'county')})", "{{county}}",
                  width=12)]
 
 

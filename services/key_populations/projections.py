@@ -1,6 +1,7 @@
 """Read models of key_populations: persons (identity sealed), enrolments (one row per
 enrolment, with its category, place, risk and follow-up schedule) and their follow-ups;
-and the figures (enrolled by category and county, overdue follow-ups, risk levels).
+and the figures (enrolled by category and county, overdue follow-ups, risk levels, hand-overs
+not acknowledged in time — the one figure read against today's date at scrape time).
 
 Personal columns (``SEALED_COLUMNS``, and the member names and guardian inside the
 JSON ``team``/``facts``) hold the sealed values of the events; they are opened only
@@ -22,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from shared.clock import local_today
 from shared.jurisdiction import county_or_self, scope_prefix
 from shared.projections import Projection, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
@@ -63,6 +65,8 @@ enrolments = Table(
     Column("last_follow_up_on", String(10)),
     Column("follow_up_overdue", Boolean, nullable=False),  # flagged for the current due date
     Column("next_test_due", String(10)),  # drug users
+    Column("handover_due_on", String(10)),  # released persons: the township acknowledges by then
+    Column("handover_acknowledged_on", String(10)),
     Column("responsible_id", String(64), nullable=False),
     Column("minor_dependants", Integer, nullable=False),
     Column("team", Text, nullable=False),  # JSON [{member_id, role, name (sealed)}]
@@ -163,7 +167,8 @@ class EnrolmentsView(_ByCategory):
             jurisdiction=event.jurisdiction, county=county_or_self(event.jurisdiction), transfer_to=None,
             active=True, enrolled_on=event.enrolled_on, period_ends_on=ends, risk_level=event.risk_level,
             next_follow_up_due=event.next_follow_up_due, last_follow_up_on=None, follow_up_overdue=False,
-            next_test_due=facts.get("next_test_due"), responsible_id=event.responsible_id,
+            next_test_due=facts.get("next_test_due"), handover_due_on=facts.get("handover_due_on"),
+            handover_acknowledged_on=None, responsible_id=event.responsible_id,
             minor_dependants=event.minor_dependants, team=json.dumps(event.team), facts=json.dumps(facts),
             exit_reason=None, exited_on=None, updated_at=event.timestamp, version=event.originator_version))
 
@@ -223,6 +228,10 @@ class EnrolmentsView(_ByCategory):
         facts.update(treatment_status=event.status)
         self._update(conn, event, facts=json.dumps(facts))
 
+    @on_every_category("HandoverAcknowledged")
+    def on_handover(self, event: Any, conn: Connection) -> None:
+        self._update(conn, event, handover_acknowledged_on=event.on)
+
     @on_every_category("DrugTestRecorded")
     def on_test(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, next_test_due=event.next_test_due)
@@ -266,7 +275,16 @@ class EnrolmentsView(_ByCategory):
                 select(enrolments.c.category, enrolments.c.risk_level, func.count()).where(active)
                 .group_by(enrolments.c.category, enrolments.c.risk_level)):
             levels.add_metric([SERVICE, category, str(level)], count)
-        return [enrolled, overdue, levels]
+        late = GaugeMetricFamily("pingan_key_population_handovers_late",
+                                 "Released persons whose hand-over the township has not acknowledged by its deadline",
+                                 labels=["service", "county"])
+        for county, count in conn.execute(
+                select(enrolments.c.county, func.count())
+                .where(active, enrolments.c.handover_acknowledged_on.is_(None),
+                       enrolments.c.handover_due_on < local_today().isoformat())
+                .group_by(enrolments.c.county)):
+            late.add_metric([SERVICE, county], count)
+        return [enrolled, overdue, levels, late]
 
 
 def projections() -> list[Projection]:

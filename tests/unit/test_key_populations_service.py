@@ -224,3 +224,31 @@ def test_public_vocabulary_matches_the_domain():
              (c.TreatmentStatus, domain.TreatmentStatus), (c.TestResult, domain.TestResult)]
     assert [(p.__name__, {m.value for m in p}) for p, _ in pairs] == [(p.__name__, {m.value for m in d})
                                                                        for p, d in pairs]
+
+
+def test_highest_risk_payload_is_what_emergency_command_consumes(kit):
+    from services.emergency_command import contracts as emergency
+    from services.key_populations.publishing import contracts
+
+    enrolment_id = kit.enrolled("drug_users", risk_level=5)
+    published = [payload for n in kit.stored_events()
+                 for event_type, payload in contracts().public_events(kit.app.mapper.to_domain_event(n))
+                 if event_type == emergency.PERSON_AT_HIGHEST_RISK]
+    assert (emergency.KEY_POPULATIONS, emergency.PERSON_AT_HIGHEST_RISK) == (c.SERVICE, c.PERSON_ASSESSED_HIGHEST_RISK)
+    consumed = emergency.PersonAtHighestRisk.model_validate(published[0].model_dump(mode="json"))
+    assert (consumed.person_id, str(published[0].enrolment_id)) == ("kp-1", enrolment_id)
+
+
+def test_late_handover_counts_until_acknowledged(kit):
+    from services.key_populations import projections as views
+
+    enrolment_id = kit.enrolled("released_persons")  # released 12 days ago: the 7-day deadline has passed
+
+    def late() -> float:
+        with kit.worker(TOWNSHIP).store.read() as conn:
+            return sum(s.value for p in views.projections() for f in p.gauges(conn) for s in f.samples
+                       if s.name == "pingan_key_population_handovers_late")
+
+    before = late()
+    kit(TOWNSHIP).acknowledge_handover(enrolment_id=enrolment_id, on=str(TODAY))
+    assert (before, late()) == (1, 0)
