@@ -5,11 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e services bench soak run-services clean help
+.PHONY: run test lint test-unit test-integration test-e2e services bench soak run-services clean help
 
 help:
 	@echo "make run       every service in one process (in-memory broker, SQLite in data/), demo data, console"
-	@echo "make test      unit, integration (real RabbitMQ + PostgreSQL, started if needed) and e2e tests"
+	@echo "make test      lint, then unit, integration (real RabbitMQ + PostgreSQL, started if needed) and e2e tests"
+	@echo "make lint      ruff and mypy (configured in pyproject.toml)"
 	@echo "make bench     benchmarks; writes docs/benchmarks.md"
 	@echo "make soak      20 commands/s with broker and database faults (SOAK_MINUTES=10); writes docs/reliability.md"
 	@echo "make run-services  one process per service against RabbitMQ + PostgreSQL (see README)"
@@ -34,8 +35,13 @@ services:
 
 # The deployment checks install pinned helm, kubectl, kubernetes-validate and promtool first;
 # the integration tier then also scrapes running services with a real Prometheus.
-test: $(STAMP) services test-deploy
+test: $(STAMP) lint services test-deploy
 	$(BIN)/python -m pytest tests/unit tests/integration tests/e2e -q -p no:cacheprovider
+
+# Zero findings is the baseline: a new one fails `make test` (and CI). `ruff format` is not used.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q

@@ -25,7 +25,13 @@ from services.grid_events.application import GridEventsApplication
 from shared.context import CallerContext, Role
 from shared.eventstore import Call
 from shared.security.chain import (
-    CheckpointStore, EventRows, generate_signing_key, genesis, link, load_private_key, load_public_key,
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    genesis,
+    link,
+    load_private_key,
+    load_public_key,
     make_checkpoint,
 )
 from shared.security.links import generate_chain_key, load_chain_key, service_key

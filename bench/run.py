@@ -27,7 +27,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.request import urlopen  # noqa: E402
 
@@ -108,7 +108,8 @@ def free_port() -> int:
 
 
 def start_process(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
-    process = subprocess.Popen(args, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+    with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -295,8 +296,10 @@ def main() -> None:
         noop_port = free_port()
         noop_config = work / "noop.yaml"
         noop_config.write_text(f"AMQP_URI: {amqp_uri}\nWEB_SERVER_ADDRESS: 127.0.0.1:{noop_port}\n")
-        noop = subprocess.Popen([str(BIN / "nameko"), "run", "--config", str(noop_config), "bench.noop:NoopService"],
-                                env=env, stdout=open(work / "noop.log", "ab"), stderr=subprocess.STDOUT)
+        with open(work / "noop.log", "ab") as out:
+            noop = subprocess.Popen(
+                [str(BIN / "nameko"), "run", "--config", str(noop_config), "bench.noop:NoopService"],
+                env=env, stdout=out, stderr=subprocess.STDOUT)
         processes.append(noop)
         grid_port = free_port()
         grid_env = {**env, **local_signing_env(work, "grid_events"), "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{grid_port}"}
@@ -322,9 +325,9 @@ def main() -> None:
 
         print("no-op RPC, the command path and the list query…", file=sys.stderr)
         for callers in (1, 10):
-            results.append(measured(noop.pid, lambda: closed_loop(
+            results.append(measured(noop.pid, lambda callers=callers: closed_loop(
                 "nameko no-op RPC", config, context, noop_call, callers, SECONDS)))
-            results.append(measured(grid.pid, lambda: closed_loop(
+            results.append(measured(grid.pid, lambda callers=callers: closed_loop(
                 "report_event command over RPC", config, context, report_call, callers, SECONDS)))
         best = max(r.rate for r in results if r.path.startswith("report_event"))
         results.append(measured(grid.pid, lambda: open_loop(
@@ -391,9 +394,12 @@ def report(results: list[Result], notes: list[str], history: dict, verifier: lis
     ]
     for r in results:
         callers = "open loop" if r.callers == 0 else str(r.callers)
-        lines.append(f"| {r.path} | {callers} | {r.count} | {r.rate:,.0f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | {r.server_cpu_ms} |")
-    machine = f"{platform.node()}: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, " \
-              f"{platform.platform()}"
+        lines.append(f"| {r.path} | {callers} | {r.count} | {r.rate:,.0f} | {r.percentile(0.5):.1f} "
+                     f"| {r.percentile(0.99):.1f} | {r.server_cpu_ms} |")
+    machine = (
+        f"{platform.node()}: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"{platform.platform()}"
+    )
     rebuild_lines = [
         "| path | events | seconds | events/s | × raw scan |",
         "|---|---:|---:|---:|---:|",
@@ -412,25 +418,32 @@ def report(results: list[Result], notes: list[str], history: dict, verifier: lis
         f"and the list at **{list_history.rate / list4.rate:.2f}×** their rates before (target 0.8–1.2×).",
         f"5. Memory: {notes[-1]}.",
     ]
-    text = "\n".join([
-        f"### Run of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-        "",
-        f"Machine: {machine}. Command: `make bench` (BENCH_SECONDS={SECONDS:g} per measurement, "
-        f"BENCH_HISTORY={HISTORY}).",
-        "",
-        *lines,
-        "",
-        *rebuild_lines,
-        "",
-        *closing,
-        *[f"- {note}" for note in notes[:-1]],
-        "",
-        *verifier,
-        "",
-    ])
+    text = "\n".join(
+        [
+            f"### Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+            "",
+            f"Machine: {machine}. Command: `make bench` (BENCH_SECONDS={SECONDS:g} per measurement, "
+            f"BENCH_HISTORY={HISTORY}).",
+            "",
+            *lines,
+            "",
+            *rebuild_lines,
+            "",
+            *closing,
+            *[f"- {note}" for note in notes[:-1]],
+            "",
+            *verifier,
+            "",
+        ]
+    )
     print(text)
     path = Path("docs/benchmarks.md")
-    existing = path.read_text() if path.exists() else "# Benchmarks\n\nNewest run first. Rates are medians of noisy runs on a shared 2-core machine: compare ratios within one run.\n\n"
+    existing = (
+        path.read_text()
+        if path.exists()
+        else "# Benchmarks\n\nNewest run first. Rates are medians of noisy runs on a shared 2-core machine: "
+        "compare ratios within one run.\n\n"
+    )
     head, _, rest = existing.partition("### Run of")
     path.write_text(head + text + ("\n### Run of" + rest if rest else ""))
 

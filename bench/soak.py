@@ -26,14 +26,22 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from nameko.exceptions import RpcTimeout  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from bench.run import (KEYS, create_database, create_vhost, delete_vhost, drop_database, free_port,  # noqa: E402
-                       rss_mib, start_process)
+from bench.run import (  # noqa: E402
+    KEYS,
+    create_database,
+    create_vhost,
+    delete_vhost,
+    drop_database,
+    free_port,
+    rss_mib,
+    start_process,
+)
 from shared.context import TOKEN_KEY, CallerContext, Role, TokenKeys, TokenService  # noqa: E402
 from shared.errors import ServiceUnavailable  # noqa: E402
 from tests.e2e.proxy import TcpProxy  # noqa: E402
@@ -111,7 +119,7 @@ def main() -> None:
         figures["rss"] = {s: (rss_start[s], rss_mib(p.pid)) for s, p in processes.items()}
         figures["reports"], figures["cases"] = verify(caller, figures)
         write(figures, caller)
-        print(open(DOC).read().split(MARK_START)[1].split(MARK_END)[0])
+        print(DOC.read_text().split(MARK_START)[1].split(MARK_END)[0])
     finally:
         for process in processes.values():
             process.terminate()
@@ -193,12 +201,13 @@ def write(f: dict, caller: Caller) -> None:
     reports, cases = len(f["report_ids"]), len(f["case_ids"])
     lines = [
         MARK_START,
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make soak` (SOAK_MINUTES={MINUTES:g}) on "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make soak` (SOAK_MINUTES={MINUTES:g}) on "
         f"{platform.machine()}, {os.cpu_count()} cores, shared with other work; services and callers on one machine.",
         "",
         "| figure | value |",
         "|---|---|",
-        f"| commands sent (offered 20/s, half `report_event`, half `open_case`) | {f['commands']} in {f['seconds']:.0f} s |",
+        "| commands sent (offered 20/s, half `report_event`, half `open_case`) "
+        f"| {f['commands']} in {f['seconds']:.0f} s |",
         f"| all acknowledged after | {f['drained']:.0f} s ({f['commands'] / f['drained']:.1f} commands/s sustained) |",
         f"| faults in the middle | {'; '.join(f['faults'])} |",
         f"| service processes that exited | {sum(1 for code in f['exits'].values() if code is not None)} |",
@@ -215,6 +224,7 @@ def write(f: dict, caller: Caller) -> None:
     text = DOC.read_text()
     block = "\n".join(lines)
     DOC.write_text(re.sub(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), lambda m: block, text, flags=re.S))
+
 
 if __name__ == "__main__":
     main()

@@ -116,7 +116,9 @@ def check(doc: Path) -> list[str]:
         refs = secret_refs(spec)
         for env, name, key in refs:
             if key not in secrets.get((namespace, name), {}):
-                problems.append(f"{where}: env {env} reads Secret {name} key {key}, which the install lines do not create")
+                problems.append(
+                    f"{where}: env {env} reads Secret {name} key {key}, which the install lines do not create"
+                )
         hook = (obj["metadata"].get("annotations") or {}).get("helm.sh/hook", "")
         args = spec["containers"][0].get("args") or []
         if "pre-install" not in hook or args[:1] != ["migrate"]:
@@ -134,24 +136,31 @@ def check(doc: Path) -> list[str]:
             if owner is None:
                 problems.append(f"{where}: no CloudNativePG Cluster/Database creates database {database}")
             elif user != owner:
-                problems.append(f"{where}: migrates as {user}, but {database} is owned by {owner} "
-                                f"(permission denied for schema public)")
+                problems.append(
+                    f"{where}: migrates as {user}, but {database} is owned by {owner} "
+                    f"(permission denied for schema public)"
+                )
         role = option(args, "--runtime-role")
         for deployment in objects:
-            if deployment["kind"] != "Deployment" or (pod_spec(deployment)["containers"][0].get("args") or [])[1:2] != [service]:
+            if deployment["kind"] != "Deployment" or (pod_spec(deployment)["containers"][0].get("args") or [])[1:2] != [
+                service
+            ]:
                 continue
             for env, name, key in secret_refs(pod_spec(deployment)):
                 url = secrets.get((namespace, name), {}).get(key)
                 if env == "PINGAN_DATABASE_URL" and url and role and urlsplit(url).username != role:
-                    problems.append(f"{where}: event rows are made append-only for {role}, but the service "
-                                    f"logs in as {urlsplit(url).username}")
+                    problems.append(
+                        f"{where}: event rows are made append-only for {role}, but the service "
+                        f"logs in as {urlsplit(url).username}"
+                    )
     return problems
 
 
 def main(argv: list[str]) -> int:
     problems = [p for doc in argv for p in check(Path(doc))]
-    return report(problems, f"install lines of {', '.join(argv)}: rendered, every Secret present, "
-                            "migrate hook as the owner")
+    return report(
+        problems, f"install lines of {', '.join(argv)}: rendered, every Secret present, migrate hook as the owner"
+    )
 
 
 if __name__ == "__main__":

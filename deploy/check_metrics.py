@@ -28,6 +28,7 @@ import sys
 import urllib.parse
 import urllib.request
 from collections import defaultdict
+from pathlib import Path
 
 import yaml
 
@@ -89,7 +90,6 @@ def referenced_metrics(manifest_texts: list[str]) -> tuple[dict[str, set[str]], 
             if not doc:
                 continue
             kind = doc.get("kind")
-            name = (doc.get("metadata") or {}).get("name")
             if kind == "PrometheusRule":
                 for group in doc["spec"]["groups"]:
                     for rule in group["rules"]:
@@ -178,13 +178,13 @@ def main() -> int:
     src.add_argument("--metrics-file", nargs="+", help="saved /metrics texts of the running services")
     ap.add_argument("--list", action="store_true", help="print every referenced name")
     args = ap.parse_args()
-    used, recorded = referenced_metrics([open(p).read() for p in args.manifests])
+    used, recorded = referenced_metrics([Path(p).read_text() for p in args.manifests])
     if args.prometheus:
         exposed = exposed_from_prometheus(args.prometheus)
     else:
         exposed = set(SCRAPE_GENERATED)
         for p in args.metrics_file:
-            exposed |= exposed_from_text(open(p).read())
+            exposed |= exposed_from_text(Path(p).read_text())
     missing = missing_metrics(used, exposed, recorded)
     if args.list:
         for m in sorted(used):

@@ -27,7 +27,10 @@ import yaml
 
 BROKER_POD = {"app.kubernetes.io/name": "pingan-rabbitmq", "app.kubernetes.io/component": "rabbitmq"}
 KEDA_OPERATOR = ({"app": "keda-operator", "app.kubernetes.io/name": "keda-operator"}, "keda")
-PINGAN_POD = ({"app.kubernetes.io/part-of": "pingan", "pingan.io/service": "grid_events"}, None)  # None: the overlay's namespace
+PINGAN_POD = (
+    {"app.kubernetes.io/part-of": "pingan", "pingan.io/service": "grid_events"},
+    None,
+)  # None: the overlay's namespace
 STRANGER = ({"app.kubernetes.io/name": "curl"}, "default")
 AMQP_PORT = 5672
 HTTP_STARTUP_PROBE_SINCE = (4, 2, 4)  # cluster-operator >= 2.22 probes an endpoint RabbitMQ has from 4.2.4
@@ -40,8 +43,12 @@ def selects(selector: dict | None, labels: dict) -> bool:
         return False
     for e in selector.get("matchExpressions") or []:
         value, present = labels.get(e["key"]), e["key"] in labels
-        ok = {"In": present and value in e.get("values", []), "NotIn": not present or value not in e.get("values", []),
-              "Exists": present, "DoesNotExist": not present}[e["operator"]]
+        ok = {
+            "In": present and value in e.get("values", []),
+            "NotIn": not present or value not in e.get("values", []),
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[e["operator"]]
         if not ok:
             return False
     return True
@@ -57,20 +64,27 @@ def peer_admits(peer: dict, labels: dict, namespace: str, policy_namespace: str)
     return in_namespace and selects(peer.get("podSelector"), labels)
 
 
-def admitted(policies: list[dict], target: dict, target_namespace: str, source: dict, source_namespace: str,
-             port: int) -> bool:
+def admitted(
+    policies: list[dict], target: dict, target_namespace: str, source: dict, source_namespace: str, port: int
+) -> bool:
     """May a pod (source labels, namespace) open TCP `port` on the target pod?"""
-    applying = [p for p in policies if p["metadata"].get("namespace") == target_namespace
-                and selects(p["spec"].get("podSelector"), target)
-                and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])]
+    applying = [
+        p
+        for p in policies
+        if p["metadata"].get("namespace") == target_namespace
+        and selects(p["spec"].get("podSelector"), target)
+        and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])
+    ]
     if not applying:
         return True
     for policy in applying:
         for rule in policy["spec"].get("ingress") or []:
             peers_ok = "from" not in rule or any(
-                peer_admits(peer, source, source_namespace, target_namespace) for peer in rule["from"])
+                peer_admits(peer, source, source_namespace, target_namespace) for peer in rule["from"]
+            )
             ports_ok = "ports" not in rule or any(
-                p.get("protocol", "TCP") == "TCP" and p.get("port") in (None, port) for p in rule["ports"])
+                p.get("protocol", "TCP") == "TCP" and p.get("port") in (None, port) for p in rule["ports"]
+            )
             if peers_ok and ports_ok:
                 return True
     return False
@@ -81,8 +95,11 @@ def check_overlay(path: Path) -> list[str]:
     policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
     namespace = next(d["metadata"]["name"] for d in docs if d["kind"] == "Namespace")
     problems = []
-    for name, (labels, ns), want in [("KEDA's operator", KEDA_OPERATOR, True), ("a pingan pod", PINGAN_POD, True),
-                                     ("a pod of another namespace", STRANGER, False)]:
+    for name, (labels, ns), want in [
+        ("KEDA's operator", KEDA_OPERATOR, True),
+        ("a pingan pod", PINGAN_POD, True),
+        ("a pod of another namespace", STRANGER, False),
+    ]:
         got = admitted(policies, BROKER_POD, namespace, labels, ns or namespace, AMQP_PORT)
         if got != want:
             problems.append(f"{path.name}: {name} {'cannot' if want else 'can'} reach the broker on {AMQP_PORT}")
@@ -91,8 +108,10 @@ def check_overlay(path: Path) -> list[str]:
         version = tuple(int(x) for x in re.findall(r"\d+", tag.split("-")[0])[:3])
         legacy = LEGACY_PROBE in (broker["metadata"].get("annotations") or {})
         if version < HTTP_STARTUP_PROBE_SINCE and not legacy:
-            problems.append(f"{path.name}: RabbitmqCluster image {broker['spec'].get('image')} predates 4.2.4: "
-                            f"the operator's startup probe never succeeds (set {LEGACY_PROBE} or a newer image)")
+            problems.append(
+                f"{path.name}: RabbitmqCluster image {broker['spec'].get('image')} predates 4.2.4: "
+                f"the operator's startup probe never succeeds (set {LEGACY_PROBE} or a newer image)"
+            )
         if path.name == "kustomize-production.yaml":
             config = broker["spec"].get("rabbitmq", {}).get("additionalConfig", "")
             if "default_queue_type = quorum" not in config or broker["spec"]["replicas"] < 3:
@@ -106,8 +125,10 @@ def check_overlay(path: Path) -> list[str]:
             method = b["spec"].get("method", "barmanObjectStore")
             configured = (clusters.get(b["spec"]["cluster"]["name"]) or {}).get("spec", {}).get("backup", {})
             if method not in configured:
-                problems.append(f"{path.name}: ScheduledBackup {b['metadata']['name']} uses {method}, "
-                                f"which Cluster {b['spec']['cluster']['name']} spec.backup does not configure")
+                problems.append(
+                    f"{path.name}: ScheduledBackup {b['metadata']['name']} uses {method}, "
+                    f"which Cluster {b['spec']['cluster']['name']} spec.backup does not configure"
+                )
     return problems
 
 
@@ -123,8 +144,12 @@ def check_chart(path: Path) -> list[str]:
                 problems.append(f"{name}: no checksum/secrets annotation (pods would keep old Secrets)")
         hook = (d["metadata"].get("annotations") or {}).get("helm.sh/hook", "")
         if d["kind"] == "Job" and "pre-install" in hook:
-            env = {e["name"] for c in d["spec"]["template"]["spec"]["containers"] for e in c.get("env") or []
-                   if "secretKeyRef" in (e.get("valueFrom") or {})}
+            env = {
+                e["name"]
+                for c in d["spec"]["template"]["spec"]["containers"]
+                for e in c.get("env") or []
+                if "secretKeyRef" in (e.get("valueFrom") or {})
+            }
             if env != {"PINGAN_DATABASE_URL"}:
                 problems.append(f"{name}: hook gets Secrets {sorted(env)}; it needs PINGAN_DATABASE_URL only")
             if not {"pre-upgrade", "pre-rollback"} <= set(hook.split(",")):

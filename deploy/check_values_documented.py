@@ -36,13 +36,17 @@ def walk(schema, node, value, path, problems):
 
 def main() -> int:
     chart = sys.argv[1]
-    schema = json.load(open(f"{chart}/values.schema.json"))
-    values = yaml.safe_load(open(f"{chart}/values.yaml"))
+    with open(f"{chart}/values.schema.json") as schema_file, open(f"{chart}/values.yaml") as values_file:
+        schema = json.load(schema_file)
+        values = yaml.safe_load(values_file)
     problems = []
     walk(schema, schema, values, "", problems)
     for p in problems:
         print("ERROR", p)
-    print(f"{'FAILED' if problems else 'OK'}: values.yaml keys documented in values.schema.json ({len(problems)} problem(s))")
+    print(
+        f"{'FAILED' if problems else 'OK'}: values.yaml keys documented in values.schema.json "
+        f"({len(problems)} problem(s))"
+    )
     return 1 if problems else 0
 
 

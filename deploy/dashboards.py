@@ -24,10 +24,20 @@ from pathlib import Path
 
 from grafana_foundation_sdk.builders import bargauge, common, dashboard, prometheus, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.common import (LegendDisplayMode, LegendPlacement, SortOrder, StackingMode,
-                                                  TooltipDisplayMode)
-from grafana_foundation_sdk.models.dashboard import (DashboardCursorSync, DataSourceRef, VariableOption,
-                                                     VariableRefresh, VariableSort)
+from grafana_foundation_sdk.models.common import (
+    LegendDisplayMode,
+    LegendPlacement,
+    SortOrder,
+    StackingMode,
+    TooltipDisplayMode,
+)
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardCursorSync,
+    DataSourceRef,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
 
 OUT = Path(__file__).resolve().parents[1] / "charts" / "pingan" / "dashboards"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -101,9 +111,11 @@ def red() -> list:
         graph("Errors", rate(errors, "service, entrypoint, error"), "{{service}} {{entrypoint}} {{error}}", "reqps"),
         graph("Error ratio", f"{rate(errors, 'service, entrypoint')} / {rate(calls, 'service, entrypoint')}",
               "{{service}} {{entrypoint}}", "percentunit"),
-        *[graph(f"Duration p{int(q * 100)}", f"histogram_quantile({q}, {rate(dur + '_bucket', 'service, entrypoint, le')})",
+        *[graph(f"Duration p{int(q * 100)}",
+                f"histogram_quantile({q}, {rate(dur + '_bucket', 'service, entrypoint, le')})",
                 "{{service}} {{entrypoint}}", "s") for q in (0.5, 0.95)],
-        graph("Mean duration", f"{rate(dur + '_sum', 'service, entrypoint')} / {rate(dur + '_count', 'service, entrypoint')}",
+        graph("Mean duration",
+              f"{rate(dur + '_sum', 'service, entrypoint')} / {rate(dur + '_count', 'service, entrypoint')}",
               "{{service}} {{entrypoint}}", "s"),
     ]
 
@@ -116,20 +128,23 @@ def relay_and_projections() -> list:
                   f"sum by (service, event_type) (rate(pingan_relay_dispatched_total{{{SVC}}}[$__rate_interval]))",
                   "{{service}} {{event_type}}", "ops"),
             graph("Projection lag (events behind)",
-                  f"max by (service, projection) (pingan_projection_lag_events{{{SVC}}})", "{{service}} {{projection}}")]
+                  f"max by (service, projection) (pingan_projection_lag_events{{{SVC}}})",
+                  "{{service}} {{projection}}")]
 
 
 def rabbitmq_queues() -> list:
     queues = 'queue=~"rpc-.*|evt-.*"'
-    return [graph("RPC queue depth (ready)", 'sum by (queue) (rabbitmq_queue_messages_ready{queue=~"rpc-.*"})', "{{queue}}"),
-            graph("Unacknowledged messages", f"sum by (queue) (rabbitmq_queue_messages_unacked{{{queues}}})", "{{queue}}"),
+    return [graph("RPC queue depth (ready)",
+                  'sum by (queue) (rabbitmq_queue_messages_ready{queue=~"rpc-.*"})', "{{queue}}"),
+            graph("Unacknowledged messages",
+                  f"sum by (queue) (rabbitmq_queue_messages_unacked{{{queues}}})", "{{queue}}"),
             graph("Consumers per queue", f"sum by (queue) (rabbitmq_queue_consumers{{{queues}}})", "{{queue}}")]
 
 
 def audit_jobs() -> list:
     return [graph("Failed audit Jobs (kept in history)",
-                  f'count by (namespace, job_name) (kube_job_failed{{{NS}, job_name=~".+-audit-(verify|checkpoint)-.+", '
-                  'condition="true"} == 1)', "{{job_name}}", width=12),
+                  f'count by (namespace, job_name) (kube_job_failed{{{NS}, '
+                  'job_name=~".+-audit-(verify|checkpoint)-.+", condition="true"} == 1)', "{{job_name}}", width=12),
             graph("Since the last successful audit Job",
                   f'time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{{NS}, '
                   'cronjob=~".+-audit-(checkpoint|verify)"})', "{{cronjob}}", "s", width=12)]

@@ -194,13 +194,20 @@ def main() -> int:
         out = (r.stdout + r.stderr).strip()
         bad = [ln for ln in out.splitlines() if ln.startswith(("WARN", "ERROR", "FATAL"))]
         if r.returncode or bad:
-            errors.append("kubernetes-validate --strict -k %s failed (rc=%d):\n%s" % (args.kubernetes_version, r.returncode, out))
+            errors.append(f"kubernetes-validate --strict -k {args.kubernetes_version} failed "
+                          f"(rc={r.returncode}):\n{out}")
         else:
-            print(f"OK   kubernetes-validate --strict -k {args.kubernetes_version}: {len(builtin)} built-in resources valid")
+            print(
+                f"OK   kubernetes-validate --strict -k {args.kubernetes_version}: "
+                f"{len(builtin)} built-in resources valid"
+            )
 
     for e in errors:
         print("ERROR", e, file=sys.stderr)
-    print(f"{'FAILED' if errors else 'passed'}: {counts['builtin']} built-in, {counts['crd']} custom resources, {len(errors)} error(s)")
+    print(
+        f"{'FAILED' if errors else 'passed'}: {counts['builtin']} built-in, {counts['crd']} custom resources, "
+        f"{len(errors)} error(s)"
+    )
     return 1 if errors else 0
 
 

@@ -8,7 +8,7 @@ purposes and break-glass are decided by the one policy in
 
 from __future__ import annotations
 
-from typing import Collection
+from collections.abc import Collection
 
 from .context import CallerContext, Role
 from .errors import Forbidden

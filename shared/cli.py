@@ -17,7 +17,6 @@ import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -70,7 +69,7 @@ def _mount_optional_commands() -> None:
     app.add_typer(access_log_app, name="access-log")
 
 
-def _settings(data_dir: Optional[Path] = None):
+def _settings(data_dir: Path | None = None):
     from shared.config import load_settings
     from shared.logs import configure_logging
 
@@ -183,14 +182,14 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
         event_signer(settings, service)
     except PinganError as error:
         console.print(f"[red]{service} not started: {error.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     nameko_run([service_class(service)], settings.nameko_config())
 
 
 @app.command()
 def migrate(
     service: str = typer.Argument(None, help="One service; all when omitted."),
-    runtime_role: Optional[str] = typer.Option(
+    runtime_role: str | None = typer.Option(
         None, help="PostgreSQL role the service runs as: event rows become append-only for it (run as the owner)."),
 ) -> None:
     """Create the event store and read-model tables of a service (idempotent).
@@ -253,7 +252,7 @@ def migration_lock(views_url: str):
 @app.command()
 def rebuild(
     service: str = typer.Argument(..., help="The service whose read models to rebuild."),
-    projection: Optional[str] = typer.Option(None, help="Only this projection (default: all)."),
+    projection: str | None = typer.Option(None, help="Only this projection (default: all)."),
 ) -> None:
     """Rebuild read models from the event log: clear, then project every stored event again.
 
@@ -309,7 +308,7 @@ def seed_command() -> None:
 
 @app.command()
 def ping(
-    service: Optional[str] = typer.Argument(None, help="One service; all when omitted."),
+    service: str | None = typer.Argument(None, help="One service; all when omitted."),
     timeout: float = typer.Option(10.0, help="Seconds to wait for each answer."),
 ) -> None:
     """Exit 0 when every named service answers its `health` RPC."""
@@ -350,7 +349,7 @@ def token(
         print(settings.issuer().issue(caller, ttl=timedelta(minutes=minutes)))
     except PinganError as error:
         console.print(f"[red]no token: {error.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 @app.command()

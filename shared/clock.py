@@ -15,8 +15,9 @@ reads a clock; a test replaces the provider to move time::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer

@@ -14,8 +14,9 @@ key rows of a refused command are never written (``PinganApplication.execute``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Callable, Collection
+from typing import Any
 from uuid import UUID
 
 from shared.access import authorize

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Mapping, Self
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -139,10 +141,8 @@ def generated_secret(path: Path, generate: Callable[[], str]) -> str:
             with os.fdopen(fd, "w") as handle:
                 handle.write(generate())
             os.chmod(candidate, 0o600)
-            try:
+            with contextlib.suppress(FileExistsError):  # another process won; use its secret
                 os.link(candidate, path)
-            except FileExistsError:
-                pass  # another process won; use its secret
         finally:
             os.unlink(candidate)
     return path.read_text().strip()

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import contextvars
 import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Iterator, Mapping
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -129,7 +129,7 @@ class TokenIssuer:
         if ttl > self.limits.cap(caller.role):
             raise TokenTooLong(f"a {caller.role.value} token may live at most "
                                f"{int(self.limits.cap(caller.role).total_seconds() // 60)} minutes")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         claims = {
             "sub": caller.actor_id,
             "role": caller.role.value,
@@ -180,7 +180,7 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise Unauthenticated("the caller token is malformed") from None
         key = self.keys.get(kid)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if key is None or not key.usable(now):
             raise Unauthenticated("the caller token is signed with an unknown or retired key")
         try:
@@ -218,7 +218,7 @@ def _break_glass(claim: object) -> BreakGlass | None:
         return None
     if not isinstance(claim, dict):
         raise ValueError("bg claim is not an object")
-    return BreakGlass(reason=claim["reason"], expires=datetime.fromtimestamp(claim["exp"], timezone.utc))
+    return BreakGlass(reason=claim["reason"], expires=datetime.fromtimestamp(claim["exp"], UTC))
 
 
 # The caller and call id of the command being executed. Set only by

@@ -8,9 +8,10 @@ the same schema.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -54,7 +55,7 @@ class Contracts:
     )
 
     @classmethod
-    def declaring(cls, service: str, published: dict[str, type[Payload]]) -> "Contracts":
+    def declaring(cls, service: str, published: dict[str, type[Payload]]) -> Contracts:
         """The registry of ``service``'s public events (its public contract's ``PUBLISHED`` table),
         ready for the service's private mappers (``publishing.py``, docs/architecture.md)."""
         registry = cls(service)

@@ -9,8 +9,9 @@ reason and routing, never the body: it may hold anything (docs/reliability.md).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import typer
 from kombu import Connection, Exchange, Queue
@@ -36,7 +37,7 @@ class DeadLetters:
         headers[HEADER] = {
             "id": uuid.uuid4().hex, "reason": reason, "queue": queue,
             "routing_key": (message.delivery_info or {}).get("routing_key", ""),
-            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         body = message.body if isinstance(message.body, (bytes, str)) else str(message.body)
         with Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as conn:
@@ -79,7 +80,7 @@ def list_letters(service: str, amqp_uri: str) -> list[dict]:
     return found
 
 
-def replay(service: str, amqp_uri: str, letter_id: Optional[str] = None) -> int:
+def replay(service: str, amqp_uri: str, letter_id: str | None = None) -> int:
     """Publish each (or the one named) back to the queue it came from, then remove it here."""
 
     def send(message: Any, about: dict, conn: Connection) -> bool:
@@ -97,7 +98,7 @@ def replay(service: str, amqp_uri: str, letter_id: Optional[str] = None) -> int:
     return _each(service, amqp_uri, send)
 
 
-def drop(service: str, amqp_uri: str, letter_id: Optional[str] = None) -> int:
+def drop(service: str, amqp_uri: str, letter_id: str | None = None) -> int:
     return _each(service, amqp_uri, lambda message, about, conn: letter_id is None or about.get("id") == letter_id)
 
 
@@ -106,14 +107,14 @@ _AMQP = typer.Option(None, envvar="AMQP_URI", help="The broker (default: AMQP_UR
 _ID = typer.Option(None, "--id", help="Only this dead letter (default: all).")
 
 
-def _uri(amqp_uri: Optional[str]) -> str:
+def _uri(amqp_uri: str | None) -> str:
     if not amqp_uri or amqp_uri.startswith("memory://"):
         raise typer.BadParameter("set AMQP_URI (or --amqp-uri) to the broker the services use")
     return amqp_uri
 
 
 @app.command("list")
-def list_command(service: str, amqp_uri: Optional[str] = _AMQP) -> None:
+def list_command(service: str, amqp_uri: str | None = _AMQP) -> None:
     """The service's dead letters, one a line: id, reason, queue, routing key, when, size; never the body."""
     letters = list_letters(service, _uri(amqp_uri))
     for letter in letters:
@@ -122,12 +123,12 @@ def list_command(service: str, amqp_uri: Optional[str] = _AMQP) -> None:
 
 
 @app.command("replay")
-def replay_command(service: str, letter_id: Optional[str] = _ID, amqp_uri: Optional[str] = _AMQP) -> None:
+def replay_command(service: str, letter_id: str | None = _ID, amqp_uri: str | None = _AMQP) -> None:
     """Send dead letters back to the queue they came from (once fixed, they are handled)."""
     typer.echo(f"replayed {replay(service, _uri(amqp_uri), letter_id)}")
 
 
 @app.command("drop")
-def drop_command(service: str, letter_id: Optional[str] = _ID, amqp_uri: Optional[str] = _AMQP) -> None:
+def drop_command(service: str, letter_id: str | None = _ID, amqp_uri: str | None = _AMQP) -> None:
     """Remove dead letters for good."""
     typer.echo(f"dropped {drop(service, _uri(amqp_uri), letter_id)}")

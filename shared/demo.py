@@ -54,8 +54,10 @@ RISKS = [  # where, category, source, level, place, description, unit, person id
      "Rockfall after heavy rain.", "433101:police", "officer-3101", "Officer on duty"),
 ]
 EVENTS = [
-    ("433101001001001", "dispute", "patrol", "medium", "Courtyard, building 3", "Two households dispute a boundary wall."),
-    ("433101100201001", "safety_hazard", "risk", "high", "Road to the suspension bridge", "Loose rocks above the road after rain."),
+    ("433101001001001", "dispute", "patrol", "medium", "Courtyard, building 3",
+     "Two households dispute a boundary wall."),
+    ("433101100201001", "safety_hazard", "risk", "high", "Road to the suspension bridge",
+     "Loose rocks above the road after rain."),
     ("433123100201001", "public_security", "police_call", "low", "Village square", "Noise complaint at night."),
     # The highest severity: emergency_command opens an incident from it (docs/services/emergency_command.md).
     ("433101100201001", "safety_hazard", "patrol", "severe", "Bridge road, km 3", "Landslip blocks the road."),

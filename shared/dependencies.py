@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 import structlog
 from nameko.extensions import DependencyProvider
@@ -31,10 +32,13 @@ from .security.event_signing import EventRefused, EventVerifier, event_signer, e
 
 log = structlog.get_logger(__name__)
 
+# The service's own application class, so that `store.app` type-checks its commands.
+App = TypeVar("App", bound=PinganApplication)
+
 
 @dataclass
-class OpenedStore:
-    app: PinganApplication
+class OpenedStore(Generic[App]):
+    app: App
     engine: Engine
     runners: dict[str, ProjectionRunner]
     unknown_shapes: list[str] = field(default_factory=list)  # projections `pingan migrate` must rebuild
@@ -42,11 +46,11 @@ class OpenedStore:
 
 def open_store(
     service: str,
-    application_class: type[PinganApplication],
+    application_class: type[App],
     projections: Sequence[Projection],
     settings: Settings,
     migrate: bool | None = None,
-) -> OpenedStore:
+) -> OpenedStore[App]:
     """The application, read-model engine and projection runners of ``service``.
 
     Used by the nameko provider below and, without nameko, by the
@@ -70,7 +74,7 @@ def open_store(
     return OpenedStore(app, engine, runners, unknown)
 
 
-class Store(DependencyProvider):
+class Store(DependencyProvider, Generic[App]):
     """The service's event store, read models and relay, built once per container.
 
     A worker gets this provider itself: ``store.app`` for commands,
@@ -80,7 +84,7 @@ class Store(DependencyProvider):
 
     def __init__(
         self,
-        application_class: type[PinganApplication],
+        application_class: type[App],
         projections: Sequence[Projection] = (),
         contracts: Contracts | None = None,
     ):
@@ -141,7 +145,7 @@ class Store(DependencyProvider):
         self._wake.set()
         service_gauges().remove(self.container.service_name)
 
-    def get_dependency(self, worker_ctx: Any) -> "Store":
+    def get_dependency(self, worker_ctx: Any) -> Store[App]:
         return self
 
     # -- used by workers ------------------------------------------------------
@@ -213,7 +217,7 @@ class CallerIdentity(DependencyProvider):
         self.tokens = settings.verifier()
         self.events = event_verifier(settings)
 
-    def get_dependency(self, worker_ctx: Any) -> "CallVerifier":
+    def get_dependency(self, worker_ctx: Any) -> CallVerifier:
         return CallVerifier(self.tokens, worker_ctx, self.events)
 
 

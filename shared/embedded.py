@@ -4,7 +4,8 @@ transport, with SQLite files under a local data folder. Nothing to install.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcProxy

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from kombu import Connection
@@ -42,7 +43,7 @@ def api(model: type[BaseModel]) -> Callable:
             try:
                 return method(self, call, parse(model, payload))
             except PinganError as refusal:  # never a caller's value back in the answer or the log
-                raise scrubbed(refusal, payload)
+                raise scrubbed(refusal, payload, frozenset(model.model_fields)) from None
             except Exception as error:
                 if not is_infrastructure(error):
                     raise
@@ -73,19 +74,23 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
             try:
                 call = self.caller.verify_event(source, event_type, raw)
             except PinganError as refusal:
-                raise DeadLetter("unauthenticated", refusal.message) from None
+                raise _refused("unauthenticated", refusal) from None
             try:
                 envelope, payload = open_envelope(raw, schema)
             except PinganError as refusal:
-                raise DeadLetter("malformed", refusal.message) from None
+                raise _refused("malformed", refusal) from None
             try:
                 return method(self, call, envelope, payload)
             except Conflict:
                 raise  # a concurrent change: tried again
             except PinganError as refusal:
-                log.error("event_refused", source=source, event_type=event_type,
-                          error=type(refusal).__name__, reason=refusal.message)
-                raise DeadLetter("refused", refusal.message) from None
+                raise _refused("refused", refusal) from None
+
+        def _refused(reason: str, refusal: PinganError) -> DeadLetter:
+            # Messages of our errors name fields and rules, never the message's values.
+            log.error("event_refused", source=source, event_type=event_type, reason=reason,
+                      error=type(refusal).__name__, detail=refusal.message)
+            return DeadLetter(reason, refusal.message)
 
         return event_handler(source, event_type, requeue_on_error=True)(entry)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, overload
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -138,7 +139,7 @@ class PinganApplication(Application):
     (``<name>_events``, ``<name>_tracking``), so renaming a class renames nothing.
     """
 
-    name: ClassVar[str] = "pingan"
+    name = "pingan"
     # The service's personal fields per stored event class (``PersonalFields.events``): an event
     # carrying one of them unsealed is refused before anything is stored (docs/architecture.md).
     personal_fields: ClassVar[Mapping[type, tuple[str, ...]]] = {}
@@ -186,6 +187,26 @@ class PinganApplication(Application):
         return aggregate_id in self.repository
 
     # -- writing -------------------------------------------------------------
+
+    # Without an inbox key there is always a result; with one, None means "already consumed".
+    @overload
+    def execute(
+        self,
+        call: Call,
+        act: Callable[[], tuple[Sequence[Aggregate], dict]],
+        command_id: str | None = None,
+        inbox: None = None,
+    ) -> dict: ...
+
+    @overload
+    def execute(
+        self,
+        call: Call,
+        act: Callable[[], tuple[Sequence[Aggregate], dict]],
+        command_id: str | None = None,
+        *,
+        inbox: str,
+    ) -> dict | None: ...
 
     def execute(
         self,

@@ -6,8 +6,9 @@ county code — never a person, a case id or free text.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import structlog
 from prometheus_client import REGISTRY, Counter, Histogram

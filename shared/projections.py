@@ -15,16 +15,35 @@ import io
 import json
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from typing import Any, Callable, ClassVar, Iterable
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
-from sqlalchemy import (Boolean, Column, Date, DateTime, Enum, Float, Integer, MetaData, String, Table, create_engine,
-                        delete, event, func, insert, select, text, update)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import event as sqlalchemy_event  # not to be read as a domain event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -216,7 +235,7 @@ def views_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
-        @event.listens_for(engine, "connect")
+        @sqlalchemy_event.listens_for(engine, "connect")
         def _wal(dbapi_connection: Any, _: Any) -> None:
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
@@ -435,14 +454,14 @@ class Projector:
         keys = [f"projection:{p.name}" for p in self.projections]
         with self._lock:
             with self.engine.begin() as conn:
-                for key, projection in zip(keys, self.projections):
+                for key, projection in zip(keys, self.projections, strict=True):
                     reset_position(conn, key)
                     projection.clear(conn)
             self._reached = None
         total = self.app.recorder.max_notification_id() or 0
         if progress:
             progress(0, total)
-        names = dict(zip(keys, self.projections))
+        names = dict(zip(keys, self.projections, strict=True))
         handled = 0
         one_by_one: set[str] = set()
         with self._lock:
@@ -455,7 +474,7 @@ class Projector:
                     one_by_one.add(failed.name)  # done again event by event, to name the one that fails
                     continue
                 except _Stall as stall:
-                    raise stall.error
+                    raise stall.error from None  # the handler's own error, as if raised here
                 one_by_one.clear()
                 if done is None:
                     break
@@ -575,11 +594,11 @@ class Projector:
                     raise ReadModelStalled(f"the read model {projection} is stalled ({self.stalled[projection]}); "
                                            "an operator must fix it (see /ready)")
 
-        event.listen(conn, "before_execute", check)
+        sqlalchemy_event.listen(conn, "before_execute", check)
         try:
             yield conn
         finally:
-            event.remove(conn, "before_execute", check)
+            sqlalchemy_event.remove(conn, "before_execute", check)
 
 
 # The shape each projection's tables were created with. Read models are
@@ -663,7 +682,7 @@ def row_to_dict(row: Any, json_columns: Iterable[str] = ()) -> dict:
             value = json.loads(value)
         elif isinstance(value, datetime):
             # SQLite hands back naive datetimes; everything is stored in UTC.
-            value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
         elif isinstance(value, date):
             value = value.isoformat()
         out[key] = value

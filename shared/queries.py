@@ -18,8 +18,9 @@ audit event committed; a denied or unaudited read decrypts nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -78,7 +79,7 @@ class Reads:
     def _opened_rows(self, rows: list[Row]) -> list[Row]:
         once = self.vault.open_many(rows, self.personal.columns)  # the page's keys read in one query
         result = []
-        for row, opened in zip(rows, once):
+        for row, opened in zip(rows, once, strict=True):
             twice = tuple(name for name, outer in self.personal.twice.items()
                           if (sealed_under(row.get(name)) or "").startswith(outer))
             result.append(self.vault.open_fields(opened, twice) if twice else opened)

@@ -28,7 +28,11 @@ def service_class(name: str) -> type[ServiceBase]:
         raise LookupError(f"no service {name!r}; the services are: {', '.join(service_names())}")
     module = importlib.import_module(f"services.{name}.service")
     for _, candidate in inspect.getmembers(module, inspect.isclass):
-        if issubclass(candidate, ServiceBase) and candidate is not ServiceBase and candidate.__module__ == module.__name__:
+        if (
+            issubclass(candidate, ServiceBase)
+            and candidate is not ServiceBase
+            and candidate.__module__ == module.__name__
+        ):
             return candidate
     raise LookupError(f"services/{name}/service.py defines no ServiceBase subclass")
 

@@ -10,7 +10,9 @@ the effect happen once.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from kombu import Connection as BrokerConnection
 from kombu import Producer
@@ -111,9 +113,7 @@ class AmqpPublisher:
 
     def close(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken; nothing more to release
                 self._connection.release()
-            except Exception:  # already broken; nothing more to release
-                pass
         self._connection = None
         self._producer = None

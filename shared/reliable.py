@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from functools import partial
 from typing import Any
@@ -47,10 +48,8 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
         except Exception as error:
             # The broker went away with the reply: unacknowledged, the request is delivered again.
             log.warning("reply_failed", error=type(error).__name__)
-            try:
+            with contextlib.suppress(Exception):  # the connection is gone; the broker requeues it itself
                 self.queue_consumer.requeue_message(message)
-            except Exception:  # the connection is gone; the broker requeues it itself
-                pass
             return result, exc_info
 
 
@@ -70,7 +69,7 @@ class QueueConsumer(messaging.QueueConsumer):
             consumer.on_decode_error = partial(self._undecodable, provider)
         return consumers
 
-    def _undecodable(self, provider: "EventHandler", message: Any, error: Exception) -> None:
+    def _undecodable(self, provider: EventHandler, message: Any, error: Exception) -> None:
         log.error("event_undecodable", queue=provider.queue.name, error=type(error).__name__)
         provider.settle_dead(message, "undecodable")
 

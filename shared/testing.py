@@ -12,8 +12,9 @@ Integration and e2e tests use the real broker and database instead (tests/confte
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 from unittest.mock import Mock
 from uuid import uuid4
 
@@ -55,7 +56,7 @@ class CountingVault(PersonalData):
         self.opened = 0
 
     @classmethod
-    def in_memory(cls) -> "CountingVault":
+    def in_memory(cls) -> CountingVault:
         vault = cls(memory_engine(), os.urandom(32))
         vault.create_tables()
         return vault

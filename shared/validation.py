@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Iterator, TypeVar, get_args
+from collections.abc import Iterator
+from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
@@ -121,22 +122,23 @@ def _safe(message: str, payload: Any, known: frozenset[str] = frozenset()) -> st
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"
 
 
-def scrubbed(error: PinganError, payload: Any) -> PinganError:
-    """``error`` with its message and details made safe to return and log (see _safe)."""
-    error.message = _safe(error.message, payload)
+def scrubbed(error: PinganError, payload: Any, known: frozenset[str] = frozenset()) -> PinganError:
+    """``error`` with its message and details made safe to return and log (see _safe); ``known``:
+    the command's own field names, which may be named."""
+    error.message = _safe(error.message, payload, known)
     if error.details is not None and not isinstance(error.details, (int, float, bool)):
-        error.details = _safe_details(error.details, payload)
+        error.details = _safe_details(error.details, payload, known)
     error.args = (error.message, error.details)
     return error
 
 
-def _safe_details(details: Any, payload: Any) -> Any:
+def _safe_details(details: Any, payload: Any, known: frozenset[str]) -> Any:
     if isinstance(details, str):
-        return _safe(details, payload)
+        return _safe(details, payload, known)
     if isinstance(details, dict):
-        return {key: _safe_details(value, payload) for key, value in details.items()}
+        return {key: _safe_details(value, payload, known) for key, value in details.items()}
     if isinstance(details, (list, tuple)):
-        return [_safe_details(value, payload) for value in details]
+        return [_safe_details(value, payload, known) for value in details]
     return details
 
 

@@ -10,7 +10,6 @@ from nameko.standalone.events import get_event_exchange
 
 from tests.polling import wait_until
 
-
 MANAGEMENT = "http://127.0.0.1:15672/api"
 
 

@@ -1,6 +1,6 @@
 """Callers shared by the history tests of every service (tests/*/test_*_history.py)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from shared.context import BreakGlass, CallerContext, Role
@@ -13,7 +13,7 @@ OUTSIDER = CallerContext(actor_id="officer-5", role=Role.COUNTY_OFFICER, jurisdi
 
 def rescuer() -> CallerContext:
     """The outsider again, holding a valid break-glass grant."""
-    grant = BreakGlass(reason="flood evacuation of the village", expires=datetime.now(timezone.utc) + timedelta(hours=1))
+    grant = BreakGlass(reason="flood evacuation of the village", expires=datetime.now(UTC) + timedelta(hours=1))
     return CallerContext(actor_id="officer-6", role=Role.COUNTY_OFFICER, jurisdiction="433102", break_glass=grant)
 
 

@@ -7,7 +7,8 @@ other green threads run: consumers, relays, projections).
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 

@@ -16,8 +16,9 @@ the record loaded, under the record's key (domain ``incident_subject``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from shared.access import authorize

@@ -14,12 +14,26 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
-from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, insert, or_,
-                        select, update)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_of, parent_of, scope_prefix
@@ -27,8 +41,16 @@ from shared.projections import Projection, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
 
 from .domain import (
-    EmergencyWarning, Incident, IncidentStatus, KeyArea, KeyAreaStatus, TaskStatus, drill_due_on, missing_plan,
-    overdue_drill, render_cap,
+    EmergencyWarning,
+    Incident,
+    IncidentStatus,
+    KeyArea,
+    KeyAreaStatus,
+    TaskStatus,
+    drill_due_on,
+    missing_plan,
+    overdue_drill,
+    render_cap,
 )
 
 SERVICE = "emergency_command"
@@ -41,7 +63,7 @@ def _county(code: str) -> str:
 
 def _utc(instant: str) -> datetime:
     """A domain instant (ISO text with its offset) as a UTC time for a DateTime column."""
-    return datetime.fromisoformat(instant).astimezone(timezone.utc)
+    return datetime.fromisoformat(instant).astimezone(UTC)
 
 
 # -- key areas ----------------------------------------------------------------------------------
@@ -347,7 +369,7 @@ def first_acknowledgement_histogram(conn: Connection) -> HistogramMetricFamily:
         counts[bisect_left(ACK_BUCKETS, seconds)] += 1
         total += seconds
     cumulative, buckets = 0, []
-    for bound, count in zip([*map(str, ACK_BUCKETS), "+Inf"], counts):
+    for bound, count in zip([*map(str, ACK_BUCKETS), "+Inf"], counts, strict=True):
         cumulative += count
         buckets.append((bound, cumulative))
     histogram = HistogramMetricFamily(
@@ -533,7 +555,7 @@ def warnings_query(scope: str, in_force_at: datetime | None) -> Any:
     query = select(warnings_table).where(or_(warnings_table.c.jurisdiction.startswith(scope_prefix(scope)),
                                              warnings_table.c.jurisdiction.in_(above)))
     if in_force_at is not None:
-        moment = in_force_at.astimezone(timezone.utc)
+        moment = in_force_at.astimezone(UTC)
         query = query.where(warnings_table.c.status == "active", warnings_table.c.effective <= moment,
                             warnings_table.c.expires > moment)
     return query.order_by(warnings_table.c.sent.desc(), warnings_table.c.warning_id)

@@ -7,7 +7,8 @@ change without touching what other systems read.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from shared.contracts import Contracts, Payload
 from shared.jurisdiction import county_of

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 import structlog
 
 from shared.access import authorize
+from shared.clock import Now, SettingTimer
 from shared.context import CallerContext, Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
@@ -18,7 +20,6 @@ from shared.relay import SERVICE_JURISDICTION
 from shared.security import history
 from shared.security.audit_log import AuditTrail, audited_read
 from shared.security.providers import PersonalDataVault
-from shared.clock import Now, SettingTimer
 
 from . import contracts as c
 from . import projections as views

@@ -7,7 +7,8 @@ service may import it (docs/architecture.md, "The contract split").
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from shared.contracts import Contracts, Payload
 from shared.jurisdiction import county_or_self

@@ -7,6 +7,8 @@ from uuid import UUID
 
 import structlog
 
+from services.emergency_command import contracts as emergency_command
+from services.mediation import contracts as mediation
 from shared.access import authorize
 from shared.clock import Clock, SettingTimer
 from shared.commands import service_call
@@ -19,15 +21,19 @@ from shared.security import history
 from shared.security.providers import PersonalDataVault
 from shared.security.sealing import PersonalFields
 
-from services.emergency_command import contracts as emergency_command
-from services.mediation import contracts as mediation
-
 from . import contracts as c
 from . import projections as views
 from . import publishing
 from .application import READERS, GridEventsApplication
 from .domain import (
-    FAMILY_TEXT, PERSONAL_FIELDS, EventReport, FamilySafetyAssessment, MajorDecision, Risk, WorkItem, record_subject,
+    FAMILY_TEXT,
+    PERSONAL_FIELDS,
+    EventReport,
+    FamilySafetyAssessment,
+    MajorDecision,
+    Risk,
+    WorkItem,
+    record_subject,
 )
 
 log = structlog.get_logger(__name__)

@@ -17,12 +17,15 @@ row is stored only once the domain has accepted the change
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from services.grid_events.contracts import EventReported
+from services.grid_events.contracts import Source as GridSource
 from shared.access import authorize
 from shared.commands import Commands, RecordType, require_role
 from shared.context import Role
@@ -32,9 +35,6 @@ from shared.eventstore import Call, PinganApplication
 from shared.jurisdiction import Level, level_of
 from shared.security.erasure import Erasures
 from shared.security.sealing import Erase, Seal
-
-from services.grid_events.contracts import EventReported
-from services.grid_events.contracts import Source as GridSource
 
 from . import contracts as c
 from .domain import MediationCase, Source, case_id_for, case_key, party_key
@@ -115,7 +115,8 @@ class MediationApplication(Commands, Erasures, PinganApplication):
         adds them by RPC before the first attempt.
         """
         if level_of(dispute.jurisdiction) is not Level.VILLAGE:
-            raise ValidationFailed(f"a dispute is mediated from its village; {dispute.jurisdiction} is not a village code")
+            raise ValidationFailed(
+                f"a dispute is mediated from its village; {dispute.jurisdiction} is not a village code")
         authorize(call.caller, "open a case from a grid event", SERVICE_ONLY, dispute.jurisdiction)
 
         def act():

@@ -19,15 +19,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from shared.contracts import Payload
 from shared.clock import local_today
+from shared.contracts import Payload
 from shared.erasure import ErasureReason
 from shared.jurisdiction import JurisdictionCode, Level, level_of
 from shared.security import history
 from shared.security.history import AsOf
 from shared.security.policy import Purpose
 from shared.validation import Command, Identifier, LongText, Query, ResidentIdNumber, Slug, Text
-
 
 SERVICE = "mediation"
 
@@ -113,10 +112,12 @@ class _PartyFields(BaseModel):
     languages: list[Language] = Field(min_length=1, max_length=10)
     understands_mandarin: bool
     residence: JurisdictionCode | None = Field(
-        default=None, description="division code where the party lives; a Hubei, Chongqing or Guizhou code makes the case joint")
+        default=None,
+        description="division code where the party lives; a Hubei, Chongqing or Guizhou code makes the case joint",
+    )
 
     @model_validator(mode="after")
-    def _languages_agree(self) -> "_PartyFields":
+    def _languages_agree(self) -> _PartyFields:
         if not self.understands_mandarin and not set(self.languages) - {MANDARIN}:
             raise ValueError("a party who does not understand Mandarin needs another language for the interpreter")
         return self

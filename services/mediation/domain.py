@@ -5,7 +5,7 @@ checklist and joint mediation across the provincial border (Art. 4).
 The tier is never set by a command: it follows from the failed attempts, one
 escalation on the attempt that reaches the limit of its tier.
 
-Personal fields arrive sealed (shared.security.personal_data): a party's name
+Personal fields arrive sealed (shared.security.sealing): a party's name
 and ID number under that party's own key (``party_key``), the free text of the
 case (subject, notes, place, agreement terms, referral note) under the case's
 key (``case_key``). The commands refuse a plaintext or wrongly keyed value, so
@@ -23,14 +23,13 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
 
-from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.erasure import ErasureReason
+from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
 from shared.jurisdiction import county_of
 from shared.security.sealing import require_sealed
 
 from .contracts import MANDARIN, FollowUpOutcome, Outcome, Source, Status, Tier  # noqa: F401 (the public vocabulary)
-
 
 # Failed attempts a tier may have before the case goes up; the county is final.
 FAILURE_LIMITS = {Tier.VILLAGE: 3, Tier.TOWNSHIP: 2, Tier.COUNTY: 1}
@@ -87,7 +86,7 @@ class Attempt:
     interpreters: tuple[InterpreterAssignment, ...] = ()
 
     @classmethod
-    def of(cls, value: "Attempt | Mapping[str, Any]") -> "Attempt":
+    def of(cls, value: Attempt | Mapping[str, Any]) -> Attempt:
         """From the fields a caller or a stored event gives (lists and dicts), or as is."""
         if isinstance(value, Attempt):
             return value
@@ -120,7 +119,7 @@ class Agreement:
     tier: str | None = None  # the tier that reached it (the domain sets it)
 
     @classmethod
-    def of(cls, value: "Agreement | Mapping[str, Any] | None") -> "Agreement | None":
+    def of(cls, value: Agreement | Mapping[str, Any] | None) -> Agreement | None:
         return value if value is None or isinstance(value, Agreement) else cls(**value)
 
 
@@ -130,7 +129,7 @@ class Referral:
     note: str  # sealed under the case's key
 
     @classmethod
-    def of(cls, value: "Referral | Mapping[str, Any] | None") -> "Referral | None":
+    def of(cls, value: Referral | Mapping[str, Any] | None) -> Referral | None:
         return value if value is None or isinstance(value, Referral) else cls(**value)
 
 
@@ -166,7 +165,7 @@ class MediationCase(AuditedAggregate):
 
     @classmethod
     def open(cls, case_id: UUID, jurisdiction: str, source: str, subject: str | None, grid_event_id: UUID | None,
-             reported_source: str | None) -> "MediationCase":
+             reported_source: str | None) -> MediationCase:
         """Open a case under an id chosen beforehand (``create_id``), so its subject can be sealed under
         the case's key before the first event exists."""
         require_sealed(case_key(case_id), subject=subject)

@@ -11,12 +11,26 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text, func, insert,
-                        select, update)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_of, scope_prefix
@@ -291,9 +305,11 @@ def escalations_counter(conn: Connection) -> CounterMetricFamily:
 
 def overdue_gauge(conn: Connection) -> GaugeMetricFamily:
     gauge = GaugeMetricFamily("pingan_mediation_follow_ups_overdue",
-                              "Agreements whose follow-up date passed without a follow-up", labels=["service", "county"])
+                              "Agreements whose follow-up date passed without a follow-up",
+                              labels=["service", "county"])
     rows = conn.execute(
-        select(cases.c.county, func.count()).where(cases.c.follow_up_overdue.is_(True)).group_by(cases.c.county))
+        select(cases.c.county, func.count()).where(cases.c.follow_up_overdue.is_(True)).group_by(cases.c.county)
+    )
     for county, count in rows:
         gauge.add_metric(["mediation", county], count)
     return gauge
@@ -302,8 +318,11 @@ def overdue_gauge(conn: Connection) -> GaugeMetricFamily:
 # -- queries ------------------------------------------------------------------------
 
 # The personal columns of each read model: sealed values, opened only by an audited read.
-SEALED_COLUMNS = {"mediation_cases_view": ("subject",), "mediation_parties_view": ("name",),
-                  "mediation_attempts_view": ("place",)}
+SEALED_COLUMNS = {
+    "mediation_cases_view": ("subject",),
+    "mediation_parties_view": ("name",),
+    "mediation_attempts_view": ("place",),
+}
 LISTED = [c for c in cases.c if c.name not in SEALED_COLUMNS[cases.name]]  # lists carry no personal data
 
 
@@ -326,28 +345,46 @@ def case_by_id(conn: Connection, case_id: str) -> dict | None:
     found = checked_row(cases, _jsonable(row) if row else None)
     if found is None:
         return None
-    found["parties"] = checked_rows(parties, [_jsonable(p) for p in conn.execute(
-        select(parties).where(parties.c.case_id == case_id).order_by(parties.c.party_id)).mappings()])
-    found["attempt_log"] = checked_rows(attempts, [_jsonable(a) for a in conn.execute(
-        select(attempts).where(attempts.c.case_id == case_id).order_by(attempts.c.number)).mappings()])
+    found["parties"] = checked_rows(
+        parties,
+        [
+            _jsonable(p)
+            for p in conn.execute(
+                select(parties).where(parties.c.case_id == case_id).order_by(parties.c.party_id)
+            ).mappings()
+        ],
+    )
+    found["attempt_log"] = checked_rows(
+        attempts,
+        [
+            _jsonable(a)
+            for a in conn.execute(
+                select(attempts).where(attempts.c.case_id == case_id).order_by(attempts.c.number)
+            ).mappings()
+        ],
+    )
     return found
 
 
 def open_case_record(found: dict, open_value: Any) -> dict:
     """A case from ``case_by_id`` with its sealed fields opened by ``open_value`` (the vault's ``open``)."""
+
     def opened(row: dict, table: Table) -> dict:
         return {**row, **{name: open_value(row[name]) for name in SEALED_COLUMNS[table.name] if name in row}}
 
-    return {**opened(found, cases), "parties": [opened(p, parties) for p in found["parties"]],
-            "attempt_log": [opened(a, attempts) for a in found["attempt_log"]]}
+    return {
+        **opened(found, cases),
+        "parties": [opened(p, parties) for p in found["parties"]],
+        "attempt_log": [opened(a, attempts) for a in found["attempt_log"]],
+    }
 
 
 def overdue_candidates(conn: Connection, today: date) -> list[str]:
     """Cases whose agreement's follow-up date has passed, not yet followed up nor flagged."""
     rows = conn.execute(
-        select(cases.c.case_id, cases.c.steps)
-        .where(cases.c.status == Status.AGREED.value, cases.c.follow_up_on < today,
-               cases.c.follow_up_overdue.is_(False))
+        select(cases.c.case_id, cases.c.steps).where(
+            cases.c.status == Status.AGREED.value, cases.c.follow_up_on < today, cases.c.follow_up_overdue.is_(False)
+        )
     )
     return [case_id for case_id, steps in rows if Step.FOLLOW_UP.value not in json.loads(steps)]
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from shared.contracts import Contracts, Payload
 from shared.jurisdiction import county_or_self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
+from services.grid_events import contracts as grid_events
 from shared.clock import Clock, SettingTimer
 from shared.commands import service_call
 from shared.contracts import Envelope
@@ -15,8 +16,6 @@ from shared.queries import Reads
 from shared.security import history
 from shared.security.providers import PersonalDataVault
 from shared.security.sealing import PersonalFields
-
-from services.grid_events import contracts as grid_events
 
 from . import contracts as c
 from . import projections as views

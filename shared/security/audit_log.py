@@ -17,7 +17,8 @@ before it is an attempt, like an unauthenticated one.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
+from typing import Any
 from uuid import UUID
 
 import structlog

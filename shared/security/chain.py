@@ -26,10 +26,11 @@ import json
 import os
 import struct
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -127,7 +128,7 @@ class Checkpoint:
         fields.pop("signature")
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
-    def signed(self, private_key: Ed25519PrivateKey) -> "Checkpoint":
+    def signed(self, private_key: Ed25519PrivateKey) -> Checkpoint:
         signature = base64.b64encode(private_key.sign(self.payload())).decode()
         return Checkpoint(**{**asdict(self), "signature": signature})
 
@@ -273,7 +274,7 @@ def make_checkpoint(rows: EventRows, store: CheckpointStore, private_key: Ed2551
         count=count,
         head=head.hex(),
         segment_sha256=hashlib.sha256(bytes(segment)).hexdigest(),
-        created_at=datetime.now(timezone.utc).isoformat(),
+        created_at=datetime.now(UTC).isoformat(),
         key_id=key_id(private_key.public_key()),
     ).signed(private_key)
     store.append(checkpoint, bytes(segment))

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.errors import PinganError
 
@@ -22,7 +21,7 @@ app = typer.Typer(name="audit", help="Tamper-evident event logs: verify, checkpo
 console = Console(stderr=True)
 
 
-def _parts(service: str, database_url: Optional[str], checkpoint_dir: Optional[Path]):
+def _parts(service: str, database_url: str | None, checkpoint_dir: Path | None):
     from shared.config import load_settings
 
     from .chain import CheckpointStore, EventRows
@@ -33,7 +32,7 @@ def _parts(service: str, database_url: Optional[str], checkpoint_dir: Optional[P
     return security, EventRows(url, service), CheckpointStore(checkpoint_dir or security.checkpoint_dir, service)
 
 
-def _run_verify(service: str, database_url: Optional[str], checkpoint_dir: Optional[Path], quiet: bool):
+def _run_verify(service: str, database_url: str | None, checkpoint_dir: Path | None, quiet: bool):
     from .chain import load_public_key
     from .links import configured_link_key
     from .verifier import verify
@@ -52,8 +51,8 @@ def _run_verify(service: str, database_url: Optional[str], checkpoint_dir: Optio
 @app.command("verify")
 def verify_command(
     service: str = typer.Argument(..., help="service whose event log to check, e.g. grid_events"),
-    database_url: Optional[str] = typer.Option(None, help="defaults to PINGAN_DATABASE_URL for the service"),
-    checkpoint_dir: Optional[Path] = typer.Option(None, help="defaults to PINGAN_CHECKPOINT_DIR"),
+    database_url: str | None = typer.Option(None, help="defaults to PINGAN_DATABASE_URL for the service"),
+    checkpoint_dir: Path | None = typer.Option(None, help="defaults to PINGAN_CHECKPOINT_DIR"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON (for the scheduled job)"),
     quiet: bool = typer.Option(False, help="no progress bar"),
     accept_unanchored: bool = typer.Option(
@@ -70,19 +69,20 @@ def verify_command(
         report = _run_verify(service, database_url, checkpoint_dir, quiet or as_json)
     except PinganError as error:
         console.print(f"[red]cannot verify {service}: {error.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except SQLAlchemyError as error:
         # Exit 1 means tampering; an unreachable database must not look like it.
         console.print(f"[red]cannot verify {service}: database unavailable ({type(error).__name__})")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if report.ok and report.checked and not report.checkpoints and not accept_unanchored:
         console.print(f"[red]cannot verify {service}: {report.checked} records stored but no signed checkpoint "
                       f"found in {checkpoint_dir or 'PINGAN_CHECKPOINT_DIR'}; check the checkpoint directory "
                       "(--accept-unanchored only for a brand-new database)")
         if as_json:
+            finding = {"kind": "no_checkpoint", "notification_id": None,
+                       "detail": "no signed checkpoint vouches for the log"}
             typer.echo(json.dumps({"service": report.service, "ok": False, "checked": report.checked,
-                                   "checkpoints": 0, "finding": {"kind": "no_checkpoint", "notification_id": None,
-                                                                 "detail": "no signed checkpoint vouches for the log"}}))
+                                   "checkpoints": 0, "finding": finding}))
         raise typer.Exit(2)
     summary = {
         "service": report.service, "ok": report.ok, "checked": report.checked, "anchored": report.anchored,
@@ -106,8 +106,8 @@ def verify_command(
 @app.command("checkpoint")
 def checkpoint_command(
     service: str = typer.Argument(...),
-    database_url: Optional[str] = typer.Option(None),
-    checkpoint_dir: Optional[Path] = typer.Option(None),
+    database_url: str | None = typer.Option(None),
+    checkpoint_dir: Path | None = typer.Option(None),
     quiet: bool = typer.Option(False),
 ) -> None:
     """Verify, then sign a checkpoint over everything stored so far (refused if verification fails)."""
@@ -123,10 +123,10 @@ def checkpoint_command(
         checkpoint = make_checkpoint(rows, store, load_private_key(security.checkpoint_key), upto=report.last_id)
     except PinganError as error:
         console.print(f"[red]cannot checkpoint {service}: {error.message}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except SQLAlchemyError as error:
         console.print(f"[red]cannot checkpoint {service}: database unavailable ({type(error).__name__})")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     typer.echo(json.dumps({"service": service, "seq": checkpoint.seq, "last_id": checkpoint.last_id,
                            "count": checkpoint.count, "head": checkpoint.head}))
 

@@ -16,7 +16,8 @@ Who erased and when are in each record's audit stamp.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event

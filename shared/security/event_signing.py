@@ -21,7 +21,8 @@ import base64
 import hashlib
 import json
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import structlog
 from cryptography.exceptions import InvalidSignature

@@ -18,9 +18,10 @@ access decision and read ``[erased]`` once their key is destroyed.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Annotated, Any, Callable, Collection, Iterable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -188,7 +189,7 @@ def reveal(value: Any, vault: PersonalData) -> Any:
 
 def _iso(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.isoformat() if isinstance(value, (datetime, date)) else value
 
 

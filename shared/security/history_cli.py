@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, TextIO
+from typing import Any, TextIO
 
 import typer
 from rich.console import Console
@@ -94,7 +95,7 @@ def _service(service: str, role: str, jurisdiction: str, actor: str) -> Iterator
 
 
 @contextmanager
-def _output(path: Optional[Path]) -> Iterator[TextIO]:
+def _output(path: Path | None) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
@@ -103,7 +104,7 @@ def _output(path: Optional[Path]) -> Iterator[TextIO]:
 
 
 def _run(fetch_from: Callable[[Any], Callable[[int], dict]], service: str, role: str, jurisdiction: str,
-         actor: str, output: Optional[Path], fmt: Format, columns: tuple[str, ...], quiet: bool) -> None:
+         actor: str, output: Path | None, fmt: Format, columns: tuple[str, ...], quiet: bool) -> None:
     from shared.errors import PinganError
 
     try:
@@ -111,7 +112,7 @@ def _run(fetch_from: Callable[[Any], Callable[[int], dict]], service: str, role:
             count = export(fetch_from(rpc), out, fmt, columns, quiet)
     except PinganError as refusal:
         console.print(f"[red]{type(refusal).__name__}[/]: {refusal.message}")
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     if not quiet:
         console.print(f"{count} lines written")
 
@@ -131,7 +132,7 @@ def export_history(
     record_id: str = typer.Argument(...),
     purpose: str = typer.Option("audit", help="Why the history is read; kept in the audit trail."),
     role: str = _ROLE, jurisdiction: str = _JURISDICTION, actor: str = _ACTOR,
-    output: Optional[Path] = _OUTPUT, fmt: Format = _FORMAT, quiet: bool = _QUIET,
+    output: Path | None = _OUTPUT, fmt: Format = _FORMAT, quiet: bool = _QUIET,
 ) -> None:
     """Write a record's events (who, when, through which call, what changed)."""
     _run(lambda rpc: lambda page: rpc.history(kind=kind, record_id=record_id, page=page, page_size=MAX_PAGE,
@@ -144,7 +145,7 @@ def export_access_log(
     service: str = typer.Argument(..., help="The service, e.g. grid_events."),
     person_id: str = typer.Argument(..., help="The person as the service names them."),
     role: str = _ROLE, jurisdiction: str = _JURISDICTION, actor: str = _ACTOR,
-    output: Optional[Path] = _OUTPUT, fmt: Format = _FORMAT, quiet: bool = _QUIET,
+    output: Path | None = _OUTPUT, fmt: Format = _FORMAT, quiet: bool = _QUIET,
 ) -> None:
     """Write every audited read of the person's records, for a data-subject request."""
     _run(lambda rpc: lambda page: rpc.access_log(person_id=person_id, page=page, page_size=MAX_PAGE),

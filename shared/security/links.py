@@ -30,11 +30,12 @@ import hashlib
 import hmac
 import os
 import struct
+from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
@@ -155,7 +156,7 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
         ).first()
         previous_id, previous = (newest[0], bytes(newest[1])) if newest else (0, START)
         rows = []
-        for notification_id, stored in sorted(zip(ids, stored_events), key=lambda pair: pair[0]):
+        for notification_id, stored in sorted(zip(ids, stored_events, strict=True), key=lambda pair: pair[0]):
             value = compute_link(self.link_key, previous, previous_id, notification_id, stored.originator_id,
                                  stored.originator_version, stored.topic, stored.state)
             rows.append({"notification_id": notification_id, "previous_id": previous_id, "link": value})
@@ -168,8 +169,11 @@ def linked_recorder(factory: Any, service: str, encoded_key: str | None) -> Link
     """What ``factory.process_recorder()`` builds, plus the links table (same names, same datastore)."""
     prefix = factory.env.name.lower()
     recorder = LinkedProcessRecorder(
-        factory.datastore, events_table_name=f"{prefix}_events", tracking_table_name=f"{prefix}_tracking",
-        link_key=None if _TABLES_ONLY.get() else configured_link_key(service, encoded_key), schema_name=factory.env.get(factory.SQLALCHEMY_SCHEMA),
+        factory.datastore,
+        events_table_name=f"{prefix}_events",
+        tracking_table_name=f"{prefix}_tracking",
+        link_key=None if _TABLES_ONLY.get() else configured_link_key(service, encoded_key),
+        schema_name=factory.env.get(factory.SQLALCHEMY_SCHEMA),
     )
     if factory.env_create_table():
         recorder.create_table()
@@ -192,23 +196,38 @@ class LinkCheck:
         self.previous = START
         self.linked = False  # a linked row seen: every later row must be linked too
 
-    def check(self, notification_id: int, originator_id: Any, version: int, topic: str, state: bytes,
-              previous_id: int | None, stored: bytes | None, anchored: bool = False) -> LinkFinding | None:
+    def check(
+        self,
+        notification_id: int,
+        originator_id: Any,
+        version: int,
+        topic: str,
+        state: bytes,
+        previous_id: int | None,
+        stored: bytes | None,
+        anchored: bool = False,
+    ) -> LinkFinding | None:
         """``anchored``: a signed checkpoint vouches for this row (the verifier then compares it)."""
         if stored is None:
             if anchored and not self.linked:
                 return None  # stored before links existed and checkpointed since: the checkpoint proves it
-            return LinkFinding("inserted", notification_id,
-                               f"record {notification_id} has no chain link: the service did not write it")
+            return LinkFinding(
+                "inserted", notification_id, f"record {notification_id} has no chain link: the service did not write it"
+            )
         self.linked = True
         if previous_id != self.previous_id and self.previous_id < previous_id < notification_id:
-            return LinkFinding("missing", previous_id,
-                               f"record {previous_id} was stored before record {notification_id} and is gone")
-        expected = compute_link(self.key, self.previous, self.previous_id, notification_id, originator_id,
-                                version, topic, bytes(state))
+            return LinkFinding(
+                "missing", previous_id, f"record {previous_id} was stored before record {notification_id} and is gone"
+            )
+        expected = compute_link(
+            self.key, self.previous, self.previous_id, notification_id, originator_id, version, topic, bytes(state)
+        )
         if previous_id != self.previous_id or not hmac.compare_digest(expected, bytes(stored)):
-            return LinkFinding("altered", notification_id,
-                               f"record {notification_id} does not match its chain link "
-                               "(changed bytes or order, or a link not made by the service)")
+            return LinkFinding(
+                "altered",
+                notification_id,
+                f"record {notification_id} does not match its chain link "
+                "(changed bytes or order, or a link not made by the service)",
+            )
         self.previous_id, self.previous = notification_id, expected
         return None

@@ -32,10 +32,11 @@ import base64
 import contextvars
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
+from typing import overload
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -96,11 +97,11 @@ class _PendingKeys:
     """Keys made while a command runs, written to the key table only when it has passed every check."""
 
     def __init__(self) -> None:
-        self.keys: dict[tuple[int, str], tuple["PersonalData", bytes, bytes]] = {}
+        self.keys: dict[tuple[int, str], tuple[PersonalData, bytes, bytes]] = {}
 
     def commit(self) -> None:
-        for (_, person_id), (vault, data_key, wrapped) in self.keys.items():
-            if not vault._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(timezone.utc)):
+        for (_, person_id), (vault, _data_key, wrapped) in self.keys.items():
+            if not vault._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(UTC)):
                 # Values were sealed with a key that lost the race: seal them again with the winner's.
                 raise KeyRaced(person_id)
         self.keys.clear()
@@ -154,10 +155,12 @@ class PersonalData:
         return True
 
     def _key(self, person_id: str, create: bool) -> bytes | None:
-        if create and self.engine.dialect.name == "postgresql":
+        pending = _pending.get()
+        # Inside a command the new key's row waits for the command's checks (keys_on_commit), so
+        # the one-statement create-or-read serves only sealing outside a command.
+        if create and pending is None and self.engine.dialect.name == "postgresql":
             return self._create_or_read_key(person_id)
         row = self._row(person_id)
-        pending = _pending.get()
         if row is None and create and pending is not None:
             held = pending.keys.get((id(self), person_id))
             if held is None:
@@ -166,7 +169,7 @@ class PersonalData:
             return held[1]
         if row is None and create:
             data_key, wrapped = self._new_key(person_id)
-            if self._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(timezone.utc)):
+            if self._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(UTC)):
                 return data_key
             row = self._row(person_id)  # another writer created it first: use theirs
         if row is None or row.wrapped_key is None:
@@ -179,7 +182,7 @@ class PersonalData:
         nonce = os.urandom(12)
         wrapped = nonce + self._master.encrypt(nonce, AESGCM.generate_key(256), self._aad(person_id))
         made = pg_insert(person_keys).values(
-            person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(timezone.utc),
+            person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(UTC),
         ).on_conflict_do_nothing(index_elements=[person_keys.c.person_id]).returning(person_keys.c.wrapped_key)
         with self.engine.begin() as conn:
             found = conn.execute(made).first()
@@ -196,6 +199,13 @@ class PersonalData:
         return data_key, nonce + self._master.encrypt(nonce, data_key, self._aad(person_id))
 
     # -- fields ------------------------------------------------------------------
+
+    @overload
+    def seal(self, person_id: str, value: str) -> str: ...
+    @overload
+    def seal(self, person_id: str, value: None) -> None: ...
+    @overload
+    def seal(self, person_id: str, value: str | None) -> str | None: ...
 
     def seal(self, person_id: str, value: str | None) -> str | None:
         if value is None:
@@ -274,7 +284,7 @@ class PersonalData:
         """Destroy the person's key (leaving a tombstone); True if there was one to destroy."""
         check_person_id(person_id)
         self._sealing_keys.pop(person_id, None)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(person_keys)

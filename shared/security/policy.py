@@ -16,11 +16,11 @@ which delegates here) before it loads or returns anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Callable, Collection, Mapping
 
 from shared.context import BreakGlass, CallerContext, Role
 from shared.errors import ValidationFailed
@@ -98,7 +98,7 @@ def _purpose(value: str | None) -> Purpose | None:
 
 class Policy:
     def __init__(self, role_categories: Mapping[Role, frozenset[Category]] = ROLE_CATEGORIES,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.role_categories = role_categories
         self.clock = clock
 

@@ -19,8 +19,9 @@ The format, ``pii1:<subject>:<base64>``, is read here and in the vault only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Protocol, overload
 
 from nameko.exceptions import deserialize_to_instance
 
@@ -28,8 +29,18 @@ from shared.errors import ValidationFailed
 
 PREFIX = "pii1"
 
-# Seals a personal field under a subject's key; None stays None.
-Seal = Callable[[str, "str | None"], "str | None"]
+
+class Seal(Protocol):
+    """Seals a personal field under a subject's key; None stays None."""
+
+    @overload
+    def __call__(self, person_id: str, value: str, /) -> str: ...
+    @overload
+    def __call__(self, person_id: str, value: None, /) -> None: ...
+    @overload
+    def __call__(self, person_id: str, value: str | None, /) -> str | None: ...
+
+
 # Destroys a subject's key; True if there was one.
 Erase = Callable[[str], bool]
 

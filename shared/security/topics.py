@@ -11,8 +11,7 @@ their names with ``leaking_names``.
 from __future__ import annotations
 
 import re
-
-from typing import Iterable
+from collections.abc import Iterable
 
 from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.utils import get_topic

@@ -23,8 +23,8 @@ alarm.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -58,13 +58,17 @@ class Report:
         return self.finding is None
 
 
-def _check_checkpoints(store: CheckpointStore, public_key: Ed25519PublicKey, report: Report) -> list[tuple[Checkpoint, bytes]]:
+def _check_checkpoints(
+    store: CheckpointStore, public_key: Ed25519PublicKey, report: Report
+) -> list[tuple[Checkpoint, bytes]]:
     """The checkpoints whose signatures and segments hold, up to the first that does not."""
     trusted: list[tuple[Checkpoint, bytes]] = []
     previous: Checkpoint | None = None
     for checkpoint in store.checkpoints():
         segment = store.read_segment(checkpoint.seq)
-        first_unproven = checkpoint.first_id if checkpoint.first_id is not None else (previous.last_id + 1 if previous else 1)
+        first_unproven = (
+            checkpoint.first_id if checkpoint.first_id is not None else (previous.last_id + 1 if previous else 1)
+        )
         problem = None
         if checkpoint.service != store.service:
             problem = f"checkpoint {checkpoint.seq} names service {checkpoint.service!r}"
@@ -77,7 +81,9 @@ def _check_checkpoints(store: CheckpointStore, public_key: Ed25519PublicKey, rep
         elif segment and segment[-32:].hex() != checkpoint.head:
             problem = f"segment {checkpoint.seq} does not end on its signed head"
         if problem:
-            report.finding = Finding("bad_checkpoint", first_unproven, problem + f"; records from {first_unproven} on are unproven")
+            report.finding = Finding(
+                "bad_checkpoint", first_unproven, problem + f"; records from {first_unproven} on are unproven"
+            )
             break
         trusted.append((checkpoint, segment))
         previous = checkpoint
@@ -85,8 +91,14 @@ def _check_checkpoints(store: CheckpointStore, public_key: Ed25519PublicKey, rep
     return trusted
 
 
-def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey, link_key: bytes | None = None,
-           progress: Progress | None = None, progress_every: int = 2000) -> Report:
+def verify(
+    rows: EventRows,
+    store: CheckpointStore,
+    public_key: Ed25519PublicKey,
+    link_key: bytes | None = None,
+    progress: Progress | None = None,
+    progress_every: int = 2000,
+) -> Report:
     """Verify the whole log; stops at the first bad record.
 
     ``link_key``: the service's (``links.service_key``); by default the one
@@ -100,7 +112,7 @@ def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey
         return report
 
     def expected():
-        for checkpoint, segment in trusted:
+        for _checkpoint, segment in trusted:
             yield from segment_entries(segment)
 
     def advance(n: int) -> None:
@@ -117,8 +129,9 @@ def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey
         if want is not None and notification_id > want[0]:
             report.finding = Finding("missing", want[0], f"record {want[0]} was checkpointed but is no longer stored")
             break
-        bad_link = links.check(notification_id, originator_id, version, topic, state, previous_id, stored_link,
-                               anchored=want is not None)
+        bad_link = links.check(
+            notification_id, originator_id, version, topic, state, previous_id, stored_link, anchored=want is not None
+        )
         if bad_link is not None:
             report.finding = Finding(bad_link.kind, bad_link.notification_id, bad_link.detail)
             break
@@ -128,12 +141,18 @@ def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey
         if want is None:
             report.unanchored += 1
         elif notification_id < want[0]:
-            report.finding = Finding("inserted", notification_id,
-                                     f"record {notification_id} lies inside the checkpointed log but was never checkpointed")
+            report.finding = Finding(
+                "inserted",
+                notification_id,
+                f"record {notification_id} lies inside the checkpointed log but was never checkpointed",
+            )
             break
         elif head != want[1]:
-            report.finding = Finding("altered", notification_id,
-                                     f"record {notification_id} differs from what was checkpointed (changed bytes or order)")
+            report.finding = Finding(
+                "altered",
+                notification_id,
+                f"record {notification_id} differs from what was checkpointed (changed bytes or order)",
+            )
             break
         else:
             report.anchored += 1
@@ -145,4 +164,3 @@ def verify(rows: EventRows, store: CheckpointStore, public_key: Ed25519PublicKey
     if progress:
         progress(n)
     return report
-

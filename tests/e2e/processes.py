@@ -6,16 +6,16 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 from urllib.request import urlopen
 
-from tests.polling import wait_until
 import psycopg2
 
 from shared.security.personal_data import generate_master_key
 from tests.conftest import PG_ADMIN_DSN
+from tests.polling import wait_until
 
 PINGAN = str(Path(sys.executable).with_name("pingan"))
 
@@ -38,8 +38,8 @@ class ServiceProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> "ServiceProcess":
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([PINGAN, "serve", self.service], env=self.env, stdout=log, stderr=log)
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([PINGAN, "serve", self.service], env=self.env, stdout=log, stderr=log)
         process = self.process
 
         def ready() -> bool:

@@ -7,6 +7,7 @@ The shared servers themselves are never restarted.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
 import eventlet
@@ -81,10 +82,8 @@ class TcpProxy:
 
 
 def _shutdown(sock) -> None:
-    try:
+    with contextlib.suppress(OSError, EOFError):
         sock.shutdown(socket.SHUT_RDWR)
-    except (OSError, EOFError):
-        pass
 
 
 def _close(sock) -> None:

@@ -24,14 +24,23 @@ def test_embedded_run_seeds_and_answers_the_printed_calls(tmp_path):
     calls = "\n".join(DEMO_CALLS[:3] + [CASE_OPENED] + DEMO_CALLS[3:] + [DEMO_CALLS[0]]) + "\n"
     finished = subprocess.run(
         [PINGAN, "run", "--data-dir", str(tmp_path / "data"), "--port", str(free_port())],
-        input=calls, capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200"},  # nothing configured: the embedded default
+        input=calls,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "COLUMNS": "200",
+        },  # nothing configured: the embedded default
     )
     out = finished.stdout
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "Traceback" not in out + finished.stderr
-    assert ("seeded 15 jurisdictions, 4 grids, 4 events, 2 work items, 1 risks, 2 key areas, 1 incidents, "
-            "1 warnings, 4 key-population records") in out
+    assert (
+        "seeded 15 jurisdictions, 4 grids, 4 events, 2 work items, 1 risks, 2 key areas, 1 incidents, 1 warnings, "
+        "4 key-population records"
+    ) in out
     for call in DEMO_CALLS:
         assert call in out  # printed for the user to copy
     totals = [int(n) for n in re.findall(r"^(\d+)$", out, re.MULTILINE)]

@@ -5,7 +5,7 @@ OS process, with their own PostgreSQL databases, over real RabbitMQ. Redelivered
 severe events, newest first, open no second incident and lose none."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from nameko.amqp.publish import Publisher
@@ -93,7 +93,7 @@ def test_severe_grid_event_opens_one_incident_commanded_to_a_cancelled_warning(
             incident_id = incident["incident_id"]
             task_id = rpc.emergency_command.assign_task(
                 incident_id=incident_id, unit="433101:fire_brigade", instructions="Clear the road",
-                due_at=(datetime.now(timezone.utc) + timedelta(hours=2)).isoformat())["task_id"]
+                due_at=(datetime.now(UTC) + timedelta(hours=2)).isoformat())["task_id"]
         with rpc_as(**TOWNSHIP) as rpc:
             acknowledged = rpc.emergency_command.acknowledge_task(incident_id=incident_id, task_id=task_id)
         assert acknowledged["tasks"] == {task_id: "acknowledged"}

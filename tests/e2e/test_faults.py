@@ -13,8 +13,8 @@ from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.grid_events.application import GridEventsApplication
 from services.grid_events import contracts as grid
+from services.grid_events.application import GridEventsApplication
 from services.mediation.domain import case_id_for
 from shared.config import load_settings
 from shared.context import CallerContext, Role
@@ -139,11 +139,11 @@ def test_fault_database_unreachable_gives_service_unavailable_then_recovers(
     refused = 0
     try:
         for number in range(1, 6):
-            with calling(service_config, admin, timeout=8) as rpc:  # a timeout would fail the test
-                with pytest.raises(ServiceUnavailable) as error:
-                    rpc.grid_events.report_event(grid_code=GRID, category="dispute", source="petition",
-                                                 severity="low", place="p", description=f"dispute {number}",
-                                                 command_id=f"db-{number}")
+            # a timeout would fail the test
+            with calling(service_config, admin, timeout=8) as rpc, pytest.raises(ServiceUnavailable) as error:
+                rpc.grid_events.report_event(grid_code=GRID, category="dispute", source="petition",
+                                             severity="low", place="p", description=f"dispute {number}",
+                                             command_id=f"db-{number}")
             assert "SELECT" not in error.value.message and "INSERT" not in error.value.message
             assert "pingan_fault" not in error.value.message
             refused += 1
@@ -200,34 +200,57 @@ def test_fault_projection_that_cannot_apply_an_event_stalls_alone(services, serv
             rpc.grid_events.list_jurisdictions()
         event_id = rpc.grid_events.report_event(grid_code=GRID, category="dispute", source="petition",
                                                 severity="low", place="p", description="after the stall")
-        assert event_id["event_id"] in [e["event_id"] for e in rpc.grid_events.list_events(jurisdiction=VILLAGE)["items"]]
+        listed = rpc.grid_events.list_events(jurisdiction=VILLAGE)["items"]
+        assert event_id["event_id"] in [e["event_id"] for e in listed]
     assert not ready(grid_events) and ready(services["mediation"])
     metrics = grid_events.metrics()
-    assert any(line.startswith("pingan_projection_errors_total{") and "grid_events.registry" in line
-               and not line.endswith(" 0.0") for line in metrics.splitlines())
+    assert any(
+        line.startswith("pingan_projection_errors_total{")
+        and "grid_events.registry" in line
+        and not line.endswith(" 0.0")
+        for line in metrics.splitlines()
+    )
 
 
 def poison(service_config):
     """One message of each kind a consumer can never handle, on grid_events' dispute events."""
     publisher = Publisher(service_config["AMQP_URI"])
     exchange = get_event_exchange("grid_events", service_config)
-    good = {"source": "grid_events", "event_type": "dispute_reported", "schema_version": 1, "notification_id": 1,
-            "aggregate_id": "x", "aggregate_version": 1, "occurred_at": "2026-01-01T00:00:00Z", "audit": {},
-            "data": {}}
-    publisher.publish(b"{not json", exchange=exchange, routing_key="dispute_reported",
-                      content_type="application/json", serializer=None)
+    good = {
+        "source": "grid_events",
+        "event_type": "dispute_reported",
+        "schema_version": 1,
+        "notification_id": 1,
+        "aggregate_id": "x",
+        "aggregate_version": 1,
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "audit": {},
+        "data": {},
+    }
+    publisher.publish(
+        b"{not json",
+        exchange=exchange,
+        routing_key="dispute_reported",
+        content_type="application/json",
+        serializer=None,
+    )
     publisher.publish(good, exchange=exchange, routing_key="dispute_reported", serializer="json")  # unsigned
 
 
 def dead_lettered(process) -> dict[str, float]:
-    return {sample.labels["reason"]: sample.value
-            for family in text_string_to_metric_families(process.metrics()) if family.name == "pingan_dead_letters"
-            for sample in family.samples if sample.name == "pingan_dead_letters_total"}
+    return {
+        sample.labels["reason"]: sample.value
+        for family in text_string_to_metric_families(process.metrics())
+        if family.name == "pingan_dead_letters"
+        for sample in family.samples
+        if sample.name == "pingan_dead_letters_total"
+    }
 
 
 def dead_letters(command, *args, env):
-    result = subprocess.run([PINGAN, "dead-letters", command, "mediation", *args], capture_output=True,
-                            text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [PINGAN, "dead-letters", command, "mediation", *args], capture_output=True, text=True, env=env, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 

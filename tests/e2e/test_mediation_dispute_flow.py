@@ -14,9 +14,8 @@ from services.mediation.domain import case_id_for
 from shared.context import Role
 from shared.contracts import Envelope
 from shared.errors import NotFound
-from tests.e2e.processes import ServiceProcess
+from tests.e2e.processes import ServiceProcess, databases_for
 from tests.polling import wait_until
-from tests.e2e.processes import databases_for
 
 pytestmark = pytest.mark.e2e
 

@@ -9,12 +9,12 @@ from sqlalchemy import Column, MetaData, String, Table, func, insert, select
 
 from services.grid_events.contracts import EventReported
 from services.grid_events.service import GridEventsService
-from shared.security.event_signing import SIGNATURE, SIGNER
 from shared.contracts import message_key
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, consumes
 from shared.eventstore import AuditedAggregate, PinganApplication
 from shared.projections import Projection, handles
+from shared.security.event_signing import SIGNATURE, SIGNER
 
 pytestmark = pytest.mark.integration
 
@@ -71,9 +71,20 @@ def test_relayed_event_redelivered_twice_changes_read_model_once(container_facto
         for code in ("433100", "433101", "433101001", "433101001001"):
             rpc.grid_events.register_jurisdiction(code=code, name=code)
         rpc.grid_events.register_grid(code="433101001001001", name="g")
-        with entrypoint_waiter(inbox, "on_dispute", timeout=10, callback=lambda wc, res, exc: received.append((wc.args[0], wc.context_data)) or True):
-            rpc.grid_events.report_event(grid_code="433101001001001", category="dispute", source="petition",
-                                         severity="low", place="p", description="d")
+        with entrypoint_waiter(
+            inbox,
+            "on_dispute",
+            timeout=10,
+            callback=lambda wc, res, exc: received.append((wc.args[0], wc.context_data)) or True,
+        ):
+            rpc.grid_events.report_event(
+                grid_code="433101001001001",
+                category="dispute",
+                source="petition",
+                severity="low",
+                place="p",
+                description="d",
+            )
     message, context = received[0]
     store = next(d for d in inbox.dependencies if isinstance(d, Store))
     assert note_count(store) == 1
@@ -82,9 +93,12 @@ def test_relayed_event_redelivered_twice_changes_read_model_once(container_facto
     publisher = Publisher(service_config["AMQP_URI"], serializer="json")
     for _ in range(2):
         with entrypoint_waiter(inbox, "on_dispute", timeout=10):
-            publisher.publish(message, exchange=get_event_exchange("grid_events", service_config),
-                              routing_key="dispute_reported",
-                              headers={f"nameko.{key}": context[key] for key in (SIGNER, SIGNATURE)})
+            publisher.publish(
+                message,
+                exchange=get_event_exchange("grid_events", service_config),
+                routing_key="dispute_reported",
+                headers={f"nameko.{key}": context[key] for key in (SIGNER, SIGNATURE)},
+            )
     assert note_count(store) == 1
 
 
@@ -93,10 +107,19 @@ def test_unsigned_event_is_refused_and_changes_nothing(container_factory, servic
     inbox.start()
     store = next(d for d in inbox.dependencies if isinstance(d, Store))
     publisher = Publisher(service_config["AMQP_URI"], serializer="json")
-    forged = {"source": "grid_events", "event_type": "dispute_reported", "schema_version": 1, "notification_id": 7,
-              "aggregate_id": "x", "aggregate_version": 1, "occurred_at": "2026-01-01T00:00:00Z", "audit": {},
-              "data": {}}
+    forged = {
+        "source": "grid_events",
+        "event_type": "dispute_reported",
+        "schema_version": 1,
+        "notification_id": 7,
+        "aggregate_id": "x",
+        "aggregate_version": 1,
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "audit": {},
+        "data": {},
+    }
     with entrypoint_waiter(inbox, "on_dispute", timeout=10):
-        publisher.publish(forged, exchange=get_event_exchange("grid_events", service_config),
-                          routing_key="dispute_reported")
+        publisher.publish(
+            forged, exchange=get_event_exchange("grid_events", service_config), routing_key="dispute_reported"
+        )
     assert note_count(store) == 0

@@ -16,8 +16,8 @@ from shared.entrypoints import ServiceBase, consumes
 from shared.errors import Conflict
 from shared.eventstore import AuditedAggregate, PinganApplication
 from shared.projections import Projection, handles
-from tests.polling import wait_until
 from tests.integration.test_grid_events_service import DISPUTE, stored_events
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 

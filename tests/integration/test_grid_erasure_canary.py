@@ -26,11 +26,17 @@ from services.grid_events.service import GridEventsService
 from shared.context import Role
 from shared.dependencies import Store
 from shared.errors import Conflict, Forbidden
-from shared.security.audit_log import AuditTrail
-from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
-    load_public_key, make_checkpoint
-from shared.security.personal_data import ERASED, PersonalData, generate_master_key, load_master_key
 from shared.projections import ProjectionRunner
+from shared.security.audit_log import AuditTrail
+from shared.security.chain import (
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    load_private_key,
+    load_public_key,
+    make_checkpoint,
+)
+from shared.security.personal_data import ERASED, PersonalData, generate_master_key, load_master_key
 from shared.security.verifier import verify
 from tests.canary import unconsumed_queue, vhost_messages, wait_for_in_flight
 

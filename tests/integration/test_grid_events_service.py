@@ -1,5 +1,6 @@
 """grid_events against real RabbitMQ and PostgreSQL: the write path end to end."""
 
+from datetime import UTC
 from uuid import UUID
 
 import pytest
@@ -67,15 +68,17 @@ class DisputeListener:
         DisputeListener.received.append(payload)
 
 
-def test_report_event_is_stored_relayed_projected_and_queryable(seeded, container_factory, service_config, rpc_as, pg_url):
+def test_report_event_is_stored_relayed_projected_and_queryable(
+    seeded, container_factory, service_config, rpc_as, pg_url
+):
     DisputeListener.received = []
     listener = container_factory(DisputeListener, service_config)
     listener.start()
     before = stored_events(pg_url)
 
-    with entrypoint_waiter(listener, "on_dispute", timeout=10):
-        with rpc_as(role=Role.GRID_WORKER, jurisdiction="433101001001", actor_id=WORKER) as rpc:
-            result = rpc.grid_events.report_event(**DISPUTE)
+    with (entrypoint_waiter(listener, "on_dispute", timeout=10),
+          rpc_as(role=Role.GRID_WORKER, jurisdiction="433101001001", actor_id=WORKER) as rpc):
+        result = rpc.grid_events.report_event(**DISPUTE)
 
     assert stored_events(pg_url) == before + 1
     envelope = Envelope.model_validate(DisputeListener.received[0])
@@ -191,7 +194,7 @@ def test_list_events_is_paginated_and_scoped(seeded, rpc_as):
 
 
 def test_mediation_case_opened_links_grid_event_once(seeded, rpc_as, service_config, event_headers):
-    from datetime import datetime, timezone
+    from datetime import datetime
     from uuid import uuid4
 
     from nameko.amqp.publish import Publisher
@@ -201,17 +204,34 @@ def test_mediation_case_opened_links_grid_event_once(seeded, rpc_as, service_con
         event_id = rpc.grid_events.report_event(**DISPUTE)["event_id"]
     case_id = str(uuid4())
     message = {
-        "source": "mediation", "event_type": "case_opened", "schema_version": 1, "notification_id": 1,
-        "aggregate_id": case_id, "aggregate_version": 1, "occurred_at": datetime.now(timezone.utc).isoformat(),
-        "audit": {}, "data": {"schema_version": 1, "case_id": case_id, "grid_event_id": event_id,
-                              "jurisdiction": "433101001001", "county": "433101", "tier": "village",
-                              "source": "petition", "opened_at": datetime.now(timezone.utc).isoformat()},
+        "source": "mediation",
+        "event_type": "case_opened",
+        "schema_version": 1,
+        "notification_id": 1,
+        "aggregate_id": case_id,
+        "aggregate_version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "audit": {},
+        "data": {
+            "schema_version": 1,
+            "case_id": case_id,
+            "grid_event_id": event_id,
+            "jurisdiction": "433101001001",
+            "county": "433101",
+            "tier": "village",
+            "source": "petition",
+            "opened_at": datetime.now(UTC).isoformat(),
+        },
     }
     publisher = Publisher(service_config["AMQP_URI"], serializer="json")
     for _ in range(2):  # delivered twice: linked once
         with entrypoint_waiter(seeded, "on_mediation_case_opened", timeout=10):
-            publisher.publish(message, exchange=get_event_exchange("mediation", service_config),
-                              routing_key="case_opened", headers=event_headers("mediation", message))
+            publisher.publish(
+                message,
+                exchange=get_event_exchange("mediation", service_config),
+                routing_key="case_opened",
+                headers=event_headers("mediation", message),
+            )
     with rpc_as() as rpc:
         shown = rpc.grid_events.get_event(event_id=event_id)
     store = next(d for d in seeded.dependencies if isinstance(d, Store))

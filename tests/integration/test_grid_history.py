@@ -10,8 +10,14 @@ from sqlalchemy import create_engine
 from services.grid_events.service import GridEventsService
 from shared.context import Role
 from shared.errors import Forbidden
-from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
-    load_public_key, make_checkpoint
+from shared.security.chain import (
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    load_private_key,
+    load_public_key,
+    make_checkpoint,
+)
 from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
 from tests.history_support import AUDITOR, OUTSIDER, rescuer

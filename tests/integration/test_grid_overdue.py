@@ -116,7 +116,9 @@ def test_overdue_items_raise_one_event_per_due_date_across_restart(
         [(one_off, "2026-11-05"), (weekly, "2026-11-09"), (weekly, "2026-11-16")])
 
 
-def test_overdue_items_are_listed_and_counted_per_county(pg_url, short_timer, container_factory, service_config, rpc_as):
+def test_overdue_items_are_listed_and_counted_per_county(
+    pg_url, short_timer, container_factory, service_config, rpc_as
+):
     service = start_grid_events(container_factory, service_config)
     with rpc_as() as rpc:
         seed(rpc)

@@ -88,7 +88,12 @@ def test_raise_risk_to_red_is_published_without_personal_data(seeded, container_
 
     envelope = Envelope.model_validate(RedListener.received[0])
     payload = RiskLevelChanged.model_validate(envelope.data)
-    assert (str(payload.risk_id), payload.level, payload.previous_level, payload.county) == (risk, "red", "orange", "433101")
+    assert (str(payload.risk_id), payload.level, payload.previous_level, payload.county) == (
+        risk,
+        "red",
+        "orange",
+        "433101",
+    )
     assert PERSON not in str(RedListener.received[0]) and "market" not in str(RedListener.received[0])
 
 
@@ -147,8 +152,9 @@ def test_source_report_counts_open_and_closed_by_source_and_tier(seeded, rpc_as)
 
 def test_clear_decision_without_approved_assessment_over_rpc_stores_nothing(seeded, rpc_as, pg_url):
     with rpc_as(role=Role.COUNTY_OFFICER, jurisdiction="433101") as rpc:
-        decision = rpc.grid_events.register_decision(jurisdiction="433101", title="new market",
-                                                     summary="move the market")["decision_id"]
+        decision = rpc.grid_events.register_decision(
+            jurisdiction="433101", title="new market", summary="move the market"
+        )["decision_id"]
         rpc.grid_events.assess_decision(decision_id=decision, risk_level="medium", findings="f", measures="m")
         before = stored_events(pg_url)
         with pytest.raises(InvalidTransition, match="approved"):
@@ -162,8 +168,9 @@ def test_clear_decision_without_approved_assessment_over_rpc_stores_nothing(seed
 
 def test_member_units_and_contact_points_are_listed_for_the_grid(seeded, rpc_as):
     with rpc_as() as rpc:
-        rpc.grid_events.name_contact_point(grid_code=GRID, unit="finance-office", contact_id="fo-7",
-                                           contact_name="Clerk Li")
+        rpc.grid_events.name_contact_point(
+            grid_code=GRID, unit="finance-office", contact_id="fo-7", contact_name="Clerk Li"
+        )
     with rpc_as(role=Role.GRID_WORKER, jurisdiction=VILLAGE, actor_id="gw-1") as rpc:
         units = rpc.grid_events.list_member_units()
         contacts = rpc.grid_events.list_contact_points(grid_code=GRID)
@@ -197,8 +204,10 @@ def test_reading_a_risk_is_audited_with_its_purpose_also_when_refused(seeded, rp
     with rpc_as(role=Role.COUNTY_OFFICER, jurisdiction="433123") as rpc, pytest.raises(Forbidden):
         rpc.grid_events.get_risk(risk_id=risk)
     assert shown["responsible_person_name"] == PERSON
-    assert read_audits(seeded) == [("read a risk", "allowed", [risk], "case_work"),
-                                   ("read a risk", "denied", [risk], None)]
+    assert read_audits(seeded) == [
+        ("read a risk", "allowed", [risk], "case_work"),
+        ("read a risk", "denied", [risk], None),
+    ]
 
 
 def test_listing_risks_is_audited_with_the_ids_returned(seeded, rpc_as):
@@ -214,10 +223,22 @@ def database_holds(pg_url, needle: str) -> bool:
     engine = create_engine(pg_url)
     with engine.connect() as conn:
         tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all()
-        found = any(conn.execute(text(f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE :needle'),
-                                 {"needle": f"%{needle}%"}).scalar_one() for table in tables)
-        found = found or conn.execute(text("SELECT count(*) FROM grid_events_events WHERE position(:needle in "
-                                           "convert_from(state, 'UTF8')) > 0"), {"needle": needle}).scalar_one() > 0
+        found = any(
+            conn.execute(
+                text(f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE :needle'), {"needle": f"%{needle}%"}
+            ).scalar_one()
+            for table in tables
+        )
+        found = (
+            found
+            or conn.execute(
+                text(
+                    "SELECT count(*) FROM grid_events_events WHERE position(:needle in convert_from(state, 'UTF8')) > 0"
+                ),
+                {"needle": needle},
+            ).scalar_one()
+            > 0
+        )
     engine.dispose()
     return found
 
@@ -240,13 +261,20 @@ def test_responsible_person_name_is_stored_sealed_and_erasable(seeded, rpc_as, p
 def test_every_personal_field_naming_a_person_is_stored_sealed(seeded, rpc_as, pg_url):
     canary = "Canary 51c0"
     with rpc_as() as rpc:
-        rpc.grid_events.name_township_responsible(code="433101001", office="Ping'an office", person_id="tp-1",
-                                                  person_name=f"{canary} township")
-        rpc.grid_events.name_contact_point(grid_code=GRID, unit="finance-office", contact_id="fo-1",
-                                           contact_name=f"{canary} contact", contact_phone="0743-51c0")
+        rpc.grid_events.name_township_responsible(
+            code="433101001", office="Ping'an office", person_id="tp-1", person_name=f"{canary} township"
+        )
+        rpc.grid_events.name_contact_point(
+            grid_code=GRID,
+            unit="finance-office",
+            contact_id="fo-1",
+            contact_name=f"{canary} contact",
+            contact_phone="0743-51c0",
+        )
         rpc.grid_events.register_participant(jurisdiction=VILLAGE, kind="volunteer", name=f"{canary} volunteer")
-        rpc.grid_events.record_family_assessment(grid_code=GRID, household_id="hh-1", risk_level="low",
-                                                 findings=f"{canary} findings", measures="visits")
+        rpc.grid_events.record_family_assessment(
+            grid_code=GRID, household_id="hh-1", risk_level="low", findings=f"{canary} findings", measures="visits"
+        )
         shown = [
             rpc.grid_events.list_jurisdictions(parent_code="433101")["items"][0]["responsible_person_name"],
             rpc.grid_events.list_contact_points(grid_code=GRID)["items"][0]["contact_name"],

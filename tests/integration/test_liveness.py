@@ -55,7 +55,9 @@ def test_liveness_answers_while_database_locked_and_workers_busy(mediation, rpc_
 
 def test_liveness_fails_when_consumer_stopped(mediation, web_config_port):
     assert health(web_config_port).status_code == 200
-    consumer = next(e for e in mediation.extensions if isinstance(e, QueueConsumer) and "reliable" in type(e).__module__)
+    consumer = next(
+        e for e in mediation.extensions if isinstance(e, QueueConsumer) and "reliable" in type(e).__module__
+    )
     consumer._gt.kill()  # the consuming thread ends without the container noticing: wedged
     for _ in range(100):  # bounded: the thread closes its connection on the way out
         answer = health(web_config_port)

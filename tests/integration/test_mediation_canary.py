@@ -15,14 +15,20 @@ import pytest
 from sqlalchemy import create_engine, text
 from structlog.testing import capture_logs
 
-from shared.clock import local_today
 from services.mediation.service import MediationService
+from shared.clock import local_today
 from shared.context import Role
 from shared.dependencies import Store
 from shared.errors import Forbidden
 from shared.security.audit_log import AuditTrail
-from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
-    load_public_key, make_checkpoint
+from shared.security.chain import (
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    load_private_key,
+    load_public_key,
+    make_checkpoint,
+)
 from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
 from tests.canary import unconsumed_queue, vhost_messages, wait_for_in_flight
@@ -100,20 +106,36 @@ def test_canary_is_found_nowhere_after_case_erasure(container_factory, service_c
     rows.engine.dispose()
 
     assert [p["name"] for p in shown["parties"]] == [CANARY, "Tian Hua"]
-    assert (shown["subject"], shown["attempt_log"][0]["place"]) == (f"{CANARY} fenced the path", f"{CANARY}'s courtyard")
+    assert (shown["subject"], shown["attempt_log"][0]["place"]) == (
+        f"{CANARY} fenced the path",
+        f"{CANARY}'s courtyard",
+    )
     assert CANARY not in json.dumps(listed)
     assert [p["name"] for p in erased["parties"]] == [ERASED, ERASED]
     assert (erased["subject"], erased["attempt_log"][0]["place"], erased["personal_data_erased"]) == (
-        ERASED, ERASED, True)
+        ERASED,
+        ERASED,
+        True,
+    )
     assert audits == [("case_work", "allowed"), ("audit", "allowed")]
     assert report.ok and report.anchored == report.checked > 10
 
     db = pg_url.rsplit("/", 1)[1]
-    dump = subprocess.run(["pg_dump", "-h", "127.0.0.1", "-U", "pingan", db], capture_output=True, check=True,
-                          env={**os.environ, "PGPASSWORD": "pingan"}).stdout.decode()
+    dump = subprocess.run(
+        ["pg_dump", "-h", "127.0.0.1", "-U", "pingan", db],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PGPASSWORD": "pingan"},
+    ).stdout.decode()
     queues, in_vhost = vhost_messages(rabbit_config["vhost"])
     assert "mediation_parties_view" in dump and "pingan_person_keys" in dump and "pii1:" in dump  # the right database
     assert in_flight.name in queues and [t for t in PUBLISHED if f'"event_type": "{t}"' not in in_vhost] == []
-    places = {"database dump": dump, "messages in the vhost": in_vhost, "structured logs": repr(structured),
-              "stdlib logs": debug_logs.text, "read models": read_models(pg_url), "metrics": metrics_text}
+    places = {
+        "database dump": dump,
+        "messages in the vhost": in_vhost,
+        "structured logs": repr(structured),
+        "stdlib logs": debug_logs.text,
+        "read models": read_models(pg_url),
+        "metrics": metrics_text,
+    }
     assert [where for where, found in places.items() if CANARY in found or ID_NUMBER in found] == []

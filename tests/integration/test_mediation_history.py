@@ -12,14 +12,20 @@ import pytest
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
-from shared.clock import local_today
 from services.mediation.service import MediationService
+from shared.clock import local_today
 from shared.context import Role
 from shared.errors import Forbidden
-from shared.security.chain import CheckpointStore, EventRows, generate_signing_key, load_private_key, \
-    load_public_key, make_checkpoint
-from shared.security.personal_data import ERASED, generate_master_key
+from shared.security.chain import (
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    load_private_key,
+    load_public_key,
+    make_checkpoint,
+)
 from shared.security.history_cli import access_log_app, history_app
+from shared.security.personal_data import ERASED, generate_master_key
 from shared.security.verifier import verify
 from tests.history_support import AUDITOR, OUTSIDER, rescuer
 
@@ -115,4 +121,6 @@ def test_exports_write_the_history_and_the_access_log(container_factory, service
         "Opened", "PartyAdded", "PartyAdded", "RiskChecked", "Accepted"]
     assert as_csv.exit_code == 0
     assert [(r["actor_id"], r["action"], r["outcome"]) for r in csv.DictReader(io.StringIO(as_csv.stdout))] == [
-        ("township-2", "read a mediation case", "allowed"), ("operator", "read the history of a mediation case", "allowed")]
+        ("township-2", "read a mediation case", "allowed"),
+        ("operator", "read the history of a mediation case", "allowed"),
+    ]

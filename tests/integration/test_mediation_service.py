@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, text
 from services.grid_events.service import GridEventsService
 from services.mediation.contracts import CaseEscalated, JointCaseShared
 from services.mediation.domain import case_id_for
-from shared.clock import local_today
 from services.mediation.service import MediationService
+from shared.clock import local_today
 from shared.context import Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
@@ -173,9 +173,8 @@ def test_follow_up_timer_flags_overdue_agreement_once(mediation, listener, rpc_a
         attempt(rpc, case_id, outcome="agreement", held_on=(TODAY - timedelta(days=10)).isoformat(),
                 agreement={"terms": "channel shared on alternate days",
                            "follow_up_on": (TODAY - timedelta(days=1)).isoformat()})
-    with entrypoint_waiter(listener, "on_overdue", timeout=15):
-        with entrypoint_hook(mediation, "check_follow_ups") as check:
-            first = check()
+    with entrypoint_waiter(listener, "on_overdue", timeout=15), entrypoint_hook(mediation, "check_follow_ups") as check:
+        first = check()
     with entrypoint_hook(mediation, "check_follow_ups") as check:
         second = check()
     with rpc_as(**MEDIATOR) as rpc:

@@ -10,7 +10,7 @@ import eventlet
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from shared.projections import Projector, ProjectionRunner, create_view_tables, positions
+from shared.projections import ProjectionRunner, Projector, create_view_tables, positions
 from tests.unit.kernel_fixtures import CALL, TicketsApplication, TicketsView, tickets
 from tests.unit.test_projections import TitlesView, titles
 

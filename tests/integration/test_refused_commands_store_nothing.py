@@ -2,7 +2,7 @@
 row, no key in pingan_person_keys — every table counted before and after, on PostgreSQL."""
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, func, table
+from sqlalchemy import create_engine, func, inspect, select, table
 
 from services.grid_events.service import GridEventsService
 from services.mediation.service import MediationService

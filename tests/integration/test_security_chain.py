@@ -13,6 +13,7 @@ import uuid
 
 import psycopg2
 import pytest
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
@@ -21,11 +22,15 @@ from services.grid_events.application import GridEventsApplication
 from shared.context import CallerContext, Role
 from shared.eventstore import Call
 from shared.security.chain import (
-    CheckpointStore, EventRows, generate_signing_key, genesis, link, load_private_key, load_public_key,
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    genesis,
+    link,
+    load_private_key,
+    load_public_key,
     make_checkpoint,
 )
-from eventsourcing.persistence import StoredEvent
-
 from shared.security.cli import app as audit_cli
 from shared.security.links import configured_link_key
 from shared.security.verifier import verify
@@ -77,7 +82,9 @@ def log(pg_url, tmp_path, keys):
 
 
 def check(log):
-    return verify(log["rows"], log["store"], log["public"], configured_link_key(SERVICE, os.environ["PINGAN_CHAIN_KEY"]))
+    return verify(
+        log["rows"], log["store"], log["public"], configured_link_key(SERVICE, os.environ["PINGAN_CHAIN_KEY"])
+    )
 
 
 def test_chain_untouched_log_verifies(log):
@@ -99,15 +106,22 @@ def test_chain_deleted_row_is_named(log):
 
 
 def test_chain_forged_row_is_named(log):
-    sql(log["url"], f"INSERT INTO {TABLE} (id, originator_id, originator_version, topic, state) "
-                    f"SELECT %s, gen_random_uuid(), 1, topic, state FROM {TABLE} WHERE id = 3", (log["gap"],))
+    sql(
+        log["url"],
+        f"INSERT INTO {TABLE} (id, originator_id, originator_version, topic, state) "
+        f"SELECT %s, gen_random_uuid(), 1, topic, state FROM {TABLE} WHERE id = 3",
+        (log["gap"],),
+    )
     report = check(log)
     assert (report.finding.kind, report.finding.notification_id) == ("inserted", log["gap"])
 
 
 def test_chain_reordered_rows_are_named(log):
-    sql(log["url"], f"UPDATE {TABLE} SET id = -1 WHERE id = 5; UPDATE {TABLE} SET id = 5 WHERE id = 9; "
-                    f"UPDATE {TABLE} SET id = 9 WHERE id = -1")
+    sql(
+        log["url"],
+        f"UPDATE {TABLE} SET id = -1 WHERE id = 5; UPDATE {TABLE} SET id = 5 WHERE id = 9; "
+        f"UPDATE {TABLE} SET id = 9 WHERE id = -1",
+    )
     report = check(log)
     assert (report.finding.kind, report.finding.notification_id) == ("altered", 5)
 
@@ -149,8 +163,18 @@ def test_chain_checkpoint_refuses_tampered_log(log, monkeypatch, keys):
     sql(log["url"], f"DELETE FROM {TABLE} WHERE id = 12")
     private = base64.b64encode(keys[0].private_bytes_raw()).decode()
     monkeypatch.setenv("PINGAN_CHECKPOINT_KEY", private)
-    result = CliRunner().invoke(audit_cli, ["checkpoint", SERVICE, "--database-url", log["url"],
-                                            "--checkpoint-dir", str(log["store"].root.parent), "--quiet"])
+    result = CliRunner().invoke(
+        audit_cli,
+        [
+            "checkpoint",
+            SERVICE,
+            "--database-url",
+            log["url"],
+            "--checkpoint-dir",
+            str(log["store"].root.parent),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 1
     assert len(log["store"].checkpoints()) == 2
 
@@ -159,8 +183,10 @@ def test_chain_cli_verify_names_bad_record(log, monkeypatch, keys):
     public = base64.b64encode(keys[1].public_bytes_raw()).decode()
     monkeypatch.setenv("PINGAN_CHECKPOINT_PUBLIC_KEY", public)
     sql(log["url"], f"DELETE FROM {TABLE} WHERE id = 12")
-    result = CliRunner().invoke(audit_cli, ["verify", SERVICE, "--database-url", log["url"],
-                                            "--checkpoint-dir", str(log["store"].root.parent), "--json"])
+    result = CliRunner().invoke(
+        audit_cli,
+        ["verify", SERVICE, "--database-url", log["url"], "--checkpoint-dir", str(log["store"].root.parent), "--json"],
+    )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["finding"]["notification_id"] == 12
 
@@ -170,8 +196,9 @@ def copies(log, times):
     recorder = log["app"].recorder
     originals = recorder.select_notifications(start=1, limit=40)
     for _ in range(times):
-        recorder.insert_events([StoredEvent(uuid.uuid4(), n.originator_version, n.topic, n.state)
-                                for n in originals * 25])
+        recorder.insert_events(
+            [StoredEvent(uuid.uuid4(), n.originator_version, n.topic, n.state) for n in originals * 25]
+        )
 
 
 def test_chain_hundred_thousand_events_have_no_false_alarm(log, keys):

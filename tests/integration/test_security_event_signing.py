@@ -12,7 +12,7 @@ stores nothing.
 
 import copy
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -166,7 +166,7 @@ def mediation_alone(pg_url, container_factory, service_config, monkeypatch):
 
 
 def minted_admin_token(key, kid, minutes):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return jwt.encode({"sub": "admin-x", "role": "admin", "jur": "433100", "cat": [], "aud": "pingan", "iat": now,
                        "exp": now + timedelta(minutes=minutes)}, key, algorithm="EdDSA", headers={"kid": kid})
 

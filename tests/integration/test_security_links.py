@@ -5,7 +5,6 @@ and changes rows stored after the last checkpoint; the service's chain key
 never reaches the database.
 """
 
-import base64
 import json
 import os
 
@@ -130,7 +129,7 @@ def test_links_two_replicas_writing_at_once_verify(log):
     """Two applications on one database (two replicas) save concurrently; every link follows id order."""
     replicas = [app_for(log["url"]), app_for(log["url"])]
     pool = eventlet.GreenPool()
-    for county, replica in zip(("433122", "433123"), replicas):
+    for county, replica in zip(("433122", "433123"), replicas, strict=True):
         pool.spawn(register, replica, [f"{county}{k:03d}" for k in range(1, 31)])
     pool.waitall()
     assert owner_sql(log["url"], f"SELECT count(*) FROM {EVENTS}")[0][0] == 70

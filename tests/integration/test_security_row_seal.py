@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 from prometheus_client import REGISTRY
+
 from services.grid_events.service import GridEventsService
 from services.mediation.service import MediationService
 from shared.context import Role
@@ -66,7 +67,7 @@ def tampered(table):
 
 
 @pytest.fixture
-def two_events(runtime, start_service, rpc_as):
+def two_events(runtime, start_service, rpc_as):  # noqa: F811  (the imported fixture, not a redefinition)
     """One reported event in each of two townships."""
     start_service(GridEventsService)
     ids = {}
@@ -108,11 +109,14 @@ def test_row_seal_moved_event_is_not_listed_and_is_reported(two_events, runtime,
 
 def test_row_seal_forged_event_row_is_not_listed(two_events, runtime, rpc_as):
     """A new row copied from another township's record, under a fresh id, in the caller's subtree."""
-    forged = as_runtime(runtime, "INSERT INTO grid_event_reports_view SELECT %s, %s, %s, county, category, source, severity, "
-                        "status, tier, place, description, reporter_id, assigned_unit, contact_id, required_steps, "
-                        "ticked_steps, mediation_case_id, incident_id, reported_at, updated_at, closed_at, version, "
-                        "personal_data_erased, row_seal FROM grid_event_reports_view WHERE event_id = %s",
-               (str(uuid.uuid4()), GRID_A, TOWNSHIP_A + "001", two_events[GRID_B]))
+    forged = as_runtime(
+        runtime,
+        "INSERT INTO grid_event_reports_view SELECT %s, %s, %s, county, category, source, severity, "
+        "status, tier, place, description, reporter_id, assigned_unit, contact_id, required_steps, "
+        "ticked_steps, mediation_case_id, incident_id, reported_at, updated_at, closed_at, version, "
+        "personal_data_erased, row_seal FROM grid_event_reports_view WHERE event_id = %s",
+        (str(uuid.uuid4()), GRID_A, TOWNSHIP_A + "001", two_events[GRID_B]),
+    )
     assert forged == 1
     with rpc_as(**OFFICER_A) as rpc:
         listed = rpc.grid_events.list_events(page_size=500, purpose="case_work")
@@ -120,13 +124,18 @@ def test_row_seal_forged_event_row_is_not_listed(two_events, runtime, rpc_as):
 
 
 @pytest.fixture
-def two_cases(runtime, start_service, rpc_as):
+def two_cases(runtime, start_service, rpc_as):  # noqa: F811  (the imported fixture, not a redefinition)
     start_service(MediationService)
     with rpc_as() as rpc:
-        ids = {village: rpc.mediation.open_case(
-            jurisdiction=village, source="police_call", subject="irrigation channel",
-            parties=[{"name": "Zhang San", "languages": ["mandarin"], "understands_mandarin": True}])["case_id"]
-            for village in (TOWNSHIP_A + "001", TOWNSHIP_B + "001")}
+        ids = {
+            village: rpc.mediation.open_case(
+                jurisdiction=village,
+                source="police_call",
+                subject="irrigation channel",
+                parties=[{"name": "Zhang San", "languages": ["mandarin"], "understands_mandarin": True}],
+            )["case_id"]
+            for village in (TOWNSHIP_A + "001", TOWNSHIP_B + "001")
+        }
         listed = rpc.mediation.list_cases()  # a read brings the read model up to date
     assert len(listed["items"]) == 2
     return ids
@@ -135,8 +144,11 @@ def two_cases(runtime, start_service, rpc_as):
 def test_row_seal_moved_mediation_case_is_neither_read_nor_listed(two_cases, runtime, rpc_as):
     before = tampered("mediation_cases_view")
     other = two_cases[TOWNSHIP_B + "001"]
-    moved = as_runtime(runtime, "UPDATE mediation_cases_view SET jurisdiction = %s, township = %s WHERE case_id = %s",
-                       (TOWNSHIP_A + "001", TOWNSHIP_A, other))
+    moved = as_runtime(
+        runtime,
+        "UPDATE mediation_cases_view SET jurisdiction = %s, township = %s WHERE case_id = %s",
+        (TOWNSHIP_A + "001", TOWNSHIP_A, other),
+    )
     assert moved == 1
     with rpc_as(**OFFICER_A) as rpc:
         with pytest.raises(NotFound):

@@ -4,11 +4,10 @@ application, callers, a fixed clock, a real vault and the commands of a main flo
 from datetime import date, datetime, timedelta, timezone
 from uuid import uuid4
 
-from shared.context import CallerContext, Role
-from shared.validation import parse
-
 from services.emergency_command import contracts as c
 from services.emergency_command.application import EmergencyCommandApplication
+from shared.context import CallerContext, Role
+from shared.validation import parse
 from tests.history_support import as_call
 from tests.unit.test_emergency_command_domain_support import VAULT
 

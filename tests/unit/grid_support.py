@@ -41,7 +41,7 @@ class World:
         """How many events the store holds: a refused command must not change it."""
         return self.app.recorder.max_notification_id() or 0
 
-    def seed(self) -> "World":
+    def seed(self) -> World:
         app = self.app
         for code in ("433100", COUNTY, TOWNSHIP, VILLAGE):
             app.register_jurisdiction(ADMIN, c.RegisterJurisdiction(code=code, name=f"unit {code}"))
@@ -75,8 +75,13 @@ class World:
         return self.app.register_risk(ADMIN, c.RegisterRisk(**{**payload, **change}), self.seal)["risk_id"]
 
     def decision(self) -> str:
-        return self.app.register_decision(ADMIN, c.RegisterDecision(
-            jurisdiction=COUNTY, title="relocate the market", summary="move the market to the new site"), self.seal)["decision_id"]
+        return self.app.register_decision(
+            ADMIN,
+            c.RegisterDecision(
+                jurisdiction=COUNTY, title="relocate the market", summary="move the market to the new site"
+            ),
+            self.seal,
+        )["decision_id"]
 
     def events_of(self, aggregate_id: Any) -> list[str]:
         from uuid import UUID

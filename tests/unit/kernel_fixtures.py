@@ -1,13 +1,13 @@
 """A tiny application for testing the kernel apart from any service."""
 
 from eventsourcing.domain import event
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, update
 
 from shared.context import CallerContext, Role
 from shared.contracts import Contracts, Payload
 from shared.errors import InvalidTransition
 from shared.eventstore import AuditedAggregate, Call, PinganApplication
 from shared.projections import Projection, handles
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, update
 
 CALL = Call(CallerContext(actor_id="officer-7", role=Role.COUNTY_OFFICER, jurisdiction="433101"), "call-123")
 

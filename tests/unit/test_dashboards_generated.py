@@ -8,13 +8,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 REGULATION = ROOT / "charts" / "pingan" / "dashboards" / "regulation"
-DOMAIN_METRIC = re.compile(r"\b(pingan_(?:grid_events_open|work_items_overdue|risks_open|grid_event_closure_seconds_bucket"
-                           r"|mediation_[a-z_]+|emergency_[a-z_]+))\{")
+DOMAIN_METRIC = re.compile(
+    r"\b(pingan_(?:grid_events_open|work_items_overdue|risks_open|grid_event_closure_seconds_bucket"
+    r"|mediation_[a-z_]+|emergency_[a-z_]+))\{"
+)
 
 
 def test_dashboards_checked_in_match_the_generator():
-    result = subprocess.run([sys.executable, str(ROOT / "deploy" / "dashboards.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "dashboards.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -22,10 +25,14 @@ def test_dashboards_domain_figures_deduplicated_across_replicas():
     # Every replica reports the whole figure from the shared database: each selection of a
     # domain metric must sit directly inside `max by (namespace, service, ...)` (or a
     # rate/increase inside it), never a bare `sum`.
-    exprs = [t["expr"] for f in sorted(REGULATION.glob("*.json"))
-             for p in json.loads(f.read_text())["panels"] for t in p["targets"]]
+    exprs = [
+        t["expr"]
+        for f in sorted(REGULATION.glob("*.json"))
+        for p in json.loads(f.read_text())["panels"]
+        for t in p["targets"]
+    ]
     assert exprs
     for expr in exprs:
         for match in DOMAIN_METRIC.finditer(expr):
-            before = expr[:match.start()]
+            before = expr[: match.start()]
             assert re.search(r"max by \(namespace, service, [^)]*\) \((?:rate\(|increase\()?$", before), expr

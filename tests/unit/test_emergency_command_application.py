@@ -14,8 +14,22 @@ from shared.security.personal_data import is_sealed
 from shared.validation import parse
 from tests.history_support import as_call
 from tests.unit.emergency_support import (
-    ELSEWHERE, GRID_WORKER, NOW, OFFICE, SERVICE, TODAY, TOWNSHIP, VILLAGE, assign, info, issue, later, memory_app,
-    open_incident, register_area, stored,
+    ELSEWHERE,
+    GRID_WORKER,
+    NOW,
+    OFFICE,
+    SERVICE,
+    TODAY,
+    TOWNSHIP,
+    VILLAGE,
+    assign,
+    info,
+    issue,
+    later,
+    memory_app,
+    open_incident,
+    register_area,
+    stored,
 )
 from tests.unit.test_emergency_command_domain_support import VAULT
 

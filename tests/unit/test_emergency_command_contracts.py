@@ -3,7 +3,7 @@ vocabulary as the domain, every published event mapped, and its view of the even
 consumes reads what grid_events really publishes."""
 
 import ast
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from uuid import uuid4
@@ -21,7 +21,7 @@ from shared.errors import ValidationFailed
 from shared.validation import parse
 
 CONTRACTS_FILE = Path(c.__file__)
-AT = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 
 
 def imported_modules(path: Path) -> set[str]:

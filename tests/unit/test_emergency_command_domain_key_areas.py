@@ -7,7 +7,12 @@ from uuid import uuid4
 import pytest
 
 from services.emergency_command.domain import (
-    PLAN_GRACE_DAYS, KeyArea, drill_due_on, key_area_subject, missing_plan, overdue_drill,
+    PLAN_GRACE_DAYS,
+    KeyArea,
+    drill_due_on,
+    key_area_subject,
+    missing_plan,
+    overdue_drill,
 )
 from shared.errors import Conflict, InvalidTransition, ValidationFailed
 

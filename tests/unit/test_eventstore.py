@@ -1,9 +1,9 @@
 """The event store's promises: audited events, idempotent commands, exactly-once consumption."""
 
+from dataclasses import replace
 from uuid import UUID, uuid4
 
 import pytest
-from dataclasses import replace
 
 from shared.context import CallerContext, Role
 from shared.errors import Conflict, InvalidTransition, NotFound

@@ -1,7 +1,7 @@
 """grid_events shows the emergency incident a severe event or a red risk opened
 (consumed from emergency_command's incident_opened), once per message."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
@@ -11,7 +11,7 @@ from shared.contracts import Envelope
 from shared.errors import Conflict
 from tests.unit.grid_support import SERVICE, World
 
-AT = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 
 
 def opened(source_ref: str, trigger: str, incident_id=None, notification_id: int = 1):

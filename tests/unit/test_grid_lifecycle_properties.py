@@ -88,15 +88,27 @@ def risk_command(world, risk, name, arg):
     return {
         "issue_warning": lambda: app.issue_warning(ADMIN, c.IssueWarning(risk_id=risk, level=arg)),
         "change_level": lambda: app.change_risk_level(ADMIN, c.ChangeRiskLevel(risk_id=risk, level=arg)),
-        "start_measures": lambda: app.start_risk_measures(ADMIN, c.StartRiskMeasures(
-            risk_id=risk, measures="m", reinspection_date=date(2026, 12, 1) if arg else None), world.seal),
-        "reinspect": lambda: app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=arg, note="n"), world.seal),
+        "start_measures": lambda: app.start_risk_measures(
+            ADMIN,
+            c.StartRiskMeasures(risk_id=risk, measures="m", reinspection_date=date(2026, 12, 1) if arg else None),
+            world.seal,
+        ),
+        "reinspect": lambda: app.record_reinspection(
+            ADMIN, c.RecordReinspection(risk_id=risk, passed=arg, note="n"), world.seal
+        ),
         "defuse": lambda: app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="n"), world.seal),
-        "feedback": lambda: app.report_risk_feedback(ADMIN, c.ReportRiskFeedback(risk_id=risk, feedback="f"), world.seal),
+        "feedback": lambda: app.report_risk_feedback(
+            ADMIN, c.ReportRiskFeedback(risk_id=risk, feedback="f"), world.seal
+        ),
         "close": lambda: app.close_risk(ADMIN, c.CloseRisk(risk_id=risk)),
-        "reassign": lambda: app.assign_risk_responsibility(ADMIN, c.AssignRiskResponsibility(
-            risk_id=risk, unit="public-security", person_id="p-2", person_name="n"), world.seal),
-        "worker_changes_level": lambda: app.change_risk_level(world.worker(), c.ChangeRiskLevel(risk_id=risk, level=arg)),
+        "reassign": lambda: app.assign_risk_responsibility(
+            ADMIN,
+            c.AssignRiskResponsibility(risk_id=risk, unit="public-security", person_id="p-2", person_name="n"),
+            world.seal,
+        ),
+        "worker_changes_level": lambda: app.change_risk_level(
+            world.worker(), c.ChangeRiskLevel(risk_id=risk, level=arg)
+        ),
     }[name]
 
 
@@ -156,8 +168,10 @@ class WorkItemModel:
 
 START = date(2026, 11, 1)
 WORK_STEP = st.one_of(
-    st.tuples(st.sampled_from(["complete", "complete_by_other_grid", "cancel", "reassign", "reassign_to_other_grid"]),
-              st.none()),
+    st.tuples(
+        st.sampled_from(["complete", "complete_by_other_grid", "cancel", "reassign", "reassign_to_other_grid"]),
+        st.none(),
+    ),
     st.tuples(st.just("mark_overdue"), st.integers(min_value=0, max_value=40)),
 )
 
@@ -170,14 +184,19 @@ def test_work_item_lifecycle_and_overdue_marks_match_reference_model(every_days,
     model = WorkItemModel(due=START, every_days=every_days)
     app = world.app
     commands = {
-        "complete": lambda: app.complete_work_item(world.worker(), c.CompleteWorkItem(item_id=item, note="n"), world.seal),
+        "complete": lambda: app.complete_work_item(
+            world.worker(), c.CompleteWorkItem(item_id=item, note="n"), world.seal
+        ),
         "complete_by_other_grid": lambda: app.complete_work_item(
-            world.worker(OTHER_WORKER), c.CompleteWorkItem(item_id=item, note="n"), world.seal),
+            world.worker(OTHER_WORKER), c.CompleteWorkItem(item_id=item, note="n"), world.seal
+        ),
         "cancel": lambda: app.cancel_work_item(ADMIN, c.CancelWorkItem(item_id=item, reason="r"), world.seal),
-        "reassign": lambda: app.reassign_work_item(ADMIN, c.ReassignWorkItem(
-            item_id=item, assignee_kind="grid_worker", assignee_id=WORKER)),
-        "reassign_to_other_grid": lambda: app.reassign_work_item(ADMIN, c.ReassignWorkItem(
-            item_id=item, assignee_kind="grid_worker", assignee_id=OTHER_WORKER)),
+        "reassign": lambda: app.reassign_work_item(
+            ADMIN, c.ReassignWorkItem(item_id=item, assignee_kind="grid_worker", assignee_id=WORKER)
+        ),
+        "reassign_to_other_grid": lambda: app.reassign_work_item(
+            ADMIN, c.ReassignWorkItem(item_id=item, assignee_kind="grid_worker", assignee_id=OTHER_WORKER)
+        ),
     }
     for name, arg in steps:
         if name == "mark_overdue":
@@ -224,10 +243,13 @@ def test_decision_is_cleared_only_after_an_approved_assessment(steps):
     model = DecisionModel()
     app = world.app
     commands = {
-        "assess": lambda: app.assess_decision(ADMIN, c.AssessDecision(
-            decision_id=decision, risk_level="medium", findings="f", measures="m"), world.seal),
+        "assess": lambda: app.assess_decision(
+            ADMIN, c.AssessDecision(decision_id=decision, risk_level="medium", findings="f", measures="m"), world.seal
+        ),
         "approve": lambda: app.approve_assessment(ADMIN, c.ApproveAssessment(decision_id=decision)),
-        "reject": lambda: app.reject_assessment(ADMIN, c.RejectAssessment(decision_id=decision, reason="r"), world.seal),
+        "reject": lambda: app.reject_assessment(
+            ADMIN, c.RejectAssessment(decision_id=decision, reason="r"), world.seal
+        ),
         "clear": lambda: app.clear_decision(ADMIN, c.ClearDecision(decision_id=decision)),
     }
     for name in steps:
@@ -287,10 +309,13 @@ def test_event_closes_only_after_feedback_and_every_required_step(steps):
             "accept": lambda: app.accept_event(ADMIN, c.AcceptEvent(event_id=event_id)),
             "assign": lambda: app.assign_event(ADMIN, c.AssignEvent(event_id=event_id, unit="justice-bureau")),
             "handle": lambda: app.record_handling(ADMIN, c.RecordHandling(event_id=event_id, note="n"), world.seal),
-            "feedback": lambda: app.record_feedback(ADMIN, c.RecordFeedback(
-                event_id=event_id, feedback="f", satisfied=True), world.seal),
+            "feedback": lambda: app.record_feedback(
+                ADMIN, c.RecordFeedback(event_id=event_id, feedback="f", satisfied=True), world.seal
+            ),
             "close": lambda: app.close_event(ADMIN, c.CloseEvent(event_id=event_id)),
-            "tick": lambda: app.tick_checklist_step(ADMIN, c.TickChecklistStep(event_id=event_id, step=arg), world.seal),
+            "tick": lambda arg=arg: app.tick_checklist_step(
+                ADMIN, c.TickChecklistStep(event_id=event_id, step=arg), world.seal
+            ),
         }[name]
         run(world, command, model.step(name, arg))
     stored = app.repository.get(UUID(event_id))

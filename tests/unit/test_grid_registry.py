@@ -73,15 +73,20 @@ def test_village_committee_reports_an_event_in_its_village(world):
 def test_recognise_participant_keeps_each_recognition(world):
     participant = world.app.register_participant(ADMIN, c.RegisterParticipant(
         jurisdiction=VILLAGE, kind="social_organisation", name="Red Cross branch"), world.seal)["participant_id"]
-    world.app.recognise_participant(ADMIN, c.RecogniseParticipant(participant_id=participant, note="flood relief"), world.seal)
-    again = world.app.recognise_participant(ADMIN, c.RecogniseParticipant(participant_id=participant, note="patrols"), world.seal)
+    world.app.recognise_participant(
+        ADMIN, c.RecogniseParticipant(participant_id=participant, note="flood relief"), world.seal
+    )
+    again = world.app.recognise_participant(
+        ADMIN, c.RecogniseParticipant(participant_id=participant, note="patrols"), world.seal
+    )
     assert again["recognitions"] == 2
 
 
 def test_register_participant_at_unknown_place_is_refused(world):
     with pytest.raises(NotFound):
-        world.app.register_participant(ADMIN, c.RegisterParticipant(
-            jurisdiction="433101001002", kind="volunteer", name="V"), world.seal)
+        world.app.register_participant(
+            ADMIN, c.RegisterParticipant(jurisdiction="433101001002", kind="volunteer", name="V"), world.seal
+        )
 
 
 def test_only_a_township_names_a_responsible_office_in_the_domain(world):

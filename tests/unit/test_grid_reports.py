@@ -22,7 +22,9 @@ def handle_to_feedback(world, event_id, unit=UNIT):
     app.accept_event(ADMIN, c.AcceptEvent(event_id=event_id))
     app.assign_event(ADMIN, c.AssignEvent(event_id=event_id, unit=unit))
     app.record_handling(ADMIN, c.RecordHandling(event_id=event_id, note="met both households"), world.seal)
-    app.record_feedback(ADMIN, c.RecordFeedback(event_id=event_id, feedback="both satisfied", satisfied=True), world.seal)
+    app.record_feedback(
+        ADMIN, c.RecordFeedback(event_id=event_id, feedback="both satisfied", satisfied=True), world.seal
+    )
 
 
 def tick_all(world, event_id):
@@ -79,17 +81,26 @@ def test_assign_event_to_unregistered_unit_is_refused_and_stores_nothing(world):
 
 
 def test_assign_event_publishes_event_assigned_with_the_grid_contact_point(world):
-    world.app.name_contact_point(ADMIN, c.NameContactPoint(
-        grid_code=GRID, unit=UNIT, contact_id="jb-contact-7", contact_name="Officer Wang", contact_phone="0743-1234"), world.seal)
+    world.app.name_contact_point(
+        ADMIN,
+        c.NameContactPoint(
+            grid_code=GRID, unit=UNIT, contact_id="jb-contact-7", contact_name="Officer Wang", contact_phone="0743-1234"
+        ),
+        world.seal,
+    )
     event_id = world.report()
     world.app.accept_event(ADMIN, c.AcceptEvent(event_id=event_id))
     world.app.assign_event(ADMIN, c.AssignEvent(event_id=event_id, unit=UNIT))
     contracts = publishing.contracts()
-    assigned = [p for e in world.app.events.get(UUID(event_id)) for t, p in contracts.public_events(e)
-                if t == "event_assigned"]
+    assigned = [
+        p for e in world.app.events.get(UUID(event_id)) for t, p in contracts.public_events(e) if t == "event_assigned"
+    ]
     assert len(assigned) == 1
     assert (assigned[0].unit_id, assigned[0].contact_id, assigned[0].county) == (
-        "433101:justice-bureau", "jb-contact-7", "433101")
+        "433101:justice-bureau",
+        "jb-contact-7",
+        "433101",
+    )
 
 
 def test_assign_event_to_prefecture_unit_by_code_finds_the_prefecture_body(world):

@@ -24,10 +24,19 @@ def advance(world, risk, to):
     app = world.app
     steps = [
         ("warning_issued", lambda: app.issue_warning(ADMIN, c.IssueWarning(risk_id=risk, level="orange"))),
-        ("measures_under_way", lambda: app.start_risk_measures(ADMIN, c.StartRiskMeasures(
-            risk_id=risk, measures="visit lenders", reinspection_date=date(2026, 12, 1)), world.seal)),
+        (
+            "measures_under_way",
+            lambda: app.start_risk_measures(
+                ADMIN,
+                c.StartRiskMeasures(risk_id=risk, measures="visit lenders", reinspection_date=date(2026, 12, 1)),
+                world.seal,
+            ),
+        ),
         ("defused", lambda: app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="circle disbanded"), world.seal)),
-        ("feedback_reported", lambda: app.report_risk_feedback(ADMIN, c.ReportRiskFeedback(risk_id=risk, feedback="calm"), world.seal)),
+        (
+            "feedback_reported",
+            lambda: app.report_risk_feedback(ADMIN, c.ReportRiskFeedback(risk_id=risk, feedback="calm"), world.seal),
+        ),
         ("closed", lambda: app.close_risk(ADMIN, c.CloseRisk(risk_id=risk))),
     ]
     for status, step in steps:
@@ -41,8 +50,14 @@ def test_risk_lifecycle_reaches_closed_through_feedback(world):
     risk = world.risk()
     closed = advance(world, risk, "closed")
     assert closed["status"] == "closed"
-    assert world.events_of(risk) == ["Registered", "WarningIssued", "MeasuresStarted", "Defused",
-                                     "FeedbackReported", "Closed"]
+    assert world.events_of(risk) == [
+        "Registered",
+        "WarningIssued",
+        "MeasuresStarted",
+        "Defused",
+        "FeedbackReported",
+        "Closed",
+    ]
 
 
 def test_close_risk_without_feedback_is_refused_and_stores_nothing(world):
@@ -90,11 +105,16 @@ def test_traffic_black_spot_without_reinspection_date_is_refused(world):
 def test_traffic_black_spot_is_defused_only_after_a_passed_reinspection(world):
     risk = world.risk(category="traffic_black_spot", source="police_call")
     world.app.issue_warning(ADMIN, c.IssueWarning(risk_id=risk, level="yellow"))
-    world.app.start_risk_measures(ADMIN, c.StartRiskMeasures(
-        risk_id=risk, measures="guard rail and signs", reinspection_date=date(2026, 12, 15)), world.seal)
+    world.app.start_risk_measures(
+        ADMIN,
+        c.StartRiskMeasures(risk_id=risk, measures="guard rail and signs", reinspection_date=date(2026, 12, 15)),
+        world.seal,
+    )
     with pytest.raises(InvalidTransition, match="re-inspection"):
         world.app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="done"), world.seal)
-    world.app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=False, note="signs missing"), world.seal)
+    world.app.record_reinspection(
+        ADMIN, c.RecordReinspection(risk_id=risk, passed=False, note="signs missing"), world.seal
+    )
     with pytest.raises(InvalidTransition, match="re-inspection"):
         world.app.defuse_risk(ADMIN, c.DefuseRisk(risk_id=risk, note="done"), world.seal)
     world.app.record_reinspection(ADMIN, c.RecordReinspection(risk_id=risk, passed=True, note="fixed"), world.seal)
@@ -118,8 +138,13 @@ def test_raise_risk_to_red_publishes_risk_raised_to_red_once(world):
     world.app.issue_warning(ADMIN, c.IssueWarning(risk_id=risk, level="orange"))
     world.app.change_risk_level(ADMIN, c.ChangeRiskLevel(risk_id=risk, level="red"))
     world.app.change_risk_level(ADMIN, c.ChangeRiskLevel(risk_id=risk, level="orange"))
-    assert published(world, risk) == ["risk_registered", "risk_level_changed", "risk_level_changed",
-                                      "risk_raised_to_red", "risk_level_changed"]
+    assert published(world, risk) == [
+        "risk_registered",
+        "risk_level_changed",
+        "risk_level_changed",
+        "risk_raised_to_red",
+        "risk_level_changed",
+    ]
 
 
 def test_register_risk_at_red_publishes_risk_raised_to_red(world):
@@ -141,14 +166,25 @@ def test_refused_risk_commands_seal_nothing(world):
         sealed.append(person_id)
         return value
 
-    command = c.RegisterRisk(jurisdiction="433101001001", category="lending", source="risk", level="yellow",
-                             place="p", description="d", responsible_unit="no-such-bureau",
-                             responsible_person_id="p-9", responsible_person_name="n")
+    command = c.RegisterRisk(
+        jurisdiction="433101001001",
+        category="lending",
+        source="risk",
+        level="yellow",
+        place="p",
+        description="d",
+        responsible_unit="no-such-bureau",
+        responsible_person_id="p-9",
+        responsible_person_name="n",
+    )
     with pytest.raises(NotFound):
         world.app.register_risk(ADMIN, command, seal)
     risk = world.risk()
     advance(world, risk, "closed")
     with pytest.raises(InvalidTransition):
-        world.app.assign_risk_responsibility(ADMIN, c.AssignRiskResponsibility(
-            risk_id=risk, unit="justice-bureau", person_id="p-9", person_name="n"), seal)
+        world.app.assign_risk_responsibility(
+            ADMIN,
+            c.AssignRiskResponsibility(risk_id=risk, unit="justice-bureau", person_id="p-9", person_name="n"),
+            seal,
+        )
     assert sealed == []

@@ -29,7 +29,9 @@ def test_complete_work_item_of_another_grid_is_forbidden_and_stores_nothing(worl
     item = world.add_item(grid=OTHER_GRID, assignee_id=OTHER_WORKER)
     before = world.stored()
     with pytest.raises(Forbidden, match="not assigned to grid"):
-        world.app.complete_work_item(world.worker(WORKER), c.CompleteWorkItem(item_id=item, note="not mine"), world.seal)
+        world.app.complete_work_item(
+            world.worker(WORKER), c.CompleteWorkItem(item_id=item, note="not mine"), world.seal
+        )
     assert world.stored() == before
 
 
@@ -56,8 +58,9 @@ def test_add_work_item_for_a_worker_of_another_grid_is_refused_and_stores_nothin
 
 
 def test_add_work_item_assigned_to_member_unit_and_volunteer_is_listed(world):
-    volunteer = world.app.register_participant(ADMIN, c.RegisterParticipant(
-        jurisdiction="433101001001", kind="volunteer", name="Volunteer Li"), world.seal)["participant_id"]
+    volunteer = world.app.register_participant(
+        ADMIN, c.RegisterParticipant(jurisdiction="433101001001", kind="volunteer", name="Volunteer Li"), world.seal
+    )["participant_id"]
     by_unit = world.add_item(assignee_kind="member_unit", assignee_id=UNIT)
     by_volunteer = world.add_item(assignee_kind="participant", assignee_id=volunteer)
     assert world.app.repository.get(UUID(by_unit)).assignee_id == "433101:justice-bureau"
@@ -66,8 +69,9 @@ def test_add_work_item_assigned_to_member_unit_and_volunteer_is_listed(world):
 
 def test_add_work_item_for_volunteer_of_another_county_is_refused(world):
     world.app.register_jurisdiction(ADMIN, c.RegisterJurisdiction(code="433123", name="Fenghuang"))
-    elsewhere = world.app.register_participant(ADMIN, c.RegisterParticipant(
-        jurisdiction="433123", kind="volunteer", name="Volunteer Wu"), world.seal)["participant_id"]
+    elsewhere = world.app.register_participant(
+        ADMIN, c.RegisterParticipant(jurisdiction="433123", kind="volunteer", name="Volunteer Wu"), world.seal
+    )["participant_id"]
     before = world.stored()
     with pytest.raises(ValidationFailed, match="does not serve"):
         world.add_item(assignee_kind="participant", assignee_id=elsewhere)

@@ -1,6 +1,6 @@
 """Input is checked exactly: ASCII digits, whole strings, and errors that never repeat a caller's value."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -72,7 +72,7 @@ def test_validation_error_may_name_a_short_plain_word():
 
 def test_token_jurisdiction_with_trailing_newline_is_unauthenticated():
     key = private_key(TEST_ISSUER_KEY, "test")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     token = jwt.encode({"sub": "officer", "role": "county_officer", "jur": "433101\n", "aud": "pingan", "iat": now,
                         "exp": now + timedelta(minutes=5)}, key, algorithm="EdDSA", headers={"kid": "k"})
     verifier = TokenVerifier(TokenKeys({"k": VerifyKey("k", key.public_key())}))

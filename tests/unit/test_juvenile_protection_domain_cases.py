@@ -6,12 +6,24 @@ from uuid import uuid4
 import pytest
 
 from services.juvenile_protection.domain import (
-    CaseStatus, MinorCase, age_on, case_id_for, check_minor_id, majority_on, minor_key,
+    CaseStatus,
+    MinorCase,
+    age_on,
+    case_id_for,
+    check_minor_id,
+    majority_on,
+    minor_key,
 )
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 
 from .test_juvenile_protection_domain_support import (
-    TODAY, VILLAGE, acting, guardian_fields, new_case, refused, seal,
+    TODAY,
+    VILLAGE,
+    acting,
+    guardian_fields,
+    new_case,
+    refused,
+    seal,
 )
 
 

@@ -17,7 +17,15 @@ from services.juvenile_protection.domain import report_key
 from shared.errors import Conflict, InvalidTransition, NotFound, PinganError, ValidationFailed
 
 from .test_juvenile_protection_domain_support import (
-    NOW, TODAY, acting, new_case, new_plan, new_referral, new_report, note, seal,
+    NOW,
+    TODAY,
+    acting,
+    new_case,
+    new_plan,
+    new_referral,
+    new_report,
+    note,
+    seal,
 )
 
 RUNS = settings(max_examples=100, stateful_step_count=25, deadline=None,

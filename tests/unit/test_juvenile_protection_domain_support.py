@@ -9,8 +9,16 @@ from datetime import date, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
+
 from services.juvenile_protection.domain import (
-    MinorCase, ProtectionPlan, Report, SpecialSchoolReferral, case_key, guardian_key, minor_key, report_id_for,
+    MinorCase,
+    ProtectionPlan,
+    Report,
+    SpecialSchoolReferral,
+    case_key,
+    guardian_key,
+    minor_key,
+    report_id_for,
     report_key,
 )
 from shared.context import CallerContext, Role, acting_as

@@ -6,14 +6,30 @@ from datetime import timedelta
 import pytest
 
 from services.key_populations.domain import (
-    ENROLMENT_CLASSES, CommunityCorrection, Person, enrolment_class, person_key,
+    ENROLMENT_CLASSES,
+    CommunityCorrection,
+    Person,
+    enrolment_class,
+    person_key,
 )
 from shared.errors import InvalidTransition, ValidationFailed
 from shared.security.policy import KEY_POPULATIONS
 
 from .test_key_populations_domain_support import (
-    CATEGORIES, ENROLLED, OTHER_VILLAGE, PERSON, SENDER, TODAY, VILLAGE, acting, enrol, event_names, facts, opened,
-    sealed, team,
+    CATEGORIES,
+    ENROLLED,
+    OTHER_VILLAGE,
+    PERSON,
+    SENDER,
+    TODAY,
+    VILLAGE,
+    acting,
+    enrol,
+    event_names,
+    facts,
+    opened,
+    sealed,
+    team,
 )
 
 PUBLIC_EVENTS = ["MinorDependantsReported", "HighestRiskReached", "JointHandlingRequired", "FollowUpOverdueFlagged",

@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 from shared.errors import Conflict, Forbidden, InvalidTransition, NotFound, PinganError, ValidationFailed
 
 from .test_key_populations_domain_support import (
-    CATEGORIES, ENROLLED, OTHER_VILLAGE, SAME_TOWNSHIP_VILLAGE, TODAY, VILLAGE, acting, enrol, team,
+    CATEGORIES,
+    ENROLLED,
+    OTHER_VILLAGE,
+    SAME_TOWNSHIP_VILLAGE,
+    TODAY,
+    VILLAGE,
+    acting,
+    enrol,
+    team,
 )
 
 RUNS = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,7 +8,16 @@ import pytest
 from shared.errors import Forbidden, InvalidTransition, ValidationFailed
 
 from .test_key_populations_domain_support import (
-    OTHER_VILLAGE, RECEIVER, SAME_TOWNSHIP_VILLAGE, SENDER, TODAY, VILLAGE, acting, enrol, event_names, team,
+    OTHER_VILLAGE,
+    RECEIVER,
+    SAME_TOWNSHIP_VILLAGE,
+    SENDER,
+    TODAY,
+    VILLAGE,
+    acting,
+    enrol,
+    event_names,
+    team,
 )
 
 

@@ -1,6 +1,6 @@
 """The mediation rules on the in-memory store: tiers, interpreters, agreements, checklist, joint cases."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -60,23 +60,38 @@ def open_case(app, who=ADMIN, **changes) -> str:
 
 def ready_case(app, **changes) -> str:
     case_id = open_case(app, **changes)
-    app.record_risk_check(ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low", "note": "no violence"}), VAULT.seal)
+    app.record_risk_check(
+        ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low", "note": "no violence"}), VAULT.seal
+    )
     app.accept_case(ADMIN, parse(c.AcceptCase, {"case_id": case_id}))
     return case_id
 
 
 def attempt(app, case_id, tier="village", outcome="failed", who=ADMIN, **changes) -> dict:
     payload = {
-        "case_id": case_id, "tier": tier, "mode": "peoples", "mediator_ids": ["med-1"], "place": "Long's courtyard",
-        "on_site": True, "held_on": TODAY.isoformat(), "outcome": outcome, "interpreters": INTERPRETED, **changes,
+        "case_id": case_id,
+        "tier": tier,
+        "mode": "peoples",
+        "mediator_ids": ["med-1"],
+        "place": "Long's courtyard",
+        "on_site": True,
+        "held_on": TODAY.isoformat(),
+        "outcome": outcome,
+        "interpreters": INTERPRETED,
+        **changes,
     }
     return app.record_attempt(who, parse(c.RecordAttempt, payload), VAULT.seal)
 
 
 def agree(app, case_id, tier="village", follow_up_on=None) -> dict:
     follow_up = follow_up_on or TODAY + timedelta(days=30)
-    return attempt(app, case_id, tier, "agreement",
-                   agreement={"terms": "wall moved 1 m east", "follow_up_on": follow_up.isoformat()})
+    return attempt(
+        app,
+        case_id,
+        tier,
+        "agreement",
+        agreement={"terms": "wall moved 1 m east", "follow_up_on": follow_up.isoformat()},
+    )
 
 
 def fail_county(app, case_id) -> dict:
@@ -170,7 +185,9 @@ def test_attempt_naming_unknown_party_is_refused_and_stores_nothing(app):
     case_id = ready_case(app)
     before = stored(app)
     with pytest.raises(NotFound, match="no party P9"):
-        attempt(app, case_id, interpreters=INTERPRETED + [{"party_id": "P9", "language": "miao", "interpreter_id": "i"}])
+        attempt(
+            app, case_id, interpreters=INTERPRETED + [{"party_id": "P9", "language": "miao", "interpreter_id": "i"}]
+        )
     assert stored(app) == before
 
 
@@ -237,8 +254,13 @@ def test_township_officer_cannot_record_county_tier_attempt_and_stores_nothing(a
     fail_up_to_county(app, case_id)
     before = stored(app)
     with pytest.raises(Forbidden):
-        attempt(app, case_id, "county", who=caller(Role.TOWNSHIP_OFFICER, TOWNSHIP),
-                referral={"route": "litigation", "note": "n"})
+        attempt(
+            app,
+            case_id,
+            "county",
+            who=caller(Role.TOWNSHIP_OFFICER, TOWNSHIP),
+            referral={"route": "litigation", "note": "n"},
+        )
     assert stored(app) == before
 
 
@@ -290,8 +312,14 @@ def test_breach_reopens_case_at_its_current_tier(app):
     for _ in range(3):
         attempt(app, case_id)
     agree(app, case_id, "township")
-    reopened = app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {
-        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "breached", "note": "wall rebuilt"}), VAULT.seal)
+    reopened = app.record_follow_up(
+        ADMIN,
+        parse(
+            c.RecordFollowUp,
+            {"case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "breached", "note": "wall rebuilt"},
+        ),
+        VAULT.seal,
+    )
     assert (reopened["tier"], reopened["status"]) == ("township", "open")
     assert "agreement_or_conclusion" in reopened["missing_steps"]
 
@@ -301,8 +329,11 @@ def test_failure_after_breach_counts_towards_escalation(app):
     attempt(app, case_id)
     attempt(app, case_id)
     agree(app, case_id)
-    app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {
-        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "breached", "note": "n"}), VAULT.seal)
+    app.record_follow_up(
+        ADMIN,
+        parse(c.RecordFollowUp, {"case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "breached", "note": "n"}),
+        VAULT.seal,
+    )
     assert attempt(app, case_id)["tier"] == "township"
 
 
@@ -334,8 +365,14 @@ def test_archive_with_incomplete_checklist_is_refused_and_stores_nothing(app):
 def test_archive_after_complete_checklist_archives(app):
     case_id = ready_case(app)
     agree(app, case_id)
-    app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {
-        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "complied", "note": "wall stays"}), VAULT.seal)
+    app.record_follow_up(
+        ADMIN,
+        parse(
+            c.RecordFollowUp,
+            {"case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "complied", "note": "wall stays"},
+        ),
+        VAULT.seal,
+    )
     result = app.archive_case(ADMIN, parse(c.ArchiveCase, {"case_id": case_id}))
     assert (result["status"], result["missing_steps"]) == ("archived", [])
 
@@ -344,31 +381,73 @@ def test_concluded_case_archives_after_referral_confirmed(app):
     case_id = ready_case(app)
     fail_up_to_county(app, case_id)
     fail_county(app, case_id)
-    app.record_follow_up(ADMIN, parse(c.RecordFollowUp, {
-        "case_id": case_id, "held_on": TODAY.isoformat(), "outcome": "referral_confirmed", "note": "court docketed"}), VAULT.seal)
+    app.record_follow_up(
+        ADMIN,
+        parse(
+            c.RecordFollowUp,
+            {
+                "case_id": case_id,
+                "held_on": TODAY.isoformat(),
+                "outcome": "referral_confirmed",
+                "note": "court docketed",
+            },
+        ),
+        VAULT.seal,
+    )
     assert app.archive_case(ADMIN, parse(c.ArchiveCase, {"case_id": case_id}))["status"] == "archived"
 
 
 @pytest.mark.parametrize("residence, partner", [("422801", "hubei"), ("500241", "chongqing"), ("522201", "guizhou")])
 def test_party_in_neighbouring_province_makes_case_joint(app, residence, partner):
     case_id = open_case(app)
-    result = app.add_party(ADMIN, parse(c.AddParty, {
-        "case_id": case_id, "name": "Tian Hua", "id_number": "42280119800101001X", "languages": ["tujia"],
-        "understands_mandarin": False, "residence": residence}), VAULT.seal)
-    summary = [p for e in app.events.get(UUID(case_id)) for t, p in publishing.contracts().public_events(e)
-               if t == c.JOINT_CASE_SHARED]
+    result = app.add_party(
+        ADMIN,
+        parse(
+            c.AddParty,
+            {
+                "case_id": case_id,
+                "name": "Tian Hua",
+                "id_number": "42280119800101001X",
+                "languages": ["tujia"],
+                "understands_mandarin": False,
+                "residence": residence,
+            },
+        ),
+        VAULT.seal,
+    )
+    summary = [
+        p
+        for e in app.events.get(UUID(case_id))
+        for t, p in publishing.contracts().public_events(e)
+        if t == c.JOINT_CASE_SHARED
+    ]
     assert result["partners"] == [residence]
     assert [(s.partner_jurisdiction, s.partner_province, s.party_count) for s in summary] == [(residence, partner, 3)]
 
 
 def test_joint_case_summary_carries_no_names_or_id_numbers(app):
     case_id = open_case(app)
-    app.add_party(ADMIN, parse(c.AddParty, {
-        "case_id": case_id, "name": "Tian Hua", "id_number": "42280119800101001X", "languages": ["tujia"],
-        "understands_mandarin": False, "residence": "422801"}), VAULT.seal)
-    published = [p.model_dump_json() for e in app.events.get(UUID(case_id)) for _, p in publishing.contracts().public_events(e)]
-    assert published and not any(word in text for text in published
-                                  for word in ("Tian Hua", "Zhang San", "42280119800101001X", "boundary"))
+    app.add_party(
+        ADMIN,
+        parse(
+            c.AddParty,
+            {
+                "case_id": case_id,
+                "name": "Tian Hua",
+                "id_number": "42280119800101001X",
+                "languages": ["tujia"],
+                "understands_mandarin": False,
+                "residence": "422801",
+            },
+        ),
+        VAULT.seal,
+    )
+    published = [
+        p.model_dump_json() for e in app.events.get(UUID(case_id)) for _, p in publishing.contracts().public_events(e)
+    ]
+    assert published and not any(
+        word in text for text in published for word in ("Tian Hua", "Zhang San", "42280119800101001X", "boundary")
+    )
 
 
 def test_attempt_on_site_across_the_border_makes_case_joint(app):
@@ -379,9 +458,20 @@ def test_attempt_on_site_across_the_border_makes_case_joint(app):
 
 def test_party_within_the_province_keeps_case_local(app):
     case_id = open_case(app)
-    result = app.add_party(ADMIN, parse(c.AddParty, {
-        "case_id": case_id, "name": "Peng Li", "languages": ["mandarin"], "understands_mandarin": True,
-        "residence": "433123"}), VAULT.seal)
+    result = app.add_party(
+        ADMIN,
+        parse(
+            c.AddParty,
+            {
+                "case_id": case_id,
+                "name": "Peng Li",
+                "languages": ["mandarin"],
+                "understands_mandarin": True,
+                "residence": "433123",
+            },
+        ),
+        VAULT.seal,
+    )
     assert result["partners"] == []
 
 
@@ -389,12 +479,27 @@ def test_party_within_the_province_keeps_case_local(app):
 
 
 def dispute(source="petition", event_id=None, notification_id=1):
-    payload = EventReported(event_id=event_id or uuid4(), grid_code=VILLAGE + "001", jurisdiction=VILLAGE,
-                            county=COUNTY, category="dispute", source=source, severity="medium",
-                            reported_at=datetime.now(timezone.utc))
-    envelope = Envelope(source="grid_events", event_type="dispute_reported", schema_version=1,
-                        notification_id=notification_id, aggregate_id=str(payload.event_id), aggregate_version=1,
-                        occurred_at=payload.reported_at, audit={}, data=payload.model_dump(mode="json"))
+    payload = EventReported(
+        event_id=event_id or uuid4(),
+        grid_code=VILLAGE + "001",
+        jurisdiction=VILLAGE,
+        county=COUNTY,
+        category="dispute",
+        source=source,
+        severity="medium",
+        reported_at=datetime.now(UTC),
+    )
+    envelope = Envelope(
+        source="grid_events",
+        event_type="dispute_reported",
+        schema_version=1,
+        notification_id=notification_id,
+        aggregate_id=str(payload.event_id),
+        aggregate_version=1,
+        occurred_at=payload.reported_at,
+        audit={},
+        data=payload.model_dump(mode="json"),
+    )
     return envelope, payload
 
 
@@ -402,7 +507,12 @@ def test_dispute_reported_opens_case_with_id_from_grid_event(app):
     envelope, payload = dispute()
     app.open_from_grid_event(SERVICE, envelope, payload)
     case = app.repository.get(case_id_for(payload.event_id))
-    assert (case.grid_event_id, case.jurisdiction, case.source, case.tier) == (payload.event_id, VILLAGE, "petition", "village")
+    assert (case.grid_event_id, case.jurisdiction, case.source, case.tier) == (
+        payload.event_id,
+        VILLAGE,
+        "petition",
+        "village",
+    )
 
 
 def test_dispute_reported_twice_opens_one_case(app):
@@ -443,9 +553,16 @@ def test_case_from_grid_event_needs_subject_before_attempt(app):
     app.open_from_grid_event(SERVICE, envelope, payload)
     case_id = str(case_id_for(payload.event_id))
     for name in ("A", "B"):
-        app.add_party(ADMIN, parse(c.AddParty, {"case_id": case_id, "name": name, "languages": ["mandarin"],
-                                                "understands_mandarin": True}), VAULT.seal)
-    app.record_risk_check(ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low", "note": "n"}), VAULT.seal)
+        app.add_party(
+            ADMIN,
+            parse(
+                c.AddParty, {"case_id": case_id, "name": name, "languages": ["mandarin"], "understands_mandarin": True}
+            ),
+            VAULT.seal,
+        )
+    app.record_risk_check(
+        ADMIN, parse(c.RecordRiskCheck, {"case_id": case_id, "level": "low", "note": "n"}), VAULT.seal
+    )
     app.accept_case(ADMIN, parse(c.AcceptCase, {"case_id": case_id}))
     before = stored(app)
     with pytest.raises(InvalidTransition, match="subject"):
@@ -463,13 +580,19 @@ def test_dispute_from_a_person_is_refused_and_stores_nothing(app):
 # -- payload validation ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"jurisdiction": "433101001"}, "jurisdiction"),  # a township, not a village
-    ({"source": "patrol"}, "source"),  # not an Art. 9 source on direct intake
-    ({"parties": [{"name": "X", "languages": ["mandarin"], "understands_mandarin": False}]}, "parties"),
-    ({"parties": [{"name": "X", "languages": ["mandarin"], "understands_mandarin": True, "id_number": "123"}]}, "id_number"),
-    ({"subject": ""}, "subject"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"jurisdiction": "433101001"}, "jurisdiction"),  # a township, not a village
+        ({"source": "patrol"}, "source"),  # not an Art. 9 source on direct intake
+        ({"parties": [{"name": "X", "languages": ["mandarin"], "understands_mandarin": False}]}, "parties"),
+        (
+            {"parties": [{"name": "X", "languages": ["mandarin"], "understands_mandarin": True, "id_number": "123"}]},
+            "id_number",
+        ),
+        ({"subject": ""}, "subject"),
+    ],
+)
 def test_open_case_malformed_payload_is_refused(change, field):
     payload = {"jurisdiction": VILLAGE, "source": "petition", "subject": "s", **change}
     with pytest.raises(ValidationFailed, match=field):
@@ -478,8 +601,18 @@ def test_open_case_malformed_payload_is_refused(change, field):
 
 def test_record_attempt_in_the_future_is_refused():
     with pytest.raises(ValidationFailed, match="held_on"):
-        parse(c.RecordAttempt, {"case_id": str(uuid4()), "tier": "village", "mode": "peoples", "mediator_ids": ["m"],
-                                "place": "p", "held_on": (TODAY + timedelta(days=5)).isoformat(), "outcome": "failed"})
+        parse(
+            c.RecordAttempt,
+            {
+                "case_id": str(uuid4()),
+                "tier": "village",
+                "mode": "peoples",
+                "mediator_ids": ["m"],
+                "place": "p",
+                "held_on": (TODAY + timedelta(days=5)).isoformat(),
+                "outcome": "failed",
+            },
+        )
 
 
 def test_dispute_with_non_village_jurisdiction_is_refused_and_stores_nothing(app):

@@ -12,8 +12,17 @@ from services.mediation.application import MediationApplication
 from shared.projections import ProjectionRunner, create_view_tables
 from shared.security.personal_data import is_sealed
 from shared.validation import parse
-from tests.unit.test_mediation_domain import (ADMIN, TODAY, VAULT, agree, attempt, fail_county, fail_up_to_county,
-                                              open_case, ready_case)
+from tests.unit.test_mediation_domain import (
+    ADMIN,
+    TODAY,
+    VAULT,
+    agree,
+    attempt,
+    fail_county,
+    fail_up_to_county,
+    open_case,
+    ready_case,
+)
 
 OTHER_COUNTY_VILLAGE = "433123100201"
 

@@ -64,7 +64,9 @@ class TierRule(RuleBasedStateMachine):
             "jurisdiction": VILLAGE, "source": "police_call", "subject": "irrigation water",
             "parties": [{"name": "A", "languages": ["mandarin"], "understands_mandarin": True},
                         {"name": "B", "languages": ["tujia"], "understands_mandarin": False}]}), VAULT.seal)["case_id"]
-        self.app.record_risk_check(admin, parse(c.RecordRiskCheck, {"case_id": self.case_id, "level": "low", "note": "n"}), VAULT.seal)
+        self.app.record_risk_check(
+            admin, parse(c.RecordRiskCheck, {"case_id": self.case_id, "level": "low", "note": "n"}), VAULT.seal
+        )
         self.app.accept_case(admin, parse(c.AcceptCase, {"case_id": self.case_id}))
         self.failures = {"village": 0, "township": 0, "county": 0}
         self.status = "open"
@@ -90,15 +92,31 @@ class TierRule(RuleBasedStateMachine):
         assert self.stored() > before
         return True
 
-    @rule(tier=st.sampled_from(["village", "township", "county"]), outcome=st.sampled_from(["failed", "agreement"]),
-          who=st.sampled_from(sorted(CALLERS)), interpreter=st.booleans(), referral=st.booleans())
+    @rule(
+        tier=st.sampled_from(["village", "township", "county"]),
+        outcome=st.sampled_from(["failed", "agreement"]),
+        who=st.sampled_from(sorted(CALLERS)),
+        interpreter=st.booleans(),
+        referral=st.booleans(),
+    )
     def record_attempt(self, tier: str, outcome: str, who: str, interpreter: bool, referral: bool) -> None:
         final = outcome == "failed" and self.tier == "county"
-        allowed = (self.status == "open" and tier == self.tier and self.tier in REACH[who] and interpreter
-                   and referral == final)
+        allowed = (
+            self.status == "open"
+            and tier == self.tier
+            and self.tier in REACH[who]
+            and interpreter
+            and referral == final
+        )
         payload = {
-            "case_id": self.case_id, "tier": tier, "mode": "peoples", "mediator_ids": ["m-1"], "place": "a field",
-            "on_site": True, "held_on": TODAY.isoformat(), "outcome": outcome,
+            "case_id": self.case_id,
+            "tier": tier,
+            "mode": "peoples",
+            "mediator_ids": ["m-1"],
+            "place": "a field",
+            "on_site": True,
+            "held_on": TODAY.isoformat(),
+            "outcome": outcome,
             "interpreters": [{"party_id": "P2", "language": "tujia", "interpreter_id": "i-1"}] if interpreter else [],
         }
         if outcome == "agreement":
@@ -126,10 +144,12 @@ class TierRule(RuleBasedStateMachine):
 
     @rule(outcome=st.sampled_from(["complied", "breached", "referral_confirmed"]))
     def record_follow_up(self, outcome: str) -> None:
-        allowed = ((self.status == "agreed" and outcome != "referral_confirmed")
-                   or (self.status == "concluded" and outcome == "referral_confirmed"))
-        command = parse(c.RecordFollowUp, {"case_id": self.case_id, "held_on": TODAY.isoformat(),
-                                           "outcome": outcome, "note": "n"})
+        allowed = (self.status == "agreed" and outcome != "referral_confirmed") or (
+            self.status == "concluded" and outcome == "referral_confirmed"
+        )
+        command = parse(
+            c.RecordFollowUp, {"case_id": self.case_id, "held_on": TODAY.isoformat(), "outcome": outcome, "note": "n"}
+        )
         if self.run(lambda: self.app.record_follow_up(as_call("county justice bureau"), command, VAULT.seal), allowed):
             if outcome == "breached":
                 self.status, self.followed_up = "open", False
@@ -146,8 +166,9 @@ class TierRule(RuleBasedStateMachine):
     @rule(who=st.sampled_from(sorted(CALLERS)))
     def add_party(self, who: str) -> None:
         allowed = self.status in ("open", "agreed") and self.tier in REACH[who]
-        command = parse(c.AddParty, {"case_id": self.case_id, "name": "C", "languages": ["mandarin"],
-                                     "understands_mandarin": True})
+        command = parse(
+            c.AddParty, {"case_id": self.case_id, "name": "C", "languages": ["mandarin"], "understands_mandarin": True}
+        )
         self.run(lambda: self.app.add_party(as_call(who), command, VAULT.seal), allowed)
 
     @rule()
@@ -164,5 +185,9 @@ class TierRule(RuleBasedStateMachine):
 
 
 def test_tier_follows_failure_count_under_any_command_sequence():
-    run_state_machine_as_test(TierRule, settings=settings(
-        max_examples=150, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]))
+    run_state_machine_as_test(
+        TierRule,
+        settings=settings(
+            max_examples=150, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        ),
+    )

@@ -9,7 +9,15 @@ import pytest
 
 from services.mediation.application import MediationApplication
 from services.mediation.domain import (
-    Agreement, Attempt, HeldAttempt, InterpreterAssignment, MediationCase, Party, Referral, case_key, party_key,
+    Agreement,
+    Attempt,
+    HeldAttempt,
+    InterpreterAssignment,
+    MediationCase,
+    Party,
+    Referral,
+    case_key,
+    party_key,
 )
 from shared.context import CallerContext, Role, acting_as
 

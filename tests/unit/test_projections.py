@@ -1,13 +1,12 @@
 """Read models follow the log from their own position; a rebuild gives the same tables."""
 
-from uuid import UUID
-
 import os
 import subprocess
 import sys
+from uuid import UUID
 
 import pytest
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
 
 from shared.errors import ReadModelStalled
 from shared.projections import Projection, ProjectionRunner, Projector, create_view_tables, handles, positions
@@ -51,7 +50,9 @@ def test_projection_position_is_stored_with_its_rows(tmp_path):
     runner, engine = runner_for(app, tmp_path)
     runner.catch_up()
     with engine.connect() as conn:
-        position = conn.execute(select(positions.c.position).where(positions.c.name == "projection:tickets.view")).scalar_one()
+        position = conn.execute(
+            select(positions.c.position).where(positions.c.name == "projection:tickets.view")
+        ).scalar_one()
     assert position == app.recorder.max_notification_id()
     assert runner.lag() == 0
 
@@ -73,7 +74,7 @@ def test_projection_rebuild_gives_same_tables(tmp_path):
 def test_projection_whose_tables_change_shape_is_rebuilt_from_log(tmp_path):
     from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
-    from shared.projections import handles, Projection
+    from shared.projections import Projection, handles
     from tests.unit.kernel_fixtures import Ticket
 
     app = memory_app()
@@ -81,8 +82,14 @@ def test_projection_whose_tables_change_shape_is_rebuilt_from_log(tmp_path):
     runner, engine = runner_for(app, tmp_path)
     runner.catch_up()
 
-    wider = Table("tickets_view", MetaData(), Column("ticket_id", String(36), primary_key=True),
-                  Column("title", String(100)), Column("closed", Integer), Column("title_length", Integer))
+    wider = Table(
+        "tickets_view",
+        MetaData(),
+        Column("ticket_id", String(36), primary_key=True),
+        Column("title", String(100)),
+        Column("closed", Integer),
+        Column("title_length", Integer),
+    )
 
     class WiderTicketsView(Projection):
         name = "tickets.view"
@@ -90,8 +97,11 @@ def test_projection_whose_tables_change_shape_is_rebuilt_from_log(tmp_path):
 
         @handles(Ticket.Opened)
         def on_opened(self, event, conn):
-            conn.execute(insert(wider).values(ticket_id=str(event.originator_id), title=event.title, closed=0,
-                                              title_length=len(event.title)))
+            conn.execute(
+                insert(wider).values(
+                    ticket_id=str(event.originator_id), title=event.title, closed=0, title_length=len(event.title)
+                )
+            )
 
     assert create_view_tables(engine, [WiderTicketsView()], rebuild=True) == ["tickets.view"]
     ProjectionRunner(app, engine, WiderTicketsView()).catch_up()
@@ -106,8 +116,15 @@ def test_changed_shape_without_migration_is_reported_and_nothing_dropped(tmp_pat
     runner.catch_up()
 
     class RenamedColumnView(TicketsView):
-        tables = [Table("tickets_view", MetaData(), Column("ticket_id", String(36), primary_key=True),
-                        Column("headline", String(100)), Column("closed", Integer))]
+        tables = [
+            Table(
+                "tickets_view",
+                MetaData(),
+                Column("ticket_id", String(36), primary_key=True),
+                Column("headline", String(100)),
+                Column("closed", Integer),
+            )
+        ]
 
     assert create_view_tables(engine, [RenamedColumnView()]) == ["tickets.view"]
     assert len(rows(engine)) == 1 and position_of(engine) == 1
@@ -171,8 +188,16 @@ print(schema_fingerprint([t], postgresql.dialect()))
 
 
 def test_schema_fingerprint_is_the_same_in_every_process():
-    seen = {subprocess.run([sys.executable, "-c", FINGERPRINT], capture_output=True, text=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3, 4)}
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", FINGERPRINT],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in (1, 2, 3, 4)
+    }
     assert len(seen) == 1
 
 

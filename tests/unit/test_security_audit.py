@@ -1,6 +1,6 @@
 """Audited reads on the in-memory store: one audit event per attempt, committed before data is returned."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +10,13 @@ from shared.context import BreakGlass, CallerContext, Role
 from shared.errors import Forbidden, NotFound, ValidationFailed
 from shared.eventstore import Call, PinganApplication
 from shared.security.audit_log import (
-    ALLOWED, DENIED, NOT_FOUND, AuditTrail, AuditUnavailable, audited_list, audited_read,
+    ALLOWED,
+    DENIED,
+    NOT_FOUND,
+    AuditTrail,
+    AuditUnavailable,
+    audited_list,
+    audited_read,
 )
 from shared.security.policy import Category, Policy, Purpose
 
@@ -75,7 +81,7 @@ def test_audited_read_fails_when_audit_cannot_be_written():
 
 
 def test_audited_read_break_glass_is_flagged_for_review():
-    grant = BreakGlass(reason="child missing after landslide", expires=datetime.now(timezone.utc) + timedelta(hours=1))
+    grant = BreakGlass(reason="child missing after landslide", expires=datetime.now(UTC) + timedelta(hours=1))
     trail = AuditTrail(memory_app())
     assert read(trail, call_as(break_glass=grant), "p-2", purpose="emergency") == {"name": "sealed"}
     [entry] = trail.entries()

@@ -8,7 +8,7 @@ from tests.unit.test_grid_history import service, vault, world  # noqa: F401  (f
 LARGEST_PAGE = Query.model_fields["page_size"].metadata[-1].le
 
 
-def test_audited_list_largest_page_names_every_returned_id(world, service):
+def test_audited_list_largest_page_names_every_returned_id(world, service):  # noqa: F811  (imported fixtures)
     for _ in range(LARGEST_PAGE + 1):
         world.add_item()
     page = service(AUDITOR).list_work_items(page_size=LARGEST_PAGE, purpose="audit")

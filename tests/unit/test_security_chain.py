@@ -6,10 +6,17 @@ import pytest
 from sqlalchemy import text
 
 from shared.security.chain import (
-    Checkpoint, CheckpointStore, EventRows, generate_signing_key, genesis, link, load_private_key, load_public_key,
+    ChainConfigError,
+    Checkpoint,
+    CheckpointStore,
+    EventRows,
+    generate_signing_key,
+    genesis,
+    link,
+    load_private_key,
+    load_public_key,
     make_checkpoint,
 )
-from shared.security.chain import ChainConfigError
 from shared.security.links import configured_link_key, tables_only
 from shared.security.verifier import verify
 from tests.unit.kernel_fixtures import CALL, TicketsApplication

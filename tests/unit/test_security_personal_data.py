@@ -6,7 +6,12 @@ from sqlalchemy.pool import StaticPool
 
 from shared.errors import Conflict, ValidationFailed
 from shared.security.personal_data import (
-    ERASED, PersonalData, PersonalDataUnavailable, cipher_env, generate_master_key, load_master_key,
+    ERASED,
+    PersonalData,
+    PersonalDataUnavailable,
+    cipher_env,
+    generate_master_key,
+    load_master_key,
 )
 
 

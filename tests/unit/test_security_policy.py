@@ -1,6 +1,6 @@
 """The access policy against an independent reference rule, over random jurisdiction trees."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +11,7 @@ from shared.context import BreakGlass, CallerContext, Role
 from shared.errors import Forbidden, ValidationFailed
 from shared.security.policy import Category, Policy, Purpose
 
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 COUNTIES = ["433101", "433122", "433123", "433124", "433125", "433126", "433127", "433130"]
 
 # Written out again from the regulation (Art. 7(4)(5)), not imported: the reference must be independent.

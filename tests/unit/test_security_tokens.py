@@ -2,7 +2,7 @@
 service-minted and rotated-out tokens are refused."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import jwt
@@ -13,8 +13,17 @@ from typer.testing import CliRunner
 
 from shared.cli import app as pingan_cli
 from shared.config import Settings
-from shared.context import (BreakGlass, CallerContext, Role, TokenIssuer, TokenKeys, TokenLimits, TokenTooLong,
-                            TokenVerifier, VerifyKey)
+from shared.context import (
+    BreakGlass,
+    CallerContext,
+    Role,
+    TokenIssuer,
+    TokenKeys,
+    TokenLimits,
+    TokenTooLong,
+    TokenVerifier,
+    VerifyKey,
+)
 from shared.dependencies import CallVerifier
 from shared.errors import Unauthenticated
 from shared.security.keys import MissingSecret, private_key, public_text
@@ -60,10 +69,14 @@ def test_token_hmac_over_the_public_key_is_refused():
 
 def test_token_signed_with_a_service_event_key_is_refused():
     """A service (or whoever reads its Secret) holds its event key; with it no caller token is accepted."""
-    settings = Settings.from_env({"PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))}),
-                                  "PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}"})
+    settings = Settings.from_env(
+        {
+            "PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))}),
+            "PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}",
+        }
+    )
     service_key = private_key(fixed_key("grid_events"), "t")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {**CLAIMS, "iat": now, "exp": now + timedelta(minutes=5)}
     for kid in ("test-k1", "grid_events", "service:grid_events"):
         minted = jwt.encode(claims, service_key, algorithm="EdDSA", headers={"kid": kid})
@@ -117,16 +130,24 @@ def test_token_cli_over_the_cap_is_refused_and_prints_no_token():
 
 
 def test_token_cli_within_the_cap_is_accepted_by_services():
-    result = CliRunner().invoke(pingan_cli, ["token", "--role", "county_officer", "--jurisdiction", "433101",
-                                             "--minutes", "60"])
+    result = CliRunner().invoke(
+        pingan_cli, ["token", "--role", "county_officer", "--jurisdiction", "433101", "--minutes", "60"]
+    )
     assert result.exit_code == 0
-    assert Settings.from_env({"PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))})}
-                             ).verifier().verify(result.stdout.strip()).role is Role.COUNTY_OFFICER
+    assert (
+        Settings.from_env(
+            {"PINGAN_TOKEN_KEYS": json.dumps({"test-k1": public_text(private_key(TEST_ISSUER_KEY, "t"))})}
+        )
+        .verifier()
+        .verify(result.stdout.strip())
+        .role
+        is Role.COUNTY_OFFICER
+    )
 
 
 def test_token_rotated_out_key_is_refused():
     old_token = issuer(OLD, "k-old").issue(CALLER)
-    retired = datetime.now(timezone.utc) - timedelta(seconds=1)
+    retired = datetime.now(UTC) - timedelta(seconds=1)
     with pytest.raises(Unauthenticated, match="unknown or retired key"):
         verifier(("k-old", OLD, retired), ("k-new", NEW, None)).verify(old_token)
 
@@ -134,10 +155,19 @@ def test_token_rotated_out_key_is_refused():
 def test_token_rotation_accepts_old_and_new_during_overlap():
     """Rotation without downtime: services hold both public keys; the issuer moves to the new private key."""
     old_token = issuer(OLD, "k-old").issue(CALLER)
-    settings = Settings.from_env({"PINGAN_TOKEN_KEYS": json.dumps({
-        "k-old": {"public": public_text(OLD), "expires": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()},
-        "k-new": public_text(NEW),
-    })})
+    settings = Settings.from_env(
+        {
+            "PINGAN_TOKEN_KEYS": json.dumps(
+                {
+                    "k-old": {
+                        "public": public_text(OLD),
+                        "expires": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+                    },
+                    "k-new": public_text(NEW),
+                }
+            )
+        }
+    )
     new_token = issuer(NEW, "k-new").issue(CALLER)
     assert jwt.get_unverified_header(new_token)["kid"] == "k-new"
     assert settings.verifier().verify(old_token) == CALLER
@@ -154,24 +184,28 @@ def test_token_keys_missing_with_a_database_refuse_to_start():
 
 
 def test_token_keys_missing_with_a_database_generate_no_key_file(tmp_path):
-    settings = Settings.from_env({"PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}",
-                                  "PINGAN_DATA_DIR": str(tmp_path)})
+    settings = Settings.from_env(
+        {"PINGAN_DATABASE_URL": "postgresql://db/pingan_{service}", "PINGAN_DATA_DIR": str(tmp_path)}
+    )
     with pytest.raises(MissingSecret):
         settings.verifier()
     assert list(tmp_path.iterdir()) == []
 
 
 def test_token_break_glass_grant_round_trips_and_caps_expiry():
-    grant = BreakGlass(reason="flood rescue, person missing", expires=datetime.now(timezone.utc) + timedelta(minutes=5))
+    grant = BreakGlass(reason="flood rescue, person missing", expires=datetime.now(UTC) + timedelta(minutes=5))
     token = issuer().issue(CALLER.model_copy(update={"break_glass": grant}), ttl=timedelta(hours=3))
     verified = accepting_new().verify(token)
     assert verified.break_glass.reason == grant.reason
-    assert jwt.decode(token, NEW.public_key(), algorithms=["EdDSA"], audience="pingan")["exp"] <= grant.expires.timestamp()
+    assert (
+        jwt.decode(token, NEW.public_key(), algorithms=["EdDSA"], audience="pingan")["exp"] <= grant.expires.timestamp()
+    )
 
 
 def test_token_refusal_is_logged_without_the_token():
-    forged = jwt.encode({"sub": "x", "aud": "pingan"}, Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                        headers={"kid": "k-new"})
+    forged = jwt.encode(
+        {"sub": "x", "aud": "pingan"}, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "k-new"}
+    )
     worker_ctx = SimpleNamespace(context_data={"caller_token": forged}, call_id_stack=["c-1"], call_id="c-1")
     with capture_logs() as logs, pytest.raises(Unauthenticated):
         CallVerifier(accepting_new(), worker_ctx).verify()

@@ -3,16 +3,42 @@
 CAP 1.2 (Art. 6(4))."""
 
 from .alerts import (
-    LEVEL_SEVERITY, CapStatus, Category, Certainty, EmergencyWarning, MsgType, Severity, Urgency, WarningLevel,
-    WarningStatus, message_identifier,
+    LEVEL_SEVERITY,
+    CapStatus,
+    Category,
+    Certainty,
+    EmergencyWarning,
+    MsgType,
+    Severity,
+    Urgency,
+    WarningLevel,
+    WarningStatus,
+    message_identifier,
 )
 from .cap import CAP_NAMESPACE, area_description, render_cap
 from .incidents import (
-    LEVEL_RANK, Classification, Incident, IncidentStatus, Level, TaskStatus, Trigger, incident_subject, parse_level,
+    LEVEL_RANK,
+    Classification,
+    Incident,
+    IncidentStatus,
+    Level,
+    TaskStatus,
+    Trigger,
+    incident_subject,
+    parse_level,
 )
 from .key_areas import (
-    PLAN_GRACE_DAYS, DrillScenario, KeyArea, KeyAreaKind, KeyAreaStatus, drill_due_on, key_area_subject, missing_plan,
-    overdue_drill, plan_due_on, shortfall,
+    PLAN_GRACE_DAYS,
+    DrillScenario,
+    KeyArea,
+    KeyAreaKind,
+    KeyAreaStatus,
+    drill_due_on,
+    key_area_subject,
+    missing_plan,
+    overdue_drill,
+    plan_due_on,
+    shortfall,
 )
 
 __all__ = [

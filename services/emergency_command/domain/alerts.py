@@ -130,7 +130,7 @@ class EmergencyWarning(AuditedAggregate):
 
     @classmethod
     def issue(cls, issue_ref: str, jurisdiction: str, sender: str, status: str, info: dict[str, Any],
-              at: datetime, incident_id: str | None = None) -> "EmergencyWarning":
+              at: datetime, incident_id: str | None = None) -> EmergencyWarning:
         if not _CAP_TOKEN.match(sender or ""):
             raise ValidationFailed("a CAP sender has no spaces, commas, '<' or '&'")
         status = _enum(CapStatus, "status (Actual or Exercise)", status)

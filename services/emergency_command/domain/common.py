@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from shared.errors import ValidationFailed
 from shared.jurisdiction import Level, level_of
 
+
 def require_code(name: str, code: str) -> str:
     """A division or grid code in ASCII digits (the kernel's pattern alone also takes full-width digits)."""
     if not isinstance(code, str) or not code.isascii():

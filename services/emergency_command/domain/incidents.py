@@ -109,9 +109,9 @@ class Incident(AuditedAggregate):
         return stable_id("incident", f"{source_service}:{source_ref}")
 
     @classmethod
-    def intake(cls, existing: "Incident | None", trigger: str, source_ref: str, jurisdiction: str,
+    def intake(cls, existing: Incident | None, trigger: str, source_ref: str, jurisdiction: str,
                classification: str, level: str, commander_unit: str, opened_at: datetime,
-               person_id: str | None = None) -> "Incident":
+               person_id: str | None = None) -> Incident:
         """Open the incident of a source, or return the one it already opened, unchanged.
 
         ``existing`` is what the repository holds under ``create_id`` of the source;

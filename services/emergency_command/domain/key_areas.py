@@ -22,9 +22,10 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -132,7 +133,7 @@ class KeyArea(AuditedAggregate):
 
     @classmethod
     def register(cls, registry_ref: str, jurisdiction: str, kind: str, managing_unit: str,
-                 drill_every_days: int, registered_on: date) -> "KeyArea":
+                 drill_every_days: int, registered_on: date) -> KeyArea:
         require_local_unit("jurisdiction", jurisdiction)
         try:
             kind = KeyAreaKind(kind).value

@@ -8,7 +8,6 @@ from __future__ import annotations
 from shared.eventstore import PinganApplication
 
 from ..domain import PERSONAL_FIELDS, Participant
-
 from .common import READERS, Erase, Seal
 from .decisions import Decisions
 from .erasure import PersonalDataErasure

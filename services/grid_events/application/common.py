@@ -9,7 +9,14 @@ from shared.jurisdiction import Level
 from shared.security.sealing import Erase, Seal, check_opaque_id, is_sealed, sealed_under
 
 from ..domain import (
-    PARTICIPANT_TEXT, EventReport, MajorDecision, Participant, Risk, WorkItem, is_reserved_subject, record_subject,
+    PARTICIPANT_TEXT,
+    EventReport,
+    MajorDecision,
+    Participant,
+    Risk,
+    WorkItem,
+    is_reserved_subject,
+    record_subject,
 )
 
 __all__ = ["Erase", "Seal"]

@@ -16,8 +16,18 @@ from shared.security.sealing import is_sealed
 
 from .. import contracts as c
 from ..domain import (
-    DECISION_TEXT, EVENT_TEXT, EventReport, FAMILY_TEXT, FamilySafetyAssessment, ITEM_TEXT,
-    MajorDecision, Participant, RISK_TEXT, Risk, WorkItem, record_subject,
+    DECISION_TEXT,
+    EVENT_TEXT,
+    FAMILY_TEXT,
+    ITEM_TEXT,
+    RISK_TEXT,
+    EventReport,
+    FamilySafetyAssessment,
+    MajorDecision,
+    Participant,
+    Risk,
+    WorkItem,
+    record_subject,
 )
 from .common import ERASERS, Erase, participant_subject, person
 

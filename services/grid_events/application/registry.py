@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 from uuid import uuid4
 
 from shared.access import authorize
@@ -12,9 +12,16 @@ from shared.eventstore import Call
 from shared.jurisdiction import Level, covers, level_of, parent_of
 
 from .. import contracts as c
-from ..domain import Grid, Jurisdiction, MemberUnit, Participant, ParticipantKind, VOLUNTEER, record_subject
+from ..domain import VOLUNTEER, Grid, Jurisdiction, MemberUnit, Participant, ParticipantKind, record_subject
 from .common import (
-    BODY_LEVELS, OFFICERS, ROOT_LEVELS, UNIT_KEEPERS, WORK_LIST_KEEPERS, Seal, participant_subject, person,
+    BODY_LEVELS,
+    OFFICERS,
+    ROOT_LEVELS,
+    UNIT_KEEPERS,
+    WORK_LIST_KEEPERS,
+    Seal,
+    participant_subject,
+    person,
 )
 
 
@@ -55,10 +62,14 @@ class Registry(Commands):
         return self.execute(call, act, command.command_id)
 
     def assign_worker(self, call: Call, command: c.AssignWorker) -> dict:
-        return self._change_grid(call, command, "assign a grid worker", lambda grid: grid.assign_worker(command.worker_id))
+        return self._change_grid(
+            call, command, "assign a grid worker", lambda grid: grid.assign_worker(command.worker_id)
+        )
 
     def unassign_worker(self, call: Call, command: c.UnassignWorker) -> dict:
-        return self._change_grid(call, command, "unassign a grid worker", lambda grid: grid.unassign_worker(command.worker_id))
+        return self._change_grid(
+            call, command, "unassign a grid worker", lambda grid: grid.unassign_worker(command.worker_id)
+        )
 
     def _change_grid(self, call: Call, command: c.AssignWorker, action: str, change: Callable[[Grid], None]) -> dict:
         authorize(call.caller, action, OFFICERS, command.grid_code)
@@ -78,8 +89,9 @@ class Registry(Commands):
         def act():
             township = self.load(Jurisdiction, Jurisdiction.create_id(command.code), "jurisdiction")
             township.require_township()
-            township.name_responsible(command.office, command.person_id,
-                                      seal(person(command.person_id), command.person_name))
+            township.name_responsible(
+                command.office, command.person_id, seal(person(command.person_id), command.person_name)
+            )
             return [township], {"code": township.code, "office": township.responsible_office}
 
         return self.execute(call, act, command.command_id)
@@ -95,8 +107,9 @@ class Registry(Commands):
                 raise NotFound(f"the jurisdiction {command.body_code} is not registered")
             if self.exists(MemberUnit.id_of(unit_id)):
                 raise Conflict(f"member unit {unit_id} is already registered")
-            unit = MemberUnit(body_code=command.body_code, unit_code=command.unit_code, name=command.name,
-                              duties=list(command.duties))
+            unit = MemberUnit(
+                body_code=command.body_code, unit_code=command.unit_code, name=command.name, duties=list(command.duties)
+            )
             return [unit], {"unit_id": unit.unit_id}
 
         return self.execute(call, act, command.command_id)
@@ -121,8 +134,12 @@ class Registry(Commands):
             unit = self.member_unit(command.unit, grid.code)
             grid.require_new_contact_point(unit.unit_id, command.contact_id)
             contact = person(command.contact_id, "contact_id")
-            grid.name_contact_point(unit.unit_id, command.contact_id, seal(contact, command.contact_name),
-                                    seal(contact, command.contact_phone))
+            grid.name_contact_point(
+                unit.unit_id,
+                command.contact_id,
+                seal(contact, command.contact_name),
+                seal(contact, command.contact_phone),
+            )
             return [grid], {"grid_code": grid.code, "unit_id": unit.unit_id, "contact_id": command.contact_id}
 
         return self.execute(call, act, command.command_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
+from services.emergency_command.contracts import IncidentOpened
+from services.mediation.contracts import CaseOpened
 from shared.access import authorize
 from shared.commands import Commands
 from shared.context import Role
@@ -11,12 +13,19 @@ from shared.contracts import Envelope, message_key
 from shared.errors import Forbidden
 from shared.eventstore import Call
 
-from services.emergency_command.contracts import IncidentOpened
-from services.mediation.contracts import CaseOpened
-
 from .. import contracts as c
 from ..domain import EVENT_TEXT, EventReport, Grid, Risk, Status, checklist_for, record_subject
-from .common import CHECKLIST_TICKERS, FEEDBACK_GIVERS, HANDLERS, OFFICERS, REPORT, REPORTERS, Seal, _risk_summary, _summary
+from .common import (
+    CHECKLIST_TICKERS,
+    FEEDBACK_GIVERS,
+    HANDLERS,
+    OFFICERS,
+    REPORT,
+    REPORTERS,
+    Seal,
+    _risk_summary,
+    _summary,
+)
 
 
 class Reports(Commands):

@@ -13,7 +13,7 @@ from shared.eventstore import Call
 from shared.jurisdiction import covers
 
 from .. import contracts as c
-from ..domain import AssigneeKind, Grid, ITEM_TEXT, Participant, WorkItem, record_subject
+from ..domain import ITEM_TEXT, AssigneeKind, Grid, Participant, WorkItem, record_subject
 from .common import ITEM, SERVICE_ONLY, WORK_DOERS, WORK_LIST_KEEPERS, Seal, _item_summary
 
 

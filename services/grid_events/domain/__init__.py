@@ -14,8 +14,16 @@ from ..contracts.risks import RiskCategory, RiskStatus, WarningLevel
 from ..contracts.work_items import AssigneeKind, WorkItemKind, WorkItemStatus
 from .decisions import FamilySafetyAssessment, MajorDecision
 from .erasure import (
-    DECISION_TEXT, EVENT_TEXT, FAMILY_TEXT, ITEM_TEXT, PARTICIPANT_TEXT, RISK_TEXT, VOLUNTEER, Erasure,
-    is_reserved_subject, record_subject,
+    DECISION_TEXT,
+    EVENT_TEXT,
+    FAMILY_TEXT,
+    ITEM_TEXT,
+    PARTICIPANT_TEXT,
+    RISK_TEXT,
+    VOLUNTEER,
+    Erasure,
+    is_reserved_subject,
+    record_subject,
 )
 from .registry import Grid, Jurisdiction, MemberUnit, Participant
 from .reports import EventReport, checklist_for

@@ -10,7 +10,6 @@ from eventsourcing.domain import event
 
 from shared.errors import Conflict, InvalidTransition
 from shared.eventstore import AuditedAggregate, stable_id
-
 from shared.jurisdiction import Level
 
 

@@ -11,7 +11,6 @@ from shared.eventstore import AuditedAggregate
 from ..contracts.reports import Category, Severity, Status  # the public vocabulary
 from .incident_links import link_once
 
-
 # The process checklist (Art. 9): the steps every event must have ticked
 # before it is closed; a dispute's steps follow the mediation process.
 CHECKLIST_STEPS: dict[str, tuple[str, ...]] = {

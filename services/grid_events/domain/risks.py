@@ -13,7 +13,6 @@ from shared.eventstore import AuditedAggregate
 from ..contracts.risks import RiskCategory, RiskStatus  # the public vocabulary
 from .incident_links import link_once
 
-
 TRAFFIC_CATEGORIES = frozenset({RiskCategory.TRAFFIC_BLACK_SPOT, RiskCategory.HAZARDOUS_ROAD_SECTION})
 
 

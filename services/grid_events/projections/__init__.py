@@ -8,13 +8,28 @@ from __future__ import annotations
 from shared.projections import Projection
 
 from .common import (
-    DOUBLY_SEALED_COLUMNS, DOUBLY_SEALED_PREFIX, JSON_COLUMNS, SEALED_COLUMNS, SERVICE, metadata, page_of,
+    DOUBLY_SEALED_COLUMNS,
+    DOUBLY_SEALED_PREFIX,
+    JSON_COLUMNS,
+    SEALED_COLUMNS,
+    SERVICE,
+    metadata,
+    page_of,
 )
 from .decisions import DecisionsView, decisions, decisions_query, family_assessments, family_assessments_query
 from .naming import places_naming, records_naming
 from .registry import (
-    RegistryView, contact_points, contact_points_query, grids, grids_query, jurisdictions, jurisdictions_query,
-    member_units, member_units_query, participants, participants_query,
+    RegistryView,
+    contact_points,
+    contact_points_query,
+    grids,
+    grids_query,
+    jurisdictions,
+    jurisdictions_query,
+    member_units,
+    member_units_query,
+    participants,
+    participants_query,
 )
 from .reports import CLOSURE_BUCKETS, EventReportsView, event_by_id, events_query, reports, source_report
 from .risks import RisksView, risk_by_id, risks, risks_query

@@ -3,7 +3,8 @@ update and erasure helpers, gauges from grouped counts, paging."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Boolean, Column, MetaData, Table, case, func, literal, select, update

@@ -9,6 +9,7 @@ from .decisions import family_assessments
 from .registry import contact_points, jurisdictions
 from .risks import risks
 
+
 def places_naming(conn: Connection, person_id: str) -> list[str]:
     """Where the read models name ``person_id`` now: townships, grids, risks, households' grids."""
     found = union_all(

@@ -94,7 +94,16 @@ class RegistryView(Projection):
 
     @handles(Grid.Registered)
     def on_grid_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(grids), dict(code=event.code, grid_id=str(event.originator_id), village_code=event.village_code, name=event.name, workers="[]"))
+        conn.execute(
+            insert(grids),
+            dict(
+                code=event.code,
+                grid_id=str(event.originator_id),
+                village_code=event.village_code,
+                name=event.name,
+                workers="[]",
+            ),
+        )
 
     @handles(Grid.WorkerAssigned)
     def on_worker_assigned(self, event: Any, conn: Connection) -> None:
@@ -116,25 +125,47 @@ class RegistryView(Projection):
 
     @handles(MemberUnit.Registered)
     def on_member_unit_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(member_units), dict(
-            unit_id=f"{event.body_code}:{event.unit_code}", member_unit_id=str(event.originator_id), body_code=event.body_code, unit_code=event.unit_code,
-            name=event.name, duties=json.dumps(event.duties)))
+        conn.execute(
+            insert(member_units),
+            dict(
+                unit_id=f"{event.body_code}:{event.unit_code}",
+                member_unit_id=str(event.originator_id),
+                body_code=event.body_code,
+                unit_code=event.unit_code,
+                name=event.name,
+                duties=json.dumps(event.duties),
+            ),
+        )
 
     @handles(MemberUnit.DutiesChanged)
     def on_duties_changed(self, event: Any, conn: Connection) -> None:
-        conn.execute(update(member_units).where(member_units.c.member_unit_id == str(event.originator_id))
-                     .values(duties=json.dumps(event.duties)))
+        conn.execute(
+            update(member_units)
+            .where(member_units.c.member_unit_id == str(event.originator_id))
+            .values(duties=json.dumps(event.duties))
+        )
 
     @handles(Participant.Registered)
     def on_participant_registered(self, event: Any, conn: Connection) -> None:
-        conn.execute(insert(participants), dict(
-            participant_id=str(event.originator_id), jurisdiction=event.jurisdiction, kind=event.kind,
-            name=event.name, recognitions=0, personal_data_erased=False))
+        conn.execute(
+            insert(participants),
+            dict(
+                participant_id=str(event.originator_id),
+                jurisdiction=event.jurisdiction,
+                kind=event.kind,
+                name=event.name,
+                recognitions=0,
+                personal_data_erased=False,
+            ),
+        )
 
     @handles(Participant.Recognised)
     def on_participant_recognised(self, event: Any, conn: Connection) -> None:
-        conn.execute(update(participants).where(participants.c.participant_id == str(event.originator_id))
-                     .values(recognitions=participants.c.recognitions + 1))
+        conn.execute(
+            update(participants)
+            .where(participants.c.participant_id == str(event.originator_id))
+            .values(recognitions=participants.c.recognitions + 1)
+        )
 
     @handles(Erasure.Recorded)
     def on_erased(self, event: Any, conn: Connection) -> None:
@@ -164,7 +195,8 @@ def member_units_query(scope: str) -> Any:
     """Units of the bodies in ``scope`` and of the bodies above it that serve it."""
     above = [code for code in {scope[:6], scope[:4] + "00"} if level_of(code).value in ("county", "prefecture")]
     query = select(member_units).where(
-        member_units.c.body_code.startswith(scope_prefix(scope)) | member_units.c.body_code.in_(above))
+        member_units.c.body_code.startswith(scope_prefix(scope)) | member_units.c.body_code.in_(above)
+    )
     return query.order_by(member_units.c.unit_id)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client.core import HistogramMetricFamily
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, insert, literal, select, union_all

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, Table, Text, func, insert, select
 from sqlalchemy.engine import Connection

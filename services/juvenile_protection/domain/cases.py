@@ -32,8 +32,18 @@ from shared.eventstore import AuditedAggregate, stable_id
 from shared.security.sealing import require_sealed
 
 from .common import (
-    ADULT_AGE, age_on, check_birth_month, check_month, check_minor_id, check_village, department, guardian_key,
-    iso_day, majority_on, member, minor_key,
+    ADULT_AGE,
+    age_on,
+    check_birth_month,
+    check_minor_id,
+    check_month,
+    check_village,
+    department,
+    guardian_key,
+    iso_day,
+    majority_on,
+    member,
+    minor_key,
 )
 
 MAX_SEALABLE_SENTENCE_MONTHS = 60  # five years
@@ -109,7 +119,7 @@ class MinorCase(AuditedAggregate):
     @classmethod
     def open(cls, report_id: UUID, minor_id: str, jurisdiction: str, birth_month: str, categories: list[str],
              today: date, name: str, date_of_birth: str, id_number: str | None = None, address: str | None = None,
-             school_id: str | None = None) -> "MinorCase":
+             school_id: str | None = None) -> MinorCase:
         """Open the case an accepted report asks for (id ``case_id_for(report_id)``)."""
         check_minor_id(minor_id)
         require_sealed(minor_key(minor_id), name=name, date_of_birth=date_of_birth, id_number=id_number,

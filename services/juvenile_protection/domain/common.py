@@ -24,8 +24,8 @@ from uuid import UUID
 
 from shared.errors import ValidationFailed
 from shared.jurisdiction import Level, level_of
-from shared.security.sealing import check_opaque_id, check_person_id
 from shared.security.policy import Category as RecordCategory
+from shared.security.sealing import check_opaque_id, check_person_id
 
 ADULT_AGE = 18
 # The access-policy category of every record here: reads need a stated purpose and a role serving minors.

@@ -70,7 +70,7 @@ class Report(AuditedAggregate):
 
     @classmethod
     def receive(cls, source: str, reference: str, jurisdiction: str, received_at: datetime, summary: str | None,
-                deadline_hours: int = DEFAULT_DEADLINE_HOURS) -> "Report":
+                deadline_hours: int = DEFAULT_DEADLINE_HOURS) -> Report:
         """Receive a report; a referral off the bus carries no summary (None), a unit's report usually does."""
         source = member(Source, source, "report source")
         if not reference:

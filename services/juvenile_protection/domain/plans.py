@@ -55,7 +55,7 @@ class ProtectionPlan(AuditedAggregate):
     PERSONAL_FIELDS = ("description", "note", "reason")  # free text, sealed under case_key(case id)
 
     @classmethod
-    def draw_up(cls, case: MinorCase, lead_department: str, first_review_on: date, today: date) -> "ProtectionPlan":
+    def draw_up(cls, case: MinorCase, lead_department: str, first_review_on: date, today: date) -> ProtectionPlan:
         if case.status != CaseStatus.OPEN:
             raise InvalidTransition(f"case {case.id} is {case.status}: no plan is drawn up for it")
         lead = department(lead_department, "lead department")

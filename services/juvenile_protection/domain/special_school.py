@@ -50,7 +50,7 @@ class SpecialSchoolReferral(AuditedAggregate):
     PERSONAL_FIELDS = ("grounds", "findings", "note", "basis")  # free text, sealed under case_key(case id)
 
     @classmethod
-    def propose(cls, referral_id: UUID, case: MinorCase, proposed_by: str, grounds: str) -> "SpecialSchoolReferral":
+    def propose(cls, referral_id: UUID, case: MinorCase, proposed_by: str, grounds: str) -> SpecialSchoolReferral:
         if case.status != CaseStatus.OPEN:
             raise InvalidTransition(f"case {case.id} is {case.status}: it is not referred")
         if Category.SERIOUS_MISCONDUCT not in case.categories:

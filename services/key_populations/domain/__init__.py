@@ -7,7 +7,14 @@ refuses an unknown one.
 from shared.errors import ValidationFailed
 
 from .common import (
-    Category, ExitReason, RiskLevel, TeamRole, TransferRefusal, check_opaque_person_id, person_key, require_sealed,
+    Category,
+    ExitReason,
+    RiskLevel,
+    TeamRole,
+    TransferRefusal,
+    check_opaque_person_id,
+    person_key,
+    require_sealed,
 )
 from .community_correction import MAX_LEAVE_DAYS, CommunityCorrection, CorrectionType, Duty, ViolationKind, WarningGiven
 from .drug_users import MEASURE_YEARS, DrugUser, Measure, TestResult

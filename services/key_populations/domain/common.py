@@ -23,9 +23,8 @@ from pydantic import BaseModel, ValidationError
 
 from shared.errors import ValidationFailed
 from shared.jurisdiction import PREFECTURE, Level, check_code, covers, level_of
-from shared.security.sealing import check_opaque_id, check_person_id, require_sealed
 from shared.security.policy import Category as PolicyCategory
-
+from shared.security.sealing import check_opaque_id, check_person_id, require_sealed
 
 
 class Category(StrEnum):

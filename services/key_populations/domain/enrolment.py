@@ -38,8 +38,19 @@ from shared.eventstore import AuditedAggregate, stable_id
 from shared.jurisdiction import covers
 
 from .common import (
-    ExitReason, RiskLevel, TransferRefusal, check_dated, check_opaque_person_id, check_risk_level,
-    check_team, check_village, member_of, parse_facts, person_key, require_sealed, township_of,
+    ExitReason,
+    RiskLevel,
+    TransferRefusal,
+    check_dated,
+    check_opaque_person_id,
+    check_risk_level,
+    check_team,
+    check_village,
+    member_of,
+    parse_facts,
+    person_key,
+    require_sealed,
+    township_of,
 )
 from .policy import FollowUpPolicy, default_policy
 
@@ -75,7 +86,7 @@ class Enrolment(AuditedAggregate):
     @classmethod
     def enrol(cls, *, person_id: str, jurisdiction: str, enrolled_on: date, today: date, facts: Any,
               team: list[dict], responsible_id: str, risk_level: int, minor_dependants: int = 0,
-              policy: FollowUpPolicy | None = None) -> "Enrolment":
+              policy: FollowUpPolicy | None = None) -> Enrolment:
         policy = policy or default_policy()
         check_opaque_person_id(person_id)
         check_village(jurisdiction)

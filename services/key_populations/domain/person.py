@@ -31,7 +31,7 @@ class Person(AuditedAggregate):
 
     @classmethod
     def register(cls, person_id: str, jurisdiction: str, name: str, id_number: str | None = None,
-                 address: str | None = None, contact: str | None = None) -> "Person":
+                 address: str | None = None, contact: str | None = None) -> Person:
         check_opaque_person_id(person_id)
         check_village(jurisdiction)
         if name is None:

@@ -33,7 +33,7 @@ class FollowUpPolicy(BaseModel):
     handover_acknowledge_days: int = Field(default=7, ge=1, le=60)
 
     @model_validator(mode="after")
-    def _complete(self) -> "FollowUpPolicy":
+    def _complete(self) -> FollowUpPolicy:
         if set(self.mental_disorder_days) != set(LEVELS):
             raise ValueError("the mental disorder table needs an interval for every level 0-5")
         others = set(Category) - {Category.SEVERE_MENTAL_DISORDER}
