@@ -119,9 +119,9 @@ def seed(rpc: Any, officer: Any = None) -> dict:
     return done
 
 
-def _key_population_facts(category: str, enrolled: date) -> dict:
+def _key_population_facts(category: str, enrolled: date) -> dict[str, Any]:
     start = (enrolled - timedelta(days=5)).isoformat()
-    return {
+    facts: dict[str, dict[str, Any]] = {
         "severe_mental_disorder": {"diagnosis": "schizophrenia", "guardian_name": "Guardian of the demo patient",
                                    "treatment_status": "outpatient"},
         "drug_users": {"measure": "community_drug_rehabilitation", "measure_start": start, "test_every_days": 30},
@@ -129,7 +129,8 @@ def _key_population_facts(category: str, enrolled: date) -> dict:
         "community_correction": {"correction_type": "parole", "supervision_start": start,
                                  "supervision_end": (enrolled + timedelta(days=365)).isoformat(),
                                  "reporting_every_days": 7, "duties": ["report_in_person"]},
-    }[category]
+    }
+    return facts[category]
 
 
 def _seed_key_populations(kp: Any) -> dict:

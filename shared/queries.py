@@ -115,13 +115,14 @@ class Reads:
             open_row: Callable[[Row], Row] | None = None,
             category: Callable[[Row], str | None] = lambda row: None) -> Any:
         """One record holding personal data: decided and audited (also when refused or not found), then
-        opened; ``category`` names a row's sensitive category for the policy. With ``as_of``: the record as it stood then, rebuilt from its events (``records``)."""
+        opened; ``category`` names a row's sensitive category for the policy. With ``as_of``: the record as
+        it stood then, rebuilt from its events (``records``)."""
         if getattr(query, "as_of", None) is not None and self.records is not None:
             return self.records.as_of(self.store.app, self.vault, call, kind_name, record_id, query.as_of,
                                       purpose_of(query), action)
         audit_kind = self.records.named(kind_name).audit_kind if self.records else kind_name
 
-        def load() -> tuple[Row, str, None] | None:
+        def load() -> tuple[Row, str, str | None] | None:
             with self.store.read() as conn:
                 found = find(conn, str(record_id))
             return None if found is None else (found, place(found), category(found))

@@ -15,8 +15,9 @@ command stores no key row (``PinganApplication.execute``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from shared.access import authorize
@@ -30,8 +31,15 @@ from shared.security.sealing import Erase, Seal
 
 from . import contracts as c
 from .domain import (
-    ENROLMENT_CLASSES, CommunityCorrection, DrugUser, Enrolment, Person, ReleasedPerson, SevereMentalDisorder,
-    enrolment_class, person_key,
+    ENROLMENT_CLASSES,
+    CommunityCorrection,
+    DrugUser,
+    Enrolment,
+    Person,
+    ReleasedPerson,
+    SevereMentalDisorder,
+    enrolment_class,
+    person_key,
 )
 
 HANDLERS = {Role.TOWNSHIP_OFFICER, Role.POLICE, Role.JUSTICE, Role.HEALTH}

@@ -238,7 +238,8 @@ class ErasePerson(Command):
 
 # -- RPC queries -------------------------------------------------------------------------
 
-PurposeField = Field(default=None, description="why the record is read; required for these records and kept in the audit trail")
+PurposeField = Field(default=None,
+                     description="why the record is read; required for these records and kept in the audit trail")
 
 
 class GetPerson(Query):

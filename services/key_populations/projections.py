@@ -16,8 +16,9 @@ reports the same value and a dashboard's ``max by`` counts it once (docs/operati
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, insert, select, update
@@ -113,7 +114,8 @@ class PersonsView(Projection):
     @handles(Person.Registered)
     def on_registered(self, event: Any, conn: Connection) -> None:
         conn.execute(insert(persons).values(
-            person_id=event.person_id, record_id=str(event.originator_id), jurisdiction=event.jurisdiction, county=county_or_self(event.jurisdiction),
+            person_id=event.person_id, record_id=str(event.originator_id), jurisdiction=event.jurisdiction,
+            county=county_or_self(event.jurisdiction),
             name=event.name, id_number=event.id_number, address=event.address, contact=event.contact,
             updated_at=event.timestamp, version=event.originator_version))
 
@@ -149,7 +151,9 @@ class _ByCategory(Projection):
         super().__init_subclass__(**kwargs)
         for attribute in vars(cls).values():
             name = getattr(attribute, "handles_named", None)
-            for kind in (Enrolment, *ENROLMENT_CLASSES.values()) if name else ():
+            if not isinstance(name, str):
+                continue
+            for kind in (Enrolment, *ENROLMENT_CLASSES.values()):
                 if hasattr(kind, name):
                     cls._handlers[getattr(kind, name)] = attribute
 

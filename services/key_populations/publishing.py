@@ -6,7 +6,8 @@ Every mapping takes ids, codes, levels and dates from the domain event; no perso
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from shared.contracts import Contracts, Payload
 from shared.jurisdiction import county_or_self

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from urllib.request import urlopen
 
 import pytest

@@ -10,7 +10,18 @@ from shared.context import Role
 from shared.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from shared.security.audit_log import AuditTrail
 from tests.unit.key_populations_support import (
-    ADMIN, CANARY, ENROLLED, HEALTH, OTHER_VILLAGE, POLICE, RECEIVING, TODAY, TOWNSHIP, Kit, caller, enrol_args,
+    ADMIN,
+    CANARY,
+    ENROLLED,
+    HEALTH,
+    OTHER_VILLAGE,
+    POLICE,
+    RECEIVING,
+    TODAY,
+    TOWNSHIP,
+    Kit,
+    caller,
+    enrol_args,
     team,
 )
 
