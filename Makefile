@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint test-unit test-integration test-e2e services bench soak run-services clean help
+.PHONY: run test lint test-unit test-integration test-e2e services bench soak run-services clean help contracts
 
 help:
 	@echo "make run       every service in one process (in-memory broker, SQLite in data/), demo data, console"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench     benchmarks; writes docs/benchmarks.md"
 	@echo "make soak      20 commands/s with broker and database faults (SOAK_MINUTES=10); writes docs/reliability.md"
 	@echo "make run-services  one process per service against RabbitMQ + PostgreSQL (see README)"
+	@echo "make contracts JSON Schemas and AsyncAPI documents into docs/contracts/ (a test checks they are current)"
 
 # Runtime dependencies exactly as locked (hash-checked, the same as the image), then the
 # package itself and the test tools.
@@ -66,6 +67,10 @@ AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 PINGAN_DATABASE_URL ?= postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/pingan_{service}
 run-services: $(STAMP) services
 	scripts/run-services.sh
+
+# JSON Schemas and AsyncAPI documents of every service's RPCs and events (docs/integration.md).
+contracts: $(STAMP)
+	$(BIN)/python -m shared.contract_docs
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .tools build

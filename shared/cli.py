@@ -9,6 +9,8 @@ ping     check that services answer over RPC (the chart's `helm test`)
 token    print a signed caller token, for nameko shell or scripts
 shell    a Python console with an authenticated RPC proxy
 dead-letters  list, replay or drop the messages a service could not handle
+clients  register, list, revoke outside systems and issue their tokens
+events   read a service's public events back from its log (catch-up)
 """
 
 from __future__ import annotations
@@ -57,8 +59,12 @@ def main() -> None:
 
 
 def _mount_optional_commands() -> None:
+    from shared.clients_cli import app as clients_app
     from shared.dead_letters import app as dead_letters_app
+    from shared.events_cli import app as events_app
     app.add_typer(dead_letters_app, name="dead-letters")
+    app.add_typer(clients_app, name="clients")
+    app.add_typer(events_app, name="events")
     try:
         from shared.security.cli import app as audit_app
     except ImportError:

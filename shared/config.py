@@ -59,6 +59,7 @@ class Settings(EnvSettings):
     relay_interval: float = 0.5  # seconds between polls of the log when no save wakes the relay
     follow_delay: float = 0.02  # seconds a woken relay/projector waits for more saves to batch
     create_tables: bool = True
+    client_cache_seconds: float = Field(default=5.0, ge=0, le=300)  # how soon a revoked client is refused
 
     def events_url(self, service: str) -> str:
         if self.database_url:
@@ -104,7 +105,10 @@ class Settings(EnvSettings):
         return TokenKeys(keys)
 
     def verifier(self) -> TokenVerifier:
-        return TokenVerifier(self.keys, self.token_limits)
+        from .clients import REGISTRY_DATABASE, ClientStatus
+
+        clients = ClientStatus(self.events_url(REGISTRY_DATABASE), ttl=self.client_cache_seconds)
+        return TokenVerifier(self.keys, self.token_limits, clients)
 
     def issuer(self) -> TokenIssuer:
         """The token issuer: ``pingan token`` and the operator tools, never a service."""

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -52,6 +53,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     SERVICE = "service"
+    # An outside system (hotline, courts', police case systems) registered with `pingan clients`:
+    # reports and follows its own reports only (shared.security.policy.INTEGRATION_ACTIONS).
+    INTEGRATION = "integration"
 
 
 class BreakGlass(BaseModel):
@@ -77,6 +81,7 @@ class CallerContext(BaseModel):
     jurisdiction: JurisdictionCode
     categories: frozenset[str] = frozenset()
     break_glass: BreakGlass | None = None
+    client_id: str | None = Field(default=None, max_length=64)  # the registered outside system, for INTEGRATION
 
     def covers(self, code: str) -> bool:
         return covers(self.jurisdiction, code)
@@ -96,12 +101,15 @@ class VerifyKey:
 
 @dataclass(frozen=True)
 class TokenLimits:
-    """The longest a token may live: people's sessions, and service identities (minutes)."""
+    """The longest a token may live: people's sessions, service identities and outside systems."""
 
     person: timedelta = timedelta(minutes=240)
     service: timedelta = timedelta(minutes=10)
+    integration: timedelta = timedelta(minutes=60)
 
     def cap(self, role: Role) -> timedelta:
+        if role is Role.INTEGRATION:
+            return self.integration
         return self.service if role is Role.SERVICE else self.person
 
 
@@ -140,6 +148,8 @@ class TokenIssuer:
             "exp": now + ttl,
             "jti": uuid.uuid4().hex,
         }
+        if caller.client_id is not None:
+            claims["cid"] = caller.client_id
         if caller.break_glass is not None:
             # The token never outlives the grant it carries.
             claims["exp"] = min(claims["exp"], caller.break_glass.expires)
@@ -163,10 +173,17 @@ class TokenKeys:
         return self.keys.get(kid) if isinstance(kid, str) else None
 
 
+class ClientCheck(Protocol):
+    """Whether a registered outside system may still call (shared.clients.ClientStatus)."""
+
+    def active(self, client_id: str) -> bool: ...
+
+
 class TokenVerifier:
-    def __init__(self, keys: TokenKeys, limits: TokenLimits = TokenLimits()):
+    def __init__(self, keys: TokenKeys, limits: TokenLimits = TokenLimits(), clients: ClientCheck | None = None):
         self.keys = keys
         self.limits = limits
+        self.clients = clients
 
     def verify(self, token: object) -> CallerContext:
         """Return the caller a token names, or raise Unauthenticated.
@@ -204,13 +221,24 @@ class TokenVerifier:
                 jurisdiction=claims["jur"],
                 categories=frozenset(claims.get("cat", ())),
                 break_glass=_break_glass(claims.get("bg")),
+                client_id=claims.get("cid"),
             )
             lifetime = timedelta(seconds=float(claims["exp"]) - float(claims["iat"]))
         except (KeyError, TypeError, ValueError, ValidationError):
             raise Unauthenticated("the caller token's claims are incomplete") from None
         if lifetime > self.limits.cap(caller.role) + _CAP_SLACK:
             raise Unauthenticated("the caller token lives longer than its role allows")
+        if caller.role is Role.INTEGRATION:
+            self._check_client(caller)
         return caller
+
+    def _check_client(self, caller: CallerContext) -> None:
+        """An outside system's token holds only while its client is registered and not revoked;
+        a verifier without the client registry accepts none (fail closed)."""
+        if caller.client_id is None or caller.client_id != caller.actor_id:
+            raise Unauthenticated("the integration token names no registered client")
+        if self.clients is None or not self.clients.active(caller.client_id):
+            raise Unauthenticated("the integration client is unknown or revoked")
 
 
 def _break_glass(claim: object) -> BreakGlass | None:

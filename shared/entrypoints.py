@@ -20,6 +20,7 @@ from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import BaseModel
 
+from .catch_up import EventsSince, events_since
 from .contracts import Payload, open_envelope
 from .dependencies import CallerIdentity, Observability
 from .errors import EXPECTED_ERRORS, Conflict, PinganError, ValidationFailed
@@ -108,6 +109,11 @@ class ServiceBase:
     def health(self) -> dict:
         """An RPC that answers while the service runs; ``pingan ping`` calls it."""
         return {"service": self.name, "ok": True}
+
+    @api(EventsSince)
+    def events_since(self, call: Any, query: EventsSince) -> dict:
+        """The service's public events after ``position``, as the relay publishes them (shared/catch_up.py)."""
+        return events_since(self.name, self.store, call, query)
 
     @liveness("GET", "/health")
     def http_health(self, request: Any) -> None:

@@ -17,6 +17,7 @@ class PinganError(Exception):
     """Base of every error the platform raises on purpose."""
 
     code = "error"
+    retryable = False  # whether the same call may simply be sent again later (docs/integration.md, "Errors")
 
     def __init__(self, message: str, details: Any = None):
         super().__init__(message, details)
@@ -75,6 +76,7 @@ class ReadModelStalled(PinganError):
     tables of a shape this build does not know); the write path and other read models go on."""
 
     code = "read_model_stalled"
+    retryable = True
 
 
 @deserialize_to_instance
@@ -84,6 +86,7 @@ class ServiceUnavailable(PinganError):
     The message names neither SQL, parameters nor tables (docs/reliability.md)."""
 
     code = "service_unavailable"
+    retryable = True
 
 
 EXPECTED_ERRORS = (PinganError,)

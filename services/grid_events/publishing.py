@@ -31,6 +31,7 @@ def contracts() -> Contracts:
             source=domain_event.source,
             severity=domain_event.severity,
             reported_at=domain_event.timestamp,
+            external_ref=getattr(domain_event, "external_ref", None),
         )
         if domain_event.category == c.Category.DISPUTE:
             yield c.DISPUTE_REPORTED, payload
@@ -50,7 +51,31 @@ def contracts() -> Contracts:
             unit_id=f"{body}:{domain_event.unit}",
             contact_id=domain_event.contact_id,
             assigned_at=domain_event.timestamp,
+            external_ref=getattr(domain_event, "external_ref", None),
         )
+
+    def progress(event_type: str, payload: type[c.EventProgress], at: str, *extra: str):
+        def mapper(domain_event: Any) -> Iterable[tuple[str, Payload]]:
+            jurisdiction = getattr(domain_event, "jurisdiction", None)
+            if jurisdiction is None:
+                return  # stored before lifecycle events carried where they lie: nothing to publish
+            yield event_type, payload(
+                event_id=domain_event.originator_id,
+                grid_code=domain_event.grid_code,
+                jurisdiction=jurisdiction,
+                county=county_or_self(jurisdiction),
+                external_ref=domain_event.external_ref,
+                **{at: domain_event.timestamp},
+                **{name: getattr(domain_event, name) for name in extra},
+            )
+
+        return mapper
+
+    published.maps(EventReport.Accepted)(progress(c.EVENT_ACCEPTED, c.EventAccepted, "accepted_at"))
+    published.maps(EventReport.Handled)(progress(c.EVENT_HANDLED, c.EventHandled, "handled_at"))
+    published.maps(EventReport.FeedbackRecorded)(
+        progress(c.FEEDBACK_RECORDED, c.FeedbackRecorded, "recorded_at", "satisfied"))
+    published.maps(EventReport.Closed)(progress(c.EVENT_CLOSED, c.EventClosed, "closed_at", "satisfied"))
 
     @published.maps(WorkItem.MarkedOverdue)
     def overdue(domain_event: Any) -> Iterable[tuple[str, Payload]]:

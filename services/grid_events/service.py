@@ -12,9 +12,11 @@ from services.mediation import contracts as mediation
 from shared.access import authorize
 from shared.clock import Clock, SettingTimer
 from shared.commands import service_call
+from shared.context import Role
 from shared.contracts import Envelope
 from shared.dependencies import Store
 from shared.entrypoints import ServiceBase, api, consumes
+from shared.errors import Forbidden
 from shared.eventstore import Call
 from shared.queries import Reads
 from shared.security import history
@@ -37,6 +39,10 @@ from .domain import (
 )
 
 log = structlog.get_logger(__name__)
+
+
+def own_report(row: dict | None, actor_id: str) -> dict | None:
+    return row if row is not None and row["reporter_id"] == actor_id else None
 
 
 def _place(record: Any) -> str:
@@ -266,12 +272,21 @@ class GridEventsService(ServiceBase):
 
     @api(c.ListEvents)
     def list_events(self, call: Call, query: c.ListEvents) -> dict:
+        # An outside system lists only what it reported (docs/integration.md).
+        reporter = call.caller.actor_id if call.caller.role is Role.INTEGRATION else query.reporter_id
         return self.reads().audited_page(call, query, "list events", "event report", "event_id", lambda scope:
-                                         views.events_query(scope, query.grid_code, query.status, query.source))
+                                         views.events_query(scope, query.grid_code, query.status, query.source,
+                                                            reporter, query.external_ref))
 
     @api(c.GetEvent)
     def get_event(self, call: Call, query: c.GetEvent) -> dict:
-        return self.reads().audited_one(call, query, "read an event", "event", query.event_id, views.event_by_id)
+        find = views.event_by_id
+        if call.caller.role is Role.INTEGRATION:
+            # An outside system reads back only what it reported (docs/integration.md); another's is not found.
+            find = lambda conn, event_id: own_report(views.event_by_id(conn, event_id), call.caller.actor_id)  # noqa: E731
+            if query.as_of is not None:
+                raise Forbidden("an integration client reads an event as it stands now")
+        return self.reads().audited_one(call, query, "read an event", "event", query.event_id, find)
 
     @api(c.ListGrids)
     def list_grids(self, call: Call, query: c.ListGrids) -> dict:

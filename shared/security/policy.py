@@ -70,6 +70,17 @@ MAX_BREAK_GLASS = timedelta(hours=4)
 DATA_SUBJECT_ANSWERERS: frozenset[Role] = frozenset({Role.AUDITOR})
 
 
+# What an outside system (Role.INTEGRATION) may do, by action name, whatever a service's role lists
+# say: report, read back its own reports (each service narrows the read to the caller's records),
+# and read public events. Never erase, never read others' records (docs/integration.md).
+INTEGRATION_ACTIONS: frozenset[str] = frozenset({
+    "report an event",
+    "read an event",
+    "list events",  # grid_events narrows the listing to the client's own reports
+    "read public events",
+})
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -113,6 +124,8 @@ class Policy:
         why = _purpose(purpose)
         if caller.role not in roles:
             return Decision(False, f"the role {caller.role.value!r} may not {action}")
+        if caller.role is Role.INTEGRATION and action not in INTEGRATION_ACTIONS:
+            return Decision(False, f"an integration client may not {action}")
         if sensitive is not None and why is None:
             return Decision(False, f"{action}: a {sensitive.value} record is read only for a stated purpose")
         refusal = None
@@ -124,7 +137,7 @@ class Policy:
         if refusal is None:
             return Decision(True, "allowed")
         grant = break_glass or caller.break_glass
-        if why is None or grant is None:
+        if why is None or grant is None or caller.role is Role.INTEGRATION:  # no emergency grant for a machine
             return Decision(False, refusal)
         now = self.clock()
         if grant.expires <= now:

@@ -112,8 +112,9 @@ def test_row_seal_forged_event_row_is_not_listed(two_events, runtime, rpc_as):
     forged = as_runtime(
         runtime,
         "INSERT INTO grid_event_reports_view SELECT %s, %s, %s, county, category, source, severity, "
-        "status, tier, place, description, reporter_id, assigned_unit, contact_id, required_steps, "
-        "ticked_steps, mediation_case_id, incident_id, reported_at, updated_at, closed_at, version, "
+        "status, tier, place, description, reporter_id, external_ref, assigned_unit, contact_id, required_steps, "
+        "ticked_steps, mediation_case_id, incident_id, reported_at, updated_at, closed_at, feedback, satisfied, "
+        "version, "
         "personal_data_erased, row_seal FROM grid_event_reports_view WHERE event_id = %s",
         (str(uuid.uuid4()), GRID_A, TOWNSHIP_A + "001", two_events[GRID_B]),
     )

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from shared.access import authorize
 from shared.context import BreakGlass, CallerContext, Role
 from shared.errors import Forbidden, ValidationFailed
-from shared.security.policy import Category, Policy, Purpose
+from shared.security.policy import INTEGRATION_ACTIONS, Category, Policy, Purpose
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 COUNTIES = ["433101", "433122", "433123", "433124", "433125", "433126", "433127", "433130"]
@@ -48,8 +48,10 @@ def trees(draw):
     return parent
 
 
-def reference(parent, role, caller_node, caller_cats, roles, record_node, category, purpose, grant):
+def reference(parent, role, caller_node, caller_cats, roles, record_node, category, purpose, grant, action):
     if role not in roles:
+        return False
+    if role == "integration" and action not in INTEGRATION_ACTIONS:
         return False
     if category is not None and purpose is None:
         return False
@@ -60,7 +62,7 @@ def reference(parent, role, caller_node, caller_cats, roles, record_node, catego
     serves = category is None or (category in caller_cats and category in SERVES.get(role, set()))
     if caller_node in ancestors and serves:
         return True
-    return purpose is not None and grant == "valid"
+    return purpose is not None and grant == "valid" and role != "integration"
 
 
 @settings(max_examples=400, deadline=None)
@@ -76,11 +78,12 @@ def test_policy_matches_reference_rule(data):
     category = data.draw(st.none() | st.sampled_from([c.value for c in Category]))
     purpose = data.draw(st.none() | st.sampled_from([p.value for p in Purpose]))
     grant = data.draw(st.sampled_from(sorted(GRANTS)))
+    action = data.draw(st.sampled_from(["read", "report an event"]))
     caller = CallerContext(actor_id="u-1", role=role, jurisdiction=caller_node, categories=caller_cats,
                            break_glass=GRANTS[grant])
-    decision = Policy(clock=lambda: NOW).decide(caller, "read", roles, record_node, category, purpose)
+    decision = Policy(clock=lambda: NOW).decide(caller, action, roles, record_node, category, purpose)
     assert decision.allowed == reference(parent, role.value, caller_node, caller_cats, {r.value for r in roles},
-                                         record_node, category, purpose, grant)
+                                         record_node, category, purpose, grant, action)
     assert decision.review == (decision.allowed and decision.break_glass)
 
 

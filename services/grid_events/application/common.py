@@ -22,7 +22,7 @@ from ..domain import (
 __all__ = ["Erase", "Seal"]
 
 OFFICERS = {Role.ADMIN, Role.PREFECTURE_OFFICER, Role.COUNTY_OFFICER, Role.TOWNSHIP_OFFICER}
-REPORTERS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.POLICE}
+REPORTERS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.POLICE, Role.INTEGRATION}
 HANDLERS = OFFICERS | {Role.DEPARTMENT_OFFICER, Role.POLICE}
 FEEDBACK_GIVERS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE}
 CHECKLIST_TICKERS = OFFICERS | {Role.GRID_WORKER, Role.VILLAGE_COMMITTEE, Role.DEPARTMENT_OFFICER, Role.POLICE}
@@ -47,7 +47,8 @@ BODY_LEVELS = {Level.PREFECTURE, Level.COUNTY}
 
 
 def _summary(report: EventReport) -> dict:
-    return {"event_id": str(report.id), "status": report.status, "version": report.version}
+    return {"event_id": str(report.id), "status": report.status, "version": report.version,
+            "external_ref": getattr(report, "external_ref", None)}
 
 
 def _item_summary(item: WorkItem) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from services.emergency_command.contracts import IncidentOpened
 from services.mediation.contracts import CaseOpened
@@ -10,7 +10,7 @@ from shared.access import authorize
 from shared.commands import Commands
 from shared.context import Role
 from shared.contracts import Envelope, message_key
-from shared.errors import Forbidden
+from shared.errors import Conflict, Forbidden
 from shared.eventstore import Call
 
 from .. import contracts as c
@@ -28,6 +28,20 @@ from .common import (
 )
 
 
+def referenced_id(call: Call, external_ref: str):
+    """The one event id a caller's own reference can name: a second report with it finds the first,
+    also without a command id, and concurrent ones collide on the id (docs/integration.md)."""
+    return uuid5(NAMESPACE_URL, f"pingan:grid_events:report:{call.caller.actor_id}:{external_ref}")
+
+
+def same_report(report: EventReport, command: c.ReportEvent) -> EventReport:
+    """A repeat of the report ``report`` is; the same reference for another matter is a Conflict."""
+    facts = (command.grid_code, command.category.value, command.source.value, command.severity.value)
+    if (report.grid_code, report.category, report.source, report.severity) != facts:
+        raise Conflict(f"the reference {command.external_ref!r} already names another report")
+    return report
+
+
 class Reports(Commands):
     # -- reported events ----------------------------------------------------------
 
@@ -38,8 +52,10 @@ class Reports(Commands):
             grid = self.load(Grid, Grid.create_id(command.grid_code), "grid")
             if call.caller.role is Role.GRID_WORKER and call.caller.actor_id not in grid.workers:
                 raise Forbidden(f"grid worker {call.caller.actor_id} is not assigned to grid {grid.code}")
+            event_id = uuid4() if command.external_ref is None else referenced_id(call, command.external_ref)
+            if command.external_ref is not None and self.exists(event_id):
+                return [], _summary(same_report(self.load(EventReport, event_id, "event report"), command))
             # Free text is sealed under the record's own key, so it can be erased on its own.
-            event_id = uuid4()
             subject = record_subject(EVENT_TEXT, event_id)
             report = EventReport.create_with_id(
                 EventReport.Reported, id=event_id,
@@ -52,6 +68,7 @@ class Reports(Commands):
                 description=seal(subject, command.description),
                 reporter_id=call.caller.actor_id,
                 required_steps=checklist_for(command.category.value),
+                external_ref=command.external_ref,
             )
             return [report], _summary(report)
 

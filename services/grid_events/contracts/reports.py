@@ -72,6 +72,9 @@ class ReportEvent(Command):
     severity: Severity
     place: Text
     description: LongText
+    external_ref: Identifier | None = Field(
+        default=None, description="the caller's own id for this report (e.g. a hotline ticket number): unique per "
+                                  "caller; reporting it again returns the same event")
 
 
 class AcceptEvent(Command):
@@ -111,6 +114,9 @@ class ListEvents(Scoped, Personal):
     grid_code: JurisdictionCode | None = None
     status: Status | None = None
     source: Source | None = None
+    reporter_id: Identifier | None = Field(default=None, description="only events this caller reported "
+                                                                     "(an integration client: always its own)")
+    external_ref: Identifier | None = None
 
 
 class GetEvent(Personal):
@@ -127,6 +133,11 @@ class SourceReport(Scoped):
 DISPUTE_REPORTED = "dispute_reported"
 SEVERE_EVENT_REPORTED = "severe_event_reported"
 EVENT_ASSIGNED = "event_assigned"
+# The rest of the lifecycle, for whoever follows a report to its outcome (docs/integration.md).
+EVENT_ACCEPTED = "event_accepted"
+EVENT_HANDLED = "event_handled"
+FEEDBACK_RECORDED = "feedback_recorded"
+EVENT_CLOSED = "event_closed"
 
 
 class EventReported(Payload):
@@ -141,6 +152,7 @@ class EventReported(Payload):
     source: Source
     severity: Severity
     reported_at: datetime
+    external_ref: Identifier | None = None  # the reporter's own reference, if it gave one
 
 
 class EventAssigned(Payload):
@@ -155,3 +167,39 @@ class EventAssigned(Payload):
     unit_id: UnitRef
     contact_id: Identifier | None
     assigned_at: datetime
+    external_ref: Identifier | None = None  # the reporter's own reference, if it gave one
+
+
+class EventProgress(Payload):
+    """Where an event lies; the lifecycle payloads below add when and what happened (never free text)."""
+
+    schema_version: int = 1
+    event_id: UUID
+    grid_code: JurisdictionCode
+    jurisdiction: JurisdictionCode
+    county: JurisdictionCode
+    external_ref: Identifier | None = None  # the reporter's own reference, if it gave one
+
+
+class EventAccepted(EventProgress):
+    accepted_at: datetime
+
+
+class EventHandled(EventProgress):
+    """Handling was recorded; the note itself is read by RPC (``get_event``)."""
+
+    handled_at: datetime
+
+
+class FeedbackRecorded(EventProgress):
+    """The citizen's feedback was recorded: whether they are satisfied (the text is read by RPC)."""
+
+    satisfied: bool
+    recorded_at: datetime
+
+
+class EventClosed(EventProgress):
+    """The event is closed; ``satisfied`` repeats the feedback's (None for events closed before it was kept)."""
+
+    satisfied: bool | None
+    closed_at: datetime

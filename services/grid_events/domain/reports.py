@@ -40,6 +40,7 @@ class EventReport(AuditedAggregate):
         description: str,
         reporter_id: str,
         required_steps: list[str] | None = None,
+        external_ref: str | None = None,
     ):
         # required_steps: the checklist as it stood when reported (absent from
         # events stored before checklists existed).
@@ -51,6 +52,7 @@ class EventReport(AuditedAggregate):
         self.place = place
         self.description = description
         self.reporter_id = reporter_id
+        self.external_ref = external_ref  # the reporter's own id for it (absent from older events)
         self.status = Status.REPORTED.value
         self.assigned_unit: str | None = None
         self.handling_body: str | None = None
@@ -90,21 +92,21 @@ class EventReport(AuditedAggregate):
 
     def accept(self) -> None:
         self._require(Status.REPORTED, "accept")
-        self._accepted()
+        self._accepted(*self._where())
 
     def assign(self, unit: str, body_code: str | None = None, contact_id: str | None = None) -> None:
         """Assign to a member unit (``unit`` its code, ``body_code`` the coordination
         body it belongs to); ``contact_id`` is the unit's contact point for the grid."""
         self._require(Status.ACCEPTED, "assign")
-        self._assigned(unit, body_code, contact_id, self.grid_code, self.jurisdiction)
+        self._assigned(unit, body_code, contact_id, *self._where())
 
     def record_handling(self, note: str) -> None:
         self._require(Status.ASSIGNED, "record handling of")
-        self._handled(note)
+        self._handled(note, *self._where())
 
     def record_feedback(self, feedback: str, satisfied: bool) -> None:
         self._require(Status.HANDLED, "record feedback on")
-        self._feedback_recorded(feedback, satisfied)
+        self._feedback_recorded(feedback, satisfied, *self._where())
 
     def close(self) -> None:
         if self.status == Status.HANDLED:
@@ -114,7 +116,7 @@ class EventReport(AuditedAggregate):
             raise InvalidTransition(
                 f"an event cannot be closed before its required steps are ticked: {', '.join(self.open_steps)}"
             )
-        self._closed()
+        self._closed(*self._where(), getattr(self, "satisfied", None))
 
     def link_mediation_case(self, case_id: str) -> None:
         """Record the mediation case opened for this dispute (at most one)."""
@@ -128,6 +130,9 @@ class EventReport(AuditedAggregate):
         """Record the emergency incident this severe event opened (at most one)."""
         if link_once(self, incident_id):
             self._incident_linked(incident_id=incident_id)
+
+    def _where(self) -> tuple[str, str, str | None]:
+        return self.grid_code, self.jurisdiction, getattr(self, "external_ref", None)
 
     def require_status(self, status: Status, action: str) -> None:
         """Refuse ``action`` unless the event is in ``status`` (checked before free text is sealed)."""
@@ -145,13 +150,18 @@ class EventReport(AuditedAggregate):
     def _step_ticked(self, step: str, note: str | None) -> None:
         self.ticked_steps.append(step)
 
+    # grid_code, jurisdiction, external_ref (and a closure's satisfaction) are repeated on the lifecycle events
+    # so their public events can be made from them alone; absent from events stored before.
+
     @event("Accepted")
-    def _accepted(self) -> None:
+    def _accepted(self, grid_code: str | None = None, jurisdiction: str | None = None,
+                  external_ref: str | None = None) -> None:
         self.status = Status.ACCEPTED.value
 
     @event("Assigned")
     def _assigned(self, unit: str, body_code: str | None = None, contact_id: str | None = None,
-                  grid_code: str | None = None, jurisdiction: str | None = None) -> None:
+                  grid_code: str | None = None, jurisdiction: str | None = None,
+                  external_ref: str | None = None) -> None:
         # All but ``unit`` are absent from events stored before member units existed;
         # grid and jurisdiction are repeated so the public event can be made from this one.
         self.assigned_unit = unit
@@ -159,12 +169,14 @@ class EventReport(AuditedAggregate):
         self.status = Status.ASSIGNED.value
 
     @event("Handled")
-    def _handled(self, note: str) -> None:
+    def _handled(self, note: str, grid_code: str | None = None, jurisdiction: str | None = None,
+                 external_ref: str | None = None) -> None:
         self.handling_note = note
         self.status = Status.HANDLED.value
 
     @event("FeedbackRecorded")
-    def _feedback_recorded(self, feedback: str, satisfied: bool) -> None:
+    def _feedback_recorded(self, feedback: str, satisfied: bool, grid_code: str | None = None,
+                           jurisdiction: str | None = None, external_ref: str | None = None) -> None:
         self.feedback = feedback
         self.satisfied = satisfied
         self.status = Status.FEEDBACK_RECORDED.value
@@ -178,5 +190,6 @@ class EventReport(AuditedAggregate):
         self.incident_id = incident_id
 
     @event("Closed")
-    def _closed(self) -> None:
+    def _closed(self, grid_code: str | None = None, jurisdiction: str | None = None,
+                external_ref: str | None = None, satisfied: bool | None = None) -> None:
         self.status = Status.CLOSED.value

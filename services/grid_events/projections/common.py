@@ -22,7 +22,7 @@ metadata = MetaData()
 # Columns that hold values sealed per person or per record by the service
 # (shared/security/personal_data.py); queries open them, everything else passes through.
 SEALED_COLUMNS = ("responsible_person_name", "contact_name", "contact_phone", "name", "findings",
-                  "place", "description", "title", "measures")
+                  "place", "description", "title", "measures", "feedback")
 # A family assessment's findings and measures are sealed twice: under the assessment's key
 # (family.<id>) around the household's; opening the outer seal gives the inner one.
 DOUBLY_SEALED_COLUMNS = ("findings", "measures")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client.core import HistogramMetricFamily
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, insert, literal, select, union_all
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, Text, func, insert, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, level_of, scope_prefix
@@ -33,7 +33,8 @@ reports = Table(
     Column("tier", String(20), nullable=False),
     Column("place", Text, nullable=False),  # sealed under the record's key
     Column("description", Text, nullable=False),  # sealed under the record's key
-    Column("reporter_id", String(64), nullable=False),
+    Column("reporter_id", String(64), nullable=False, index=True),
+    Column("external_ref", String(100), index=True),  # the reporter's own reference
     Column("assigned_unit", String(100)),
     Column("contact_id", String(64)),
     Column("required_steps", Text, nullable=False),  # JSON list
@@ -43,6 +44,8 @@ reports = Table(
     Column("reported_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
+    Column("feedback", Text),  # sealed under the record's key
+    Column("satisfied", Boolean),
     Column("version", Integer, nullable=False),
     erased_flag(),
     seal_column("event_id", "grid_code", "jurisdiction", "county", "category", "place", "description", "reporter_id"),
@@ -68,6 +71,7 @@ class EventReportsView(Projection):
             place=event.place,
             description=event.description,
             reporter_id=event.reporter_id,
+            external_ref=getattr(event, "external_ref", None),
             required_steps=json.dumps(getattr(event, "required_steps", None) or []),
             ticked_steps="[]",
             reported_at=event.timestamp,
@@ -100,7 +104,8 @@ class EventReportsView(Projection):
 
     @handles(EventReport.FeedbackRecorded)
     def on_feedback_recorded(self, event: Any, conn: Connection) -> None:
-        self._update(conn, event, status=Status.FEEDBACK_RECORDED.value)
+        self._update(conn, event, status=Status.FEEDBACK_RECORDED.value, feedback=event.feedback,
+                     satisfied=event.satisfied)
 
     @handles(EventReport.MediationCaseLinked)
     def on_mediation_case_linked(self, event: Any, conn: Connection) -> None:
@@ -160,7 +165,8 @@ def _closure_times(conn: Connection) -> HistogramMetricFamily:
 # -- queries ------------------------------------------------------------------------
 
 
-def events_query(jurisdiction: str, grid_code: str | None, status: str | None, source: str | None = None) -> Any:
+def events_query(jurisdiction: str, grid_code: str | None, status: str | None, source: str | None = None,
+                 reporter_id: str | None = None, external_ref: str | None = None) -> Any:
     # A grid code extends its village's, so one prefix covers both a unit and a grid.
     query = select(reports).where(reports.c.grid_code.startswith(scope_prefix(jurisdiction)))
     if grid_code:
@@ -169,6 +175,10 @@ def events_query(jurisdiction: str, grid_code: str | None, status: str | None, s
         query = query.where(reports.c.status == status)
     if source:
         query = query.where(reports.c.source == source)
+    if reporter_id:
+        query = query.where(reports.c.reporter_id == reporter_id)
+    if external_ref:
+        query = query.where(reports.c.external_ref == external_ref)
     return query.order_by(reports.c.reported_at.desc(), reports.c.event_id)
 
 
