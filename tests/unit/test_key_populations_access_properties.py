@@ -27,7 +27,8 @@ ROLES = [Role.POLICE, Role.JUSTICE, Role.HEALTH, Role.TOWNSHIP_OFFICER, Role.COU
 
 
 def allowed(role: Role, where: str, categories: set[str], purpose: str | None, village: str, category: str) -> bool:
-    return (role in SERVES and purpose is not None and village.startswith(where)
+    subtree = "4331" if where == "433100" else where  # the prefecture's code ends in 00: it covers 4331xx
+    return (role in SERVES and purpose is not None and village.startswith(subtree)
             and category in categories and category in SERVES[role])
 
 
