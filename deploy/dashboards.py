@@ -238,6 +238,23 @@ def emergency_command() -> list:
                     "all counties", "s", width=12) for q in (0.5, 0.9)]]
 
 
+def key_populations() -> list:
+    enrolled = once("pingan_key_population_enrolled", "category, county")
+    overdue = once("pingan_key_population_follow_ups_overdue", "category, county")
+    # Risk levels carry no county (bounded labels: category x level), so the county filter does not apply.
+    levels = once("pingan_key_population_risk_level", "category, level", NS)
+    return [graph("Enrolled by category and county", f"sum by (county, category) ({enrolled})",
+                  "{{county}} {{category}}", width=16, stacked=True),
+            bars("Enrolled per category", f"sum by (category) ({enrolled})", "{{category}}"),
+            bars("Follow-ups overdue by county", f"sum by (county, category) ({overdue})",
+                 "{{county}} {{category}}", width=12),
+            bars("Risk-level distribution", f"sum by (category, level) ({levels})", "{{category}} {{level}}",
+                 width=12),
+            bars("Released persons' hand-overs not acknowledged in time",
+                 f"sum by (county) ({once('pingan_key_population_handovers_late', 'county')})", "{{county}}",
+                 width=12)]
+
+
 def juvenile_protection() -> list:
     # A sealed case is never in these figures (docs/services/juvenile_protection.md).
     cases = once("pingan_juvenile_open_cases", "county, category")
@@ -261,6 +278,7 @@ REGULATION_GROUPS: list[tuple[str, str, Callable[[], list]]] = [
     ("emergency_command", "Emergency command (Arts. 6(3), 7(1)): incidents and key areas", emergency_command),
     ("juvenile_protection", "Juvenile protection (Art. 7(5)): cases, intake deadlines, plan tasks",
      juvenile_protection),
+    ("key_populations", "Key populations (Art. 7(4)): enrolled, follow-ups overdue, risk levels", key_populations),
 ]
 
 

@@ -38,6 +38,9 @@ DEMO_CALLS = [
     '[(i["trigger"], i["level"], i["status"]) for i in n.rpc.emergency_command.list_incidents()["items"]]',
     'print(n.rpc.emergency_command.get_warning_cap('
     'warning_id=n.rpc.emergency_command.list_warnings()["items"][0]["warning_id"])["cap_xml"])',
+    # n.officer: a Qianzhou township officer serving the four key populations (the admin serves none).
+    '[(e["category"], e["risk_level"], e["next_follow_up_due"]) for e in n.officer.key_populations'
+    '.list_enrolments(category="severe_mental_disorder", purpose="follow_up")["items"]]',
 ]
 
 
@@ -97,7 +100,7 @@ def run(
     import os
 
     from shared import demo
-    from shared.embedded import admin_proxy, embedded_config, patch_memory_transport, start_services
+    from shared.embedded import admin_proxy, embedded_config, officer_proxy, patch_memory_transport, start_services
     from shared.registry import service_classes
 
     # The services read their settings from the environment when they start.
@@ -115,20 +118,21 @@ def run(
         for container in containers:
             container.stop()
 
-    proxy = admin_proxy(settings, config)
-    rpc = proxy.start()
+    proxy, officer = admin_proxy(settings, config), officer_proxy(settings, config)
+    rpc, officer_rpc = proxy.start(), officer.start()
     if seed:
-        done = demo.seed(rpc)
+        done = demo.seed(rpc, officer_rpc)
         console.print("[green]seeded[/] " + ", ".join(f"{count} {what}" for what, count in done.items()))
     _print_welcome(classes, port, data_dir)
     try:
         if console_mode:
-            _console({"n": _Namespace(rpc)})
+            _console({"n": _Namespace(rpc, officer_rpc)})
         else:
             from shared.embedded import wait_forever
 
             wait_forever(stop)
     finally:
+        officer.stop()
         proxy.stop()
         stop()
 
@@ -136,8 +140,9 @@ def run(
 class _Namespace:
     """What the console calls ``n``, as in nameko shell: ``n.rpc.<service>.<method>(...)``."""
 
-    def __init__(self, rpc):
+    def __init__(self, rpc, officer=None):
         self.rpc = rpc
+        self.officer = officer
 
 
 def _print_welcome(classes, port: int, data_dir: Path) -> None:
@@ -300,13 +305,14 @@ def rebuild(
 def seed_command() -> None:
     """Load the Xiangxi demo data into a platform running against RabbitMQ (idempotent)."""
     from shared import demo
-    from shared.embedded import admin_proxy
+    from shared.embedded import admin_proxy, officer_proxy
 
     settings = _settings()
     if settings.amqp_uri.startswith("memory://"):
         raise typer.BadParameter("set AMQP_URI to the broker the services use (`pingan run` seeds itself)")
-    with admin_proxy(settings, settings.nameko_config()) as rpc:
-        console.print(demo.seed(rpc))
+    config = settings.nameko_config()
+    with admin_proxy(settings, config) as rpc, officer_proxy(settings, config) as officer:
+        console.print(demo.seed(rpc, officer))
 
 
 @app.command()
@@ -338,6 +344,7 @@ def token(
     jurisdiction: str = typer.Option(PREFECTURE),
     actor: str = typer.Option("operator"),
     minutes: int = typer.Option(15),
+    category: list[str] = typer.Option([], help="A sensitive category the caller serves (repeat for more)."),
 ) -> None:
     """Print a caller token signed with the issuer's key (PINGAN_TOKEN_ISSUER_KEY); refused over the role's cap."""
     from datetime import timedelta
@@ -346,7 +353,7 @@ def token(
     from shared.errors import PinganError
 
     settings = _settings()
-    caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
+    caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction, categories=frozenset(category))
     try:
         print(settings.issuer().issue(caller, ttl=timedelta(minutes=minutes)))
     except PinganError as error:
@@ -359,6 +366,7 @@ def shell(
     role: str = typer.Option("admin"),
     jurisdiction: str = typer.Option(PREFECTURE),
     actor: str = typer.Option("operator"),
+    category: list[str] = typer.Option([], help="A sensitive category the caller serves (repeat for more)."),
 ) -> None:
     """A console with `n.rpc` calling the services over RabbitMQ as the given caller."""
     from nameko.standalone.rpc import ClusterRpcProxy
@@ -366,7 +374,7 @@ def shell(
     from shared.context import TOKEN_KEY, CallerContext
 
     settings = _settings()
-    caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction)
+    caller = CallerContext(actor_id=actor, role=role, jurisdiction=jurisdiction, categories=frozenset(category))
     context = {TOKEN_KEY: settings.issuer().issue(caller, ttl=settings.token_limits.cap(caller.role))}
     with ClusterRpcProxy(settings.nameko_config(), context_data=context) as rpc:
         _console({"n": _Namespace(rpc)})

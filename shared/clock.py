@@ -55,6 +55,7 @@ class TimerSettings(EnvSettings):
 
     overdue_check_interval: float = 60.0  # grid_events: work items past their due date
     follow_up_check_interval: float = 15 * 60.0  # mediation: agreements past their follow-up date
+    key_population_check_interval: float = 15 * 60.0  # key_populations: follow-ups, drug tests, periods ending
 
 
 class SettingTimer(Timer):

@@ -30,17 +30,23 @@ def _as_is(record: Any, action: str) -> str:
     return action
 
 
+def _no_category(record: Any) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class RecordType:
     """How commands find one kind of record: its class, its name in errors, where it lies for the
     access policy, and what a command on it returns. ``action_at`` may name the action more
-    precisely once the record is loaded (e.g. "at the county tier")."""
+    precisely once the record is loaded (e.g. "at the county tier"). ``category``: the sensitive
+    category of a record (shared/security/policy.py), decided with the command's ``purpose``."""
 
     cls: type
     what: str
     place: Callable[[Any], str]
     summary: Callable[[Any], dict]
     action_at: Callable[[Any, str], str] = _as_is
+    category: Callable[[Any], str | None] = _no_category
 
 
 def require_role(call: Call, action: str, roles: Collection[Role]) -> None:
@@ -53,7 +59,7 @@ class Commands:
     """Mixed into a service's ``PinganApplication``."""
 
     def change(self: Any, call: Call, record: RecordType, record_id: UUID, action: str, roles: Collection[Role],
-               change: Callable[[Any], Any], *, command_id: str | None = None) -> dict:
+               change: Callable[[Any], Any], *, command_id: str | None = None, purpose: str | None = None) -> dict:
         """Role first, then load, then the record's own jurisdiction, then ``change`` (domain checks,
         then sealing), saved once; returns the record's summary and whatever ``change`` adds. A list
         ``change`` returns holds further records changed with it (a plan ended with its case)."""
@@ -61,7 +67,8 @@ class Commands:
 
         def act() -> tuple[list, dict]:
             found = self.load(record.cls, record_id, record.what)
-            authorize(call.caller, record.action_at(found, action), roles, record.place(found))
+            authorize(call.caller, record.action_at(found, action), roles, record.place(found),
+                      record.category(found), purpose)
             extra = change(found)  # a dict it returns is added to the result; a list, saved with the record
             others = extra if isinstance(extra, list) else []
             return [found, *others], {**record.summary(found), **(extra if isinstance(extra, dict) else {})}

@@ -70,8 +70,18 @@ KEY_AREAS = [  # registry ref, where, kind, managing unit, drill every N days, r
 ]
 
 
-def seed(rpc: Any) -> dict:
-    """Register the demo tree and events through ``rpc`` (an admin's proxy). Idempotent."""
+# Key populations (Art. 7(4)): opaque person id, village, category, risk level, minor dependants, days enrolled.
+KEY_PERSONS = [
+    ("kp-demo-1", "433101001001", "severe_mental_disorder", 4, 0, 40),  # joint handling from level 4
+    ("kp-demo-2", "433101001001", "drug_users", 5, 0, 20),  # the highest level: an emergency incident opens
+    ("kp-demo-3", "433101001001", "released_persons", 1, 2, 10),  # minor dependants: referred to juvenile protection
+    ("kp-demo-4", "433101001001", "community_correction", 2, 0, 100),  # a follow-up overdue
+]
+
+
+def seed(rpc: Any, officer: Any = None) -> dict:
+    """Register the demo tree and events through ``rpc`` (an admin's proxy), and the key-population records
+    through ``officer`` (a township officer serving those categories; the admin serves none). Idempotent."""
     grid_events = rpc.grid_events
     done = {"jurisdictions": 0, "grids": 0, "events": 0, "work items": 0, "risks": 0}
     for code, name in [PREFECTURE, *COUNTIES, *TOWNSHIPS, *VILLAGES]:
@@ -105,6 +115,45 @@ def seed(rpc: Any) -> dict:
         done["events"] += 1
     done.update(_seed_emergency_command(rpc.emergency_command))
     done.update(_seed_juvenile_protection(rpc.juvenile_protection))
+    if officer is not None:
+        done.update(_seed_key_populations(officer.key_populations))
+    return done
+
+
+def _key_population_facts(category: str, enrolled: date) -> dict[str, Any]:
+    start = (enrolled - timedelta(days=5)).isoformat()
+    facts: dict[str, dict[str, Any]] = {
+        "severe_mental_disorder": {"diagnosis": "schizophrenia", "guardian_name": "Guardian of the demo patient",
+                                   "treatment_status": "outpatient"},
+        "drug_users": {"measure": "community_drug_rehabilitation", "measure_start": start, "test_every_days": 30},
+        "released_persons": {"released_on": start, "prison": "Xiangxi Prison"},
+        "community_correction": {"correction_type": "parole", "supervision_start": start,
+                                 "supervision_end": (enrolled + timedelta(days=365)).isoformat(),
+                                 "reporting_every_days": 7, "duties": ["report_in_person"]},
+    }
+    return facts[category]
+
+
+def _seed_key_populations(kp: Any) -> dict:
+    """A person in each category with a helper team: one at the highest risk (emergency command opens an
+    incident), one with minor dependants (a referral), one followed up, one whose follow-up is overdue."""
+    done = {"key-population records": 0}
+    today = date.today()
+    team = [{"member_id": "qz-township", "role": "township_official", "name": "Township official"},
+            {"member_id": "qz-police", "role": "police_officer", "name": "Police officer"},
+            {"member_id": "qz-health", "role": "health_worker", "name": "Health worker"}]
+    for person_id, village, category, level, minors, age in KEY_PERSONS:
+        enrolled = today - timedelta(days=age)
+        kp.register_person(person_id=person_id, jurisdiction=village, name=f"Demo person {person_id[-1]}",
+                           command_id=f"demo:kp:{person_id}")
+        enrolment = kp.enrol(person_id=person_id, category=category, enrolled_on=enrolled.isoformat(),
+                             facts=_key_population_facts(category, enrolled), team=team,
+                             responsible_id="qz-township", risk_level=level, minor_dependants=minors,
+                             command_id=f"demo:kp:{person_id}:enrol")
+        if category == "severe_mental_disorder":
+            kp.record_follow_up(enrolment_id=enrolment["enrolment_id"], held_on=today.isoformat(),
+                                kind="home_visit", outcome="stable", command_id=f"demo:kp:{person_id}:visit")
+        done["key-population records"] += 1
     return done
 
 

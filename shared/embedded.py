@@ -59,6 +59,17 @@ def admin_proxy(settings: Settings, config: dict) -> ClusterRpcProxy:
     return ClusterRpcProxy(config, context_data={TOKEN_KEY: token}, timeout=30)
 
 
+def officer_proxy(settings: Settings, config: dict) -> ClusterRpcProxy:
+    """An RPC proxy acting as a township officer of Qianzhou (Jishou) serving the four key populations:
+    the records of those categories are not the administrator's to read (shared/security/policy.py)."""
+    from shared.security.policy import KEY_POPULATIONS
+
+    officer = CallerContext(actor_id="demo-township-officer", role=Role.TOWNSHIP_OFFICER, jurisdiction="433101001",
+                            categories=frozenset(KEY_POPULATIONS))
+    token = settings.issuer().issue(officer, ttl=settings.token_limits.cap(officer.role))
+    return ClusterRpcProxy(config, context_data={TOKEN_KEY: token}, timeout=30)
+
+
 def embedded_config(settings: Settings) -> dict:
     return {**settings.nameko_config(), "AMQP_URI": MEMORY_URI}
 

@@ -107,9 +107,10 @@ class Reads:
         return found
 
     def audited_page(self, call: Call, query: Any, action: str, kind: str, id_key: str,
-                     make_query: Callable[[str], Any], scope: str | None = None) -> dict:
-        """A page of records holding personal data: decided, then one audit event naming the scope and
-        every id returned, then opened."""
+                     make_query: Callable[[str], Any], scope: str | None = None,
+                     category: str | None = None) -> dict:
+        """A page of records holding personal data (of one sensitive ``category``, if any): decided, then
+        one audit event naming the scope and every id returned, then opened."""
         where = scope or scope_of(call, query)
 
         def load() -> tuple[dict, list[str]]:
@@ -118,14 +119,16 @@ class Reads:
             return page, [str(row[id_key]) for row in page["items"]]
 
         page = audited_list(AuditTrail(self.store.app), call, action, self.readers, kind, where, purpose_of(query),
-                            load, category=self.category)
+                            load, category if category is not None else self.category)
         return self.opened_page(page)
 
     def audited_one(self, call: Call, query: Any, action: str, kind_name: str, record_id: Any,
             find: Callable[[Connection, str], Row | None], place: Callable[[Row], str] = place_of,
-            open_row: Callable[[Row], Row] | None = None) -> Any:
+            open_row: Callable[[Row], Row] | None = None,
+            category: Callable[[Row], str | None] = lambda row: None) -> Any:
         """One record holding personal data: decided and audited (also when refused or not found), then
-        opened. With ``as_of``: the record as it stood then, rebuilt from its events (``records``)."""
+        opened; ``category`` names a row's sensitive category for the policy. With ``as_of``: the record as
+        it stood then, rebuilt from its events (``records``)."""
         if getattr(query, "as_of", None) is not None and self.records is not None:
             return self.records.as_of(self.store.app, self.vault, call, kind_name, record_id, query.as_of,
                                       purpose_of(query), action)
@@ -134,7 +137,7 @@ class Reads:
         def load() -> tuple[Row, str, str | None] | None:
             with self.store.read() as conn:
                 found = find(conn, str(record_id))
-            return None if found is None else (found, place(found), self.category)
+            return None if found is None else (found, place(found), category(found) or self.category)
 
         found = audited_read(AuditTrail(self.store.app), call, action, self.readers, audit_kind, str(record_id),
                              purpose_of(query), load)

@@ -38,7 +38,8 @@ def test_embedded_run_seeds_and_answers_the_printed_calls(tmp_path):
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "Traceback" not in out + finished.stderr
     assert (
-        "seeded 15 jurisdictions, 4 grids, 4 events, 2 work items, 1 risks, 2 key areas, 1 incidents, 1 warnings"
+        "seeded 15 jurisdictions, 4 grids, 4 events, 2 work items, 1 risks, 2 key areas, 1 incidents, 1 warnings, "
+        "4 key-population records"
     ) in out
     for call in DEMO_CALLS:
         assert call in out  # printed for the user to copy
@@ -48,5 +49,7 @@ def test_embedded_run_seeds_and_answers_the_printed_calls(tmp_path):
     assert "('Check the slope above the bridge road'," in out  # the demo's work items
     assert "('village', 'open')" in out  # the demo dispute became a mediation case at village tier
     assert "('severe_grid_event', 'III', 'open')" in out  # the severe grid event opened an incident
+    # The township officer's console lists the seeded mental-disorder record (joint handling from level 4).
+    assert re.search(r"\('severe_mental_disorder', 4, '\d{4}-\d{2}-\d{2}'\)", out)
     assert "<msgType>Update</msgType>" in out and "urn:oasis:names:tc:emergency:cap:1.2" in out  # the CAP update
     assert (tmp_path / "data" / "grid_events.events.sqlite").exists()
