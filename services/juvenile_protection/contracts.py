@@ -13,7 +13,7 @@ never leave the service (docs/services/juvenile_protection.md).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
@@ -426,7 +426,11 @@ class MinorDependantsReported(Payload):
     """An enrolled person has minor dependants (key_populations, at enrolment): one referral per person."""
 
     schema_version: int = 1
+    referral_id: str = Field(min_length=1, max_length=200)
+    enrolment_id: UUID
     person_id: str = Field(min_length=1, max_length=64)
     jurisdiction: JurisdictionCode
+    county: str = Field(min_length=1, max_length=12)
     category: str = Field(min_length=1, max_length=40)
     minor_dependants: int = Field(ge=1, le=50)
+    reported_at: datetime

@@ -15,8 +15,8 @@ from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import create_engine, text
 
-from services.juvenile_protection.contracts import MinorDependantsReported
 from services.juvenile_protection.service import JuvenileProtectionService
+from services.key_populations import contracts as key_populations
 from shared.context import Role
 from shared.dependencies import Store
 from shared.errors import Forbidden, InvalidTransition
@@ -155,8 +155,11 @@ def test_denied_read_is_audited_and_opens_nothing(pg_url, container_factory, ser
 
 
 def referral(notification_id: int, person_id: str) -> dict:
-    data = MinorDependantsReported(person_id=person_id, jurisdiction=VILLAGE, category="drug_users",
-                                   minor_dependants=2).model_dump(mode="json")
+    # Made with the producer's own contract, so the consumer's view is checked against what is sent.
+    data = key_populations.MinorDependantsReported(
+        referral_id=f"ref-{person_id}", enrolment_id=uuid.uuid4(), person_id=person_id, category="drug_users",
+        jurisdiction=VILLAGE, county=VILLAGE[:6], minor_dependants=2,
+        reported_at="2026-12-02T00:30:00Z").model_dump(mode="json")
     return {"source": "key_populations", "event_type": "minor_dependants_reported", "schema_version": 1,
             "notification_id": notification_id, "aggregate_id": str(uuid.uuid4()), "aggregate_version": 1,
             "occurred_at": "2026-12-02T00:30:00Z", "audit": {}, "data": data}

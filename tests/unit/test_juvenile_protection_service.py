@@ -2,6 +2,7 @@
 SQLite: intake with its deadline, cases, the coordinated plan, majority, sealing and the figures."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,11 +10,13 @@ import pytest
 from services.juvenile_protection import contracts as c
 from services.juvenile_protection import domain
 from services.juvenile_protection.publishing import published
+from services.key_populations import contracts as key_populations
 from shared.context import Role
 from shared.contracts import Envelope
 from shared.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from shared.security.audit_log import AuditTrail
 from shared.testing import call_as
+from shared.validation import parse
 from tests.unit.juvenile_support import (
     CANARY,
     CIVIL_AFFAIRS,
@@ -370,12 +373,14 @@ def test_referral_of_a_child_without_serious_misconduct_is_refused(world):
 
 
 def _referral(notification_id: int, person_id: str = "kp-person-1") -> tuple:
-    payload = c.MinorDependantsReported(person_id=person_id, jurisdiction=VILLAGE, category="drug_users",
-                                        minor_dependants=1)
+    # Made with the producer's own contract, so the consumer's view is checked against what is sent.
+    sent = key_populations.MinorDependantsReported(
+        referral_id=f"ref-{person_id}", enrolment_id=uuid.uuid4(), person_id=person_id, category="drug_users",
+        jurisdiction=VILLAGE, county=VILLAGE[:6], minor_dependants=1, reported_at=NOW).model_dump(mode="json")
     envelope = Envelope(source="key_populations", event_type=c.MINOR_DEPENDANTS_REPORTED, schema_version=1,
                         notification_id=notification_id, aggregate_id="a", aggregate_version=1,
-                        occurred_at=NOW, audit={}, data=payload.model_dump(mode="json"))
-    return envelope, payload
+                        occurred_at=NOW, audit={}, data=sent)
+    return envelope, parse(c.MinorDependantsReported, sent)
 
 
 def test_referral_redelivered_or_replayed_receives_one_report(world):
