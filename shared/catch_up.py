@@ -19,7 +19,10 @@ from .contracts import Contracts
 from .eventstore import Call
 from .relay import envelope_for
 from .security.event_signing import EventSigner
+from .security.policy import Category
 from .validation import ExactInput
+
+SENSITIVE = frozenset(Category)
 
 # Whoever may subscribe to public events may read them back; a person's jurisdiction still
 # bounds which they get (events carry the jurisdiction they lie in).
@@ -33,24 +36,25 @@ class EventsSince(ExactInput):
     limit: int = Field(default=100, ge=1, le=500, description="at most this many log entries are read")
 
 
-def events_since(service: str, store: Any, call: Call, query: EventsSince) -> dict:
+def events_since(service: str, store: Any, call: Call, query: EventsSince, category: str | None = None) -> dict:
     """``{"items": [{"body": envelope, "headers": signature headers}], "position": last read,
     "more": whether the log goes on}`` for the service whose ``Store`` is ``store``. Log entries
     that publish nothing still move ``position``."""
     authorize(call.caller, "read public events", EVENT_READERS, call.caller.jurisdiction)
     if store.relay is None:  # a service that publishes nothing
         return {"items": [], "position": query.position, "more": False}
-    return _read(service, store.app, store.contracts, store.publisher.signer, call, query)
+    return _read(service, store.app, store.contracts, store.publisher.signer, call, query, category)
 
 
-def _read(service: str, app: Any, contracts: Contracts, signer: EventSigner, call: Call, query: EventsSince) -> dict:
+def _read(service: str, app: Any, contracts: Contracts, signer: EventSigner, call: Call, query: EventsSince,
+          category: str | None) -> dict:
     notifications = app.recorder.select_notifications(start=query.position + 1, limit=query.limit)
     items = []
     for notification in notifications:
         domain_event = app.mapper.to_domain_event(notification)
         for event_type, payload in contracts.public_events(domain_event):
             envelope = envelope_for(service, notification, domain_event, event_type, payload)
-            if not _visible(call, envelope.data):
+            if not _visible(call, envelope.data, category):
                 continue
             body = envelope.model_dump(mode="json")
             items.append({"body": body, "headers": signer.headers(body)})
@@ -58,7 +62,13 @@ def _read(service: str, app: Any, contracts: Contracts, signer: EventSigner, cal
     return {"items": items, "position": position, "more": len(notifications) == query.limit}
 
 
-def _visible(call: Call, data: dict) -> bool:
-    """Within the caller's jurisdiction, when the event names one (the service and the prefecture see all)."""
+def _visible(call: Call, data: dict, service_category: str | None) -> bool:
+    """Within the caller's jurisdiction, when the event names one (the service and the prefecture see all),
+    and, for a sensitive category (every event of a service that declares one, or an event naming one),
+    only to a caller who serves it: that a person is in a category is itself sensitive."""
+    named = data.get("category")
+    category = service_category or (named if named in SENSITIVE else None)
+    if category is not None and category not in call.caller.categories:
+        return False
     where = data.get("jurisdiction") or data.get("county")
     return where is None or call.caller.covers(str(where))

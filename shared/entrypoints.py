@@ -113,7 +113,11 @@ class ServiceBase:
     @api(EventsSince)
     def events_since(self, call: Any, query: EventsSince) -> dict:
         """The service's public events after ``position``, as the relay publishes them (shared/catch_up.py)."""
-        return events_since(self.name, self.store, call, query)
+        return events_since(self.name, self.store, call, query, self.events_category)
+
+    # A service whose every record is of one sensitive category (juvenile protection: minors) says so,
+    # and its events are read back only by callers who serve it (shared/catch_up.py).
+    events_category: str | None = None
 
     @liveness("GET", "/health")
     def http_health(self, request: Any) -> None:

@@ -35,6 +35,7 @@ MAX_APPROVAL = timedelta(days=30)
 
 class JuvenileProtectionService(ServiceBase):
     name = c.SERVICE
+    events_category = "minors"  # every event concerns a minor
 
     store = Store(JuvenileProtectionApplication, views.projections(), published())
     vault = PersonalDataVault()  # the child's, each guardian's and each case's own key
