@@ -41,7 +41,9 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
-        cache_logger_on_first_use=True,
+        # Not cached: a cached logger keeps the configuration of its first use, so a later
+        # reconfiguration (a test capturing logs, the CLI setting a level) would not reach it.
+        cache_logger_on_first_use=False,
     )
     # nameko and kombu log through the standard library: same format, same stream.
     handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
