@@ -39,7 +39,7 @@ def test_embedded_run_seeds_and_answers_the_printed_calls(tmp_path):
     assert "Traceback" not in out + finished.stderr
     assert (
         "seeded 15 jurisdictions, 4 grids, 4 events, 2 work items, 1 risks, 2 key areas, 1 incidents, 1 warnings, "
-        "4 key-population records"
+        "2 minors' reports, 1 minors' cases, 4 key-population records"
     ) in out
     for call in DEMO_CALLS:
         assert call in out  # printed for the user to copy
