@@ -1,4 +1,4 @@
-# Deployment checks for charts/ and k8s/ (issue 6). Standalone:
+# Deployment checks for charts/ and k8s/. Standalone:
 #   make -f mk/deploy.mk test-deploy
 # or `include mk/deploy.mk` from the main Makefile (all targets are deploy-* or
 # test-deploy, all variables ?=-overridable).
