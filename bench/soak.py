@@ -17,7 +17,6 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
@@ -33,7 +32,7 @@ from nameko.exceptions import RpcTimeout  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from bench.run import (  # noqa: E402
-    KEYS,
+    BENCH_CHAIN_KEY,
     create_database,
     create_vhost,
     delete_vhost,
@@ -42,8 +41,10 @@ from bench.run import (  # noqa: E402
     rss_mib,
     start_process,
 )
-from shared.context import TOKEN_KEY, CallerContext, Role, TokenKeys, TokenService  # noqa: E402
+from shared.config import Settings  # noqa: E402
+from shared.context import TOKEN_KEY, CallerContext, Role  # noqa: E402
 from shared.errors import ServiceUnavailable  # noqa: E402
+from shared.security.keys import local_public_env, local_signing_env  # noqa: E402
 from tests.e2e.proxy import TcpProxy  # noqa: E402
 
 VILLAGE = "433101001001"
@@ -89,14 +90,16 @@ def main() -> None:
     tag = uuid.uuid4().hex[:8]
     prefix, vhost = f"pingan_soak_{tag}", f"pingan_soak_{tag}"
     work = Path(tempfile.mkdtemp(prefix="pingan-soak-"))
-    token = TokenService(TokenKeys.from_config(json.dumps(KEYS), "bench")).issue(
-        CallerContext(actor_id="soak", role=Role.ADMIN, jurisdiction="433100"))
+    # Keys of this run only: the issuer's stays here, each service gets its own event key (below).
+    issuer = Settings.from_env({"PINGAN_DATA_DIR": str(work)}).issuer()
+    token = issuer.issue(CallerContext(actor_id="soak", role=Role.ADMIN, jurisdiction="433100"),
+                         ttl=issuer.limits.person)
     amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     broker, database = TcpProxy(5672), TcpProxy(5432)
     create_vhost(vhost)
     for service in SERVICES:
         create_database(f"{prefix}_{service}")
-    env = {**os.environ, "PINGAN_TOKEN_KEYS": json.dumps(KEYS), "PINGAN_ACTIVE_TOKEN_KID": "bench",
+    env = {**os.environ, **local_public_env(work, list(SERVICES)), "PINGAN_CHAIN_KEY": BENCH_CHAIN_KEY,
            "PINGAN_LOG_LEVEL": "WARNING", "PINGAN_LOG_FORMAT": "json",
            "PINGAN_PERSONAL_DATA_KEY": "YmVuY2gtb25seS1wZXJzb25hbC1kYXRhLWtleS0zMmI=",
            "AMQP_URI": broker.url(amqp),
@@ -107,7 +110,8 @@ def main() -> None:
         for service in SERVICES:
             port = free_port()
             processes[service] = start_process([str(Path(sys.executable).parent / "pingan"), "serve", service],
-                                               {**env, "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{port}"}, port,
+                                               {**env, **local_signing_env(work, service),
+                                                "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{port}"}, port,
                                                work / f"{service}.log")
         caller = Caller(config, {TOKEN_KEY: token})
         caller.send(lambda rpc: [rpc.grid_events.register_jurisdiction(code=code, name=code, command_id=f"j-{code}")
@@ -202,7 +206,8 @@ def write(f: dict, caller: Caller) -> None:
     lines = [
         MARK_START,
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make soak` (SOAK_MINUTES={MINUTES:g}) on "
-        f"{platform.machine()}, {os.cpu_count()} cores, shared with other work; services and callers on one machine.",
+        f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[1]:.1f} over the last 5 minutes; "
+        "services and callers on one machine.",
         "",
         "| figure | value |",
         "|---|---|",
