@@ -3,9 +3,9 @@ and its own view of the events it consumes.
 
 Self-contained: nothing here imports a domain (this service's or another's),
 so another system can take this module alone. The vocabulary (levels,
-classifications, kinds, CAP enumerations) is spelled out here and checked
-against the domain by a unit test; which domain event becomes which public
-event is private (``publishing.py``).
+classifications, kinds, CAP enumerations) is defined here, once: the domain
+imports it; which domain event becomes which public event is private
+(``publishing.py``).
 
 Published events carry ids, codes, levels and times, never free text or a
 person: the texts of tasks, situation reports and the after-action review
@@ -86,6 +86,8 @@ class KeyAreaKind(StrEnum):
 
 
 class DrillScenario(StrEnum):
+    """What a drill practises; a closed list, so a drill record holds no free text but its sealed findings."""
+
     FIRE = "fire"
     EVACUATION = "evacuation"
     CROWD_CRUSH = "crowd_crush"

@@ -146,7 +146,8 @@ def test_import_graph_check_allows_a_public_contract_import(module, source):
     assert violations(module, imports_of(source, module, is_package=False)) == []
 
 
-@pytest.mark.parametrize("contract", ["services.grid_events.contracts", "services.mediation.contracts"])
+@pytest.mark.parametrize("contract", ["services.grid_events.contracts", "services.mediation.contracts",
+                                      "services.emergency_command.contracts"])
 def test_importing_a_public_contract_loads_no_domain(contract):
     # In a fresh interpreter, so modules this test run already loaded do not hide a dependency.
     import subprocess

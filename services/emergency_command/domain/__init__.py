@@ -4,12 +4,12 @@ CAP 1.2 (Art. 6(4))."""
 
 from .alerts import (
     LEVEL_SEVERITY,
+    CapCategory,
+    CapSeverity,
     CapStatus,
-    Category,
     Certainty,
     EmergencyWarning,
     MsgType,
-    Severity,
     Urgency,
     WarningLevel,
     WarningStatus,
@@ -43,8 +43,8 @@ from .key_areas import (
 
 __all__ = [
     "CAP_NAMESPACE", "LEVEL_RANK", "LEVEL_SEVERITY", "PLAN_GRACE_DAYS",
-    "CapStatus", "Category", "Certainty", "Classification", "DrillScenario", "EmergencyWarning", "Incident",
-    "IncidentStatus", "KeyArea", "KeyAreaKind", "KeyAreaStatus", "Level", "MsgType", "Severity", "TaskStatus",
+    "CapCategory", "CapSeverity", "CapStatus", "Certainty", "Classification", "DrillScenario", "EmergencyWarning",
+    "Incident", "IncidentStatus", "KeyArea", "KeyAreaKind", "KeyAreaStatus", "Level", "MsgType", "TaskStatus",
     "Trigger", "Urgency", "WarningLevel", "WarningStatus",
     "area_description", "drill_due_on", "incident_subject", "key_area_subject", "message_identifier",
     "missing_plan", "overdue_drill", "parse_level", "plan_due_on", "render_cap", "shortfall",

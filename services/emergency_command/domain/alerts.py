@@ -33,69 +33,13 @@ from shared.errors import InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
 from shared.jurisdiction import covers
 
+# The public vocabulary: the CAP 1.2 enumerations are the contract's, so they cannot drift apart.
+from ..contracts import CapCategory, CapSeverity, CapStatus, Certainty, MsgType, Urgency, WarningLevel
 from .common import instant, parse_instant, require_code
 
-
-class MsgType(StrEnum):
-    ALERT = "Alert"
-    UPDATE = "Update"
-    CANCEL = "Cancel"
-
-
-class CapStatus(StrEnum):
-    ACTUAL = "Actual"
-    EXERCISE = "Exercise"
-
-
-class Category(StrEnum):
-    GEO = "Geo"
-    MET = "Met"
-    SAFETY = "Safety"
-    SECURITY = "Security"
-    RESCUE = "Rescue"
-    FIRE = "Fire"
-    HEALTH = "Health"
-    ENV = "Env"
-    TRANSPORT = "Transport"
-    INFRA = "Infra"
-    CBRNE = "CBRNE"
-    OTHER = "Other"
-
-
-class Urgency(StrEnum):
-    IMMEDIATE = "Immediate"
-    EXPECTED = "Expected"
-    FUTURE = "Future"
-    PAST = "Past"
-    UNKNOWN = "Unknown"
-
-
-class Severity(StrEnum):
-    EXTREME = "Extreme"
-    SEVERE = "Severe"
-    MODERATE = "Moderate"
-    MINOR = "Minor"
-    UNKNOWN = "Unknown"
-
-
-class Certainty(StrEnum):
-    OBSERVED = "Observed"
-    LIKELY = "Likely"
-    POSSIBLE = "Possible"
-    UNLIKELY = "Unlikely"
-    UNKNOWN = "Unknown"
-
-
-class WarningLevel(StrEnum):
-    BLUE = "blue"
-    YELLOW = "yellow"
-    ORANGE = "orange"
-    RED = "red"
-
-
 # The CAP severity each warning colour is published with.
-LEVEL_SEVERITY = {WarningLevel.BLUE: Severity.MINOR, WarningLevel.YELLOW: Severity.MODERATE,
-                  WarningLevel.ORANGE: Severity.SEVERE, WarningLevel.RED: Severity.EXTREME}
+LEVEL_SEVERITY = {WarningLevel.BLUE: CapSeverity.MINOR, WarningLevel.YELLOW: CapSeverity.MODERATE,
+                  WarningLevel.ORANGE: CapSeverity.SEVERE, WarningLevel.RED: CapSeverity.EXTREME}
 
 
 class WarningStatus(StrEnum):
@@ -214,7 +158,7 @@ def _info(info: dict[str, Any], jurisdiction: str) -> dict:
     if not categories:
         raise ValidationFailed("a warning has at least one CAP category")
     level = _enum(WarningLevel, "warning level (blue, yellow, orange, red)", info.get("level"))
-    severity = _enum(Severity, "severity", info.get("severity"))
+    severity = _enum(CapSeverity, "severity", info.get("severity"))
     if LEVEL_SEVERITY[WarningLevel(level)] != severity:
         raise ValidationFailed(f"a {level} warning is published with CAP severity "
                                f"{LEVEL_SEVERITY[WarningLevel(level)].value}, not {severity}")
@@ -231,7 +175,7 @@ def _info(info: dict[str, Any], jurisdiction: str) -> dict:
         if not covers(jurisdiction, require_code("areas", code)):
             raise ValidationFailed(f"area {code} is outside the issuer's jurisdiction {jurisdiction}")
     return {
-        "categories": sorted({_enum(Category, "category", c) for c in categories}),
+        "categories": sorted({_enum(CapCategory, "category", c) for c in categories}),
         "event": info["event"], "urgency": _enum(Urgency, "urgency", info.get("urgency")), "severity": severity,
         "certainty": _enum(Certainty, "certainty", info.get("certainty")), "level": level,
         "effective": effective, "expires": expires, "areas": sorted(set(areas)),

@@ -33,34 +33,11 @@ from shared.errors import InvalidTransition, NotFound, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
 from shared.security.sealing import check_opaque_id, require_sealed
 
+from ..contracts import Classification, IncidentStatus, Level, Trigger  # the public vocabulary
 from .common import instant, parse_instant, require_local_unit, require_unit
-
-
-class Level(StrEnum):
-    """The four-level emergency response scale; I is the most serious."""
-
-    I = "I"  # noqa: E741 - the scale's own name
-    II = "II"
-    III = "III"
-    IV = "IV"
-
 
 # Lower rank = more serious.
 LEVEL_RANK = {Level.I: 1, Level.II: 2, Level.III: 3, Level.IV: 4}
-
-
-class Classification(StrEnum):
-    NATURAL_DISASTER = "natural_disaster"
-    ACCIDENT = "accident"
-    PUBLIC_HEALTH = "public_health"
-    SOCIAL_SECURITY = "social_security"
-
-
-class Trigger(StrEnum):
-    SEVERE_GRID_EVENT = "severe_grid_event"
-    RED_RISK = "red_risk"
-    HIGHEST_RISK_PERSON = "highest_risk_person"
-    OPERATOR = "operator"
 
 
 # The service whose event each trigger comes from.
@@ -70,11 +47,6 @@ TRIGGER_SOURCE = {
     Trigger.HIGHEST_RISK_PERSON: "key_populations",
     Trigger.OPERATOR: "emergency_command",
 }
-
-
-class IncidentStatus(StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
 
 
 class TaskStatus(StrEnum):

@@ -34,39 +34,13 @@ from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
 from shared.security.sealing import require_sealed
 
+from ..contracts import DrillScenario, KeyAreaKind  # the public vocabulary
 from .common import day, require_count, require_local_unit, require_unit
 
 # Days a newly registered key area has to adopt its first emergency plan.
 PLAN_GRACE_DAYS = 30
 # A drill interval of at least a week and at most a year.
 MIN_DRILL_DAYS, MAX_DRILL_DAYS = 7, 366
-
-
-class KeyAreaKind(StrEnum):
-    SQUARE = "square"
-    SCHOOL = "school"
-    HOSPITAL = "hospital"
-    PARK = "park"
-    MALL = "mall"
-    STATION = "station"
-    AIRPORT = "airport"
-    THEATRE = "theatre"
-    STADIUM = "stadium"
-    SCENIC_SPOT = "scenic_spot"
-
-
-class DrillScenario(StrEnum):
-    """What a drill practises; a closed list, so a drill record holds no free text but its sealed findings."""
-
-    FIRE = "fire"
-    EVACUATION = "evacuation"
-    CROWD_CRUSH = "crowd_crush"
-    EARTHQUAKE = "earthquake"
-    FLOOD = "flood"
-    GEOLOGICAL = "geological"
-    VIOLENT_ATTACK = "violent_attack"
-    PUBLIC_HEALTH = "public_health"
-    OTHER = "other"
 
 
 class KeyAreaStatus(StrEnum):
