@@ -700,3 +700,20 @@ def page_of(conn: Connection, query: Any, page: int, page_size: int, json_column
         # Counted without the ordering: the count need not sort the rows it counts.
         total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+class RecordView(Projection):
+    """A read model whose ``record`` table holds one row per aggregate, keyed by the aggregate's id in
+    ``record_key``. ``_update`` changes that row and stamps it with the event's time and version (where the
+    table has ``updated_at`` / ``version``), so a row always says which event it reflects."""
+
+    record: ClassVar[Table]
+    record_key: ClassVar[str]
+
+    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
+        table = self.record
+        if "updated_at" in table.c:
+            values["updated_at"] = event.timestamp
+        if "version" in table.c:
+            values["version"] = event.originator_version
+        conn.execute(update(table).where(table.c[self.record_key] == str(event.originator_id)).values(**values))

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_of, parent_of, scope_prefix
-from shared.projections import Projection, handles, row_to_dict
+from shared.projections import Projection, RecordView, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
 from shared.security.row_seal import checked_page, checked_row, seal_column
 
@@ -120,9 +120,10 @@ drills = Table(
 )
 
 
-class KeyAreasView(Projection):
+class KeyAreasView(RecordView):
     name = "emergency_command.key_areas"
     tables = [key_areas, plans, drills]
+    record, record_key = key_areas, "area_id"
 
     @handles(KeyArea.Registered)
     def on_registered(self, event: Any, conn: Connection) -> None:
@@ -197,10 +198,6 @@ class KeyAreasView(Projection):
     def _row(self, conn: Connection, event: Any) -> Any:
         return conn.execute(select(key_areas).where(key_areas.c.area_id == str(event.originator_id))).one()
 
-    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
-        conn.execute(update(key_areas).where(key_areas.c.area_id == str(event.originator_id))
-                     .values(updated_at=event.timestamp, version=event.originator_version, **values))
-
     def gauges(self, conn: Connection) -> Iterable[Any]:
         return [_count_by_county(conn, "pingan_emergency_drills_overdue",
                                  "Key areas whose drill is overdue (flagged by the timer)", key_areas.c.drill_overdue),
@@ -272,9 +269,10 @@ reports = Table(
 ACK_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0, 172800.0)
 
 
-class IncidentsView(Projection):
+class IncidentsView(RecordView):
     name = "emergency_command.incidents"
     tables = [incidents, tasks, reports]
+    record, record_key = incidents, "incident_id"
 
     @handles(Incident.Opened)
     def on_opened(self, event: Any, conn: Connection) -> None:
@@ -342,10 +340,6 @@ class IncidentsView(Projection):
 
     def _row(self, conn: Connection, event: Any) -> Any:
         return conn.execute(select(incidents).where(incidents.c.incident_id == str(event.originator_id))).one()
-
-    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
-        conn.execute(update(incidents).where(incidents.c.incident_id == str(event.originator_id))
-                     .values(updated_at=event.timestamp, version=event.originator_version, **values))
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
         return [open_incidents_gauge(conn), first_acknowledgement_histogram(conn)]

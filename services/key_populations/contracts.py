@@ -1,9 +1,8 @@
 """The public face of key_populations: RPC payloads and the events it publishes.
 
 Self-contained: nothing here imports a domain, so another system can take this
-module alone. The vocabulary is spelled out here and checked against the
-domain by a unit test; which domain event becomes which public event is
-private (``publishing.py``).
+module alone. The vocabulary is defined here, once: the domain imports it;
+which domain event becomes which public event is private (``publishing.py``).
 
 Published events carry opaque ids, the category, village and county codes,
 levels and dates, never a name, an ID number, an address or a note: those are
@@ -36,6 +35,8 @@ Level = Field(ge=0, le=5)
 
 
 class Category(StrEnum):
+    """The four key populations, named as the access policy names them."""
+
     COMMUNITY_CORRECTION = "community_correction"
     RELEASED_PERSONS = "released_persons"
     SEVERE_MENTAL_DISORDER = "severe_mental_disorder"
@@ -52,7 +53,7 @@ class TeamRole(StrEnum):
 
 class FollowUpKind(StrEnum):
     HOME_VISIT = "home_visit"
-    CHECK_IN = "check_in"
+    CHECK_IN = "check_in"  # the person reports in
     PHONE = "phone"
 
 
@@ -67,10 +68,12 @@ class ExitReason(StrEnum):
     PERIOD_COMPLETED = "period_completed"
     REVOKED = "revoked"
     DIED = "died"
-    MOVED_OUT = "moved_out"
+    MOVED_OUT = "moved_out"  # left the prefecture
 
 
 class TransferRefusal(StrEnum):
+    """Why a receiving township refuses a transfer: a code, never free text."""
+
     NOT_RESIDENT = "not_resident"
     WRONG_JURISDICTION = "wrong_jurisdiction"
     INCOMPLETE_FILE = "incomplete_file"

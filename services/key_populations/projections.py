@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from shared.clock import local_today
 from shared.jurisdiction import county_or_self, scope_prefix
-from shared.projections import Projection, handles, row_to_dict
+from shared.projections import Projection, RecordView, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
 from shared.security.row_seal import SEAL, checked_page, checked_row, checked_rows, row_key, seal_column, seal_of
 
@@ -158,9 +158,10 @@ class _ByCategory(Projection):
                     cls._handlers[getattr(kind, name)] = attribute
 
 
-class EnrolmentsView(_ByCategory):
+class EnrolmentsView(_ByCategory, RecordView):
     name = "key_populations.enrolments"
     tables = [enrolments, follow_ups]
+    record, record_key = enrolments, "enrolment_id"
 
     @on_every_category("Enrolled")
     def on_enrolled(self, event: Any, conn: Connection) -> None:
@@ -247,10 +248,6 @@ class EnrolmentsView(_ByCategory):
     def _row(self, conn: Connection, event: Any) -> Any:
         return conn.execute(select(enrolments).where(enrolments.c.enrolment_id == str(event.originator_id))
                             ).mappings().one()
-
-    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
-        conn.execute(update(enrolments).where(enrolments.c.enrolment_id == str(event.originator_id))
-                     .values(updated_at=event.timestamp, version=event.originator_version, **values))
 
     def _moved(self, conn: Connection, event: Any, **values: Any) -> None:
         _resealed(conn, enrolments, enrolments.c.enrolment_id == str(event.originator_id),

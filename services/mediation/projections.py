@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_of, scope_prefix
-from shared.projections import Projection, handles, row_to_dict
+from shared.projections import Projection, RecordView, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
 from shared.security.row_seal import checked_page, checked_row, checked_rows, seal_column
 
@@ -106,9 +106,10 @@ FAILURE_COLUMN = {Tier.VILLAGE.value: "village_failures", Tier.TOWNSHIP.value: "
 OPEN_STATUSES = (Status.OPEN.value, Status.AGREED.value)
 
 
-class CasesView(Projection):
+class CasesView(RecordView):
     name = "mediation.cases"
     tables = [cases, parties, attempts]
+    record, record_key = cases, "case_id"
 
     @handles(MediationCase.Opened)
     def on_opened(self, event: Any, conn: Connection) -> None:
@@ -222,13 +223,6 @@ class CasesView(Projection):
         if step.value not in steps:
             steps.append(step.value)
         self._update(conn, event, steps=json.dumps(steps), **values)
-
-    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
-        conn.execute(
-            update(cases)
-            .where(cases.c.case_id == str(event.originator_id))
-            .values(updated_at=event.timestamp, version=event.originator_version, **values)
-        )
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
         return [open_cases_gauge(conn), local_resolution_gauge(conn), escalations_counter(conn), overdue_gauge(conn)]

@@ -226,17 +226,6 @@ def test_erased_person_reads_as_erased(kit):
     assert person["name"] != "Long Wei"
 
 
-def test_public_vocabulary_matches_the_domain():
-    from services.key_populations import domain
-    pairs = [(c.Category, domain.Category), (c.TeamRole, domain.TeamRole), (c.FollowUpKind, domain.FollowUpKind),
-             (c.FollowUpOutcome, domain.FollowUpOutcome), (c.ExitReason, domain.ExitReason),
-             (c.TransferRefusal, domain.TransferRefusal), (c.ViolationKind, domain.ViolationKind),
-             (c.WarningGiven, domain.WarningGiven), (c.AssistanceKind, domain.AssistanceKind),
-             (c.TreatmentStatus, domain.TreatmentStatus), (c.TestResult, domain.TestResult)]
-    assert [(p.__name__, {m.value for m in p}) for p, _ in pairs] == [(p.__name__, {m.value for m in d})
-                                                                       for p, d in pairs]
-
-
 def test_highest_risk_payload_is_what_emergency_command_consumes(kit):
     from services.emergency_command import contracts as emergency
     from services.key_populations.publishing import contracts

@@ -1,21 +1,22 @@
 """What every grid_events read model shares: one metadata, the sealed columns, the
-update and erasure helpers, gauges from grouped counts, paging."""
+read model of one aggregate family (stamped updates, erasure flags), gauges from grouped counts, paging."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Boolean, Column, MetaData, Table, case, func, literal, select, update
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import level_of
+from shared.projections import RecordView, handles, row_to_dict
 from shared.projections import page_of as shared_page_of
-from shared.projections import row_to_dict
 from shared.security.row_seal import checked_page, checked_row
 
 from ..contracts import SERVICE, Tier
+from ..domain import Erasure
 
 metadata = MetaData()
 
@@ -40,12 +41,15 @@ def mark_erased(conn: Connection, table: Table, key: Column, event: Any, *kinds:
         conn.execute(update(table).where(key == event.record_id).values(personal_data_erased=True))
 
 
-def update_row(conn: Connection, table: Table, key: Column, event: Any, **values: Any) -> None:
-    if "updated_at" in table.c:
-        values["updated_at"] = event.timestamp
-    if "version" in table.c:
-        values["version"] = event.originator_version
-    conn.execute(update(table).where(key == str(event.originator_id)).values(**values))
+class GridRecordView(RecordView):
+    """A read model of one aggregate family: stamped updates (``RecordView``), and an erasure of
+    ``erasure_kind`` flags the record it names."""
+
+    erasure_kind: ClassVar[str]
+
+    @handles(Erasure.Recorded)
+    def on_erased(self, event: Any, conn: Connection) -> None:
+        mark_erased(conn, self.record, self.record.c[self.record_key], event, self.erasure_kind)
 
 
 def tier_of(code: str) -> str:

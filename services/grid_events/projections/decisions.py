@@ -8,11 +8,11 @@ from sqlalchemy import Column, DateTime, Integer, String, Table, Text, insert, s
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, scope_prefix
-from shared.projections import Projection, handles
+from shared.projections import handles
 from shared.security.row_seal import seal_column
 
 from ..domain import DecisionStatus, Erasure, FamilySafetyAssessment, MajorDecision
-from .common import erased_flag, mark_erased, metadata, update_row
+from .common import GridRecordView, erased_flag, mark_erased, metadata
 
 decisions = Table(
     "grid_decisions_view",
@@ -45,9 +45,10 @@ family_assessments = Table(
 )
 
 
-class DecisionsView(Projection):
+class DecisionsView(GridRecordView):
     name = "grid_events.decisions"
     tables = [decisions, family_assessments]
+    record, record_key, erasure_kind = decisions, "decision_id", "major decision"
 
     @handles(MajorDecision.Registered)
     def on_registered(self, event: Any, conn: Connection) -> None:
@@ -82,14 +83,11 @@ class DecisionsView(Projection):
 
     @handles(Erasure.Recorded)
     def on_erased(self, event: Any, conn: Connection) -> None:
-        mark_erased(conn, decisions, decisions.c.decision_id, event, "major decision")
+        super().on_erased(event, conn)
         mark_erased(conn, family_assessments, family_assessments.c.assessment_id, event, "family assessment")
         if event.kind == "person":  # a household erased: its assessments' texts read [erased] too
             conn.execute(update(family_assessments).where(family_assessments.c.household_id == event.subject)
                          .values(personal_data_erased=True))
-
-    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
-        update_row(conn, decisions, decisions.c.decision_id, event, **values)
 
 
 # -- queries ------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, Text, 
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, level_of, scope_prefix
-from shared.projections import Projection, handles
+from shared.projections import handles
 from shared.security.row_seal import seal_column
 
 from ..contracts import SERVICE
-from ..domain import Erasure, EventReport, Status, Tier
-from .common import by_source_query, counted, erased_flag, mark_erased, metadata, one, open_or_closed, update_row
+from ..domain import EventReport, Status, Tier
+from .common import GridRecordView, by_source_query, counted, erased_flag, metadata, one, open_or_closed
 from .risks import risks
 
 reports = Table(
@@ -52,9 +52,10 @@ reports = Table(
 )
 
 
-class EventReportsView(Projection):
+class EventReportsView(GridRecordView):
     name = "grid_events.reports"
     tables = [reports]
+    record, record_key, erasure_kind = reports, "event_id", "event report"
 
     @handles(EventReport.Reported)
     def on_reported(self, event: Any, conn: Connection) -> None:
@@ -118,13 +119,6 @@ class EventReportsView(Projection):
     @handles(EventReport.Closed)
     def on_closed(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=Status.CLOSED.value, closed_at=event.timestamp)
-
-    @handles(Erasure.Recorded)
-    def on_erased(self, event: Any, conn: Connection) -> None:
-        mark_erased(conn, reports, reports.c.event_id, event, "event report")
-
-    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
-        update_row(conn, reports, reports.c.event_id, event, **values)
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
         open_events = counted(

@@ -10,11 +10,11 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, Table, 
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, scope_prefix
-from shared.projections import Projection, handles
+from shared.projections import handles
 from shared.security.row_seal import seal_column
 
-from ..domain import Erasure, Risk, RiskStatus
-from .common import by_source_query, counted, erased_flag, mark_erased, metadata, one, tier_of, update_row
+from ..domain import Risk, RiskStatus
+from .common import GridRecordView, by_source_query, counted, erased_flag, metadata, one, tier_of
 
 risks = Table(
     "grid_risks_view",
@@ -45,9 +45,10 @@ risks = Table(
 )
 
 
-class RisksView(Projection):
+class RisksView(GridRecordView):
     name = "grid_events.risks"
     tables = [risks]
+    record, record_key, erasure_kind = risks, "risk_id", "risk"
 
     @handles(Risk.Registered)
     def on_registered(self, event: Any, conn: Connection) -> None:
@@ -109,13 +110,6 @@ class RisksView(Projection):
     @handles(Risk.IncidentLinked)
     def on_incident_linked(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, incident_id=event.incident_id)
-
-    @handles(Erasure.Recorded)
-    def on_erased(self, event: Any, conn: Connection) -> None:
-        mark_erased(conn, risks, risks.c.risk_id, event, "risk")
-
-    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
-        update_row(conn, risks, risks.c.risk_id, event, **values)
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
         open_risks = counted(

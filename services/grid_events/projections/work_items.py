@@ -10,11 +10,11 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, Table, 
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, scope_prefix
-from shared.projections import Projection, handles
+from shared.projections import handles
 from shared.security.row_seal import seal_column
 
-from ..domain import Erasure, WorkItem, WorkItemStatus
-from .common import counted, erased_flag, mark_erased, metadata, one, update_row
+from ..domain import WorkItem, WorkItemStatus
+from .common import GridRecordView, counted, erased_flag, metadata, one
 
 work_items = Table(
     "grid_work_items_view",
@@ -40,9 +40,10 @@ work_items = Table(
 )
 
 
-class WorkItemsView(Projection):
+class WorkItemsView(GridRecordView):
     name = "grid_events.work_items"
     tables = [work_items]
+    record, record_key, erasure_kind = work_items, "item_id", "work item"
 
     @handles(WorkItem.Listed)
     def on_listed(self, event: Any, conn: Connection) -> None:
@@ -86,13 +87,6 @@ class WorkItemsView(Projection):
     @handles(WorkItem.Cancelled)
     def on_cancelled(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, status=WorkItemStatus.CANCELLED.value, overdue=False)
-
-    @handles(Erasure.Recorded)
-    def on_erased(self, event: Any, conn: Connection) -> None:
-        mark_erased(conn, work_items, work_items.c.item_id, event, "work item")
-
-    def _update(self, conn: Connection, event: Any, **values: Any) -> None:
-        update_row(conn, work_items, work_items.c.item_id, event, **values)
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
         return [counted(

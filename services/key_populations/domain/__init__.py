@@ -6,16 +6,9 @@ refuses an unknown one.
 
 from shared.errors import ValidationFailed
 
-from .common import (
-    Category,
-    ExitReason,
-    RiskLevel,
-    TeamRole,
-    TransferRefusal,
-    check_opaque_person_id,
-    person_key,
-    require_sealed,
-)
+# The vocabulary is public (the contract's); the domain uses it as is.
+from ..contracts import Category, ExitReason, TransferRefusal
+from .common import RiskLevel, TeamRole, check_opaque_person_id, person_key, require_sealed
 from .community_correction import MAX_LEAVE_DAYS, CommunityCorrection, CorrectionType, Duty, ViolationKind, WarningGiven
 from .drug_users import MEASURE_YEARS, DrugUser, Measure, TestResult
 from .enrolment import Enrolment, FollowUpKind, FollowUpOutcome

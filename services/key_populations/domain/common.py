@@ -23,17 +23,9 @@ from pydantic import BaseModel, ValidationError
 
 from shared.errors import ValidationFailed
 from shared.jurisdiction import PREFECTURE, Level, check_code, covers, level_of
-from shared.security.policy import Category as PolicyCategory
 from shared.security.sealing import check_opaque_id, check_person_id, require_sealed
 
-
-class Category(StrEnum):
-    """The four key populations, named as the access policy names them."""
-
-    COMMUNITY_CORRECTION = PolicyCategory.COMMUNITY_CORRECTION.value
-    RELEASED_PERSONS = PolicyCategory.RELEASED_PERSONS.value
-    SEVERE_MENTAL_DISORDER = PolicyCategory.SEVERE_MENTAL_DISORDER.value
-    DRUG_USERS = PolicyCategory.DRUG_USERS.value
+from ..contracts import TeamRole  # the public vocabulary
 
 
 class RiskLevel(IntEnum):
@@ -41,29 +33,6 @@ class RiskLevel(IntEnum):
 
     NONE = 0
     HIGHEST = 5
-
-
-class TeamRole(StrEnum):
-    TOWNSHIP_OFFICIAL = "township_official"
-    POLICE_OFFICER = "police_officer"
-    HEALTH_WORKER = "health_worker"
-    SOCIAL_WORKER = "social_worker"
-    FAMILY_MEMBER = "family_member"
-
-
-class ExitReason(StrEnum):
-    PERIOD_COMPLETED = "period_completed"
-    REVOKED = "revoked"
-    DIED = "died"
-    MOVED_OUT = "moved_out"  # left the prefecture
-
-
-class TransferRefusal(StrEnum):
-    """Why a receiving township refuses a transfer: a code, never free text."""
-
-    NOT_RESIDENT = "not_resident"
-    WRONG_JURISDICTION = "wrong_jurisdiction"
-    INCOMPLETE_FILE = "incomplete_file"
 
 
 # -- personal data ----------------------------------------------------------------------

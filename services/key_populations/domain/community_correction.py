@@ -23,7 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 
-from .common import Category, ExitReason, check_dated, member_of, person_key, require_sealed
+from ..contracts import (  # the public vocabulary
+    Category,
+    ExitReason,
+    ViolationKind,
+    WarningGiven,
+)
+from .common import check_dated, member_of, person_key, require_sealed
 from .enrolment import Enrolment
 
 MAX_LEAVE_DAYS = 30  # a single leave of absence lasts at most a month
@@ -42,19 +48,6 @@ class Duty(StrEnum):
     COMMUNITY_SERVICE = "community_service"
     EDUCATION = "education"
     ELECTRONIC_MONITORING = "electronic_monitoring"
-
-
-class ViolationKind(StrEnum):
-    MISSED_REPORT = "missed_report"
-    LEFT_WITHOUT_LEAVE = "left_without_leave"
-    OVERSTAYED_LEAVE = "overstayed_leave"
-    BROKE_PROHIBITION = "broke_prohibition"
-    OTHER = "other"
-
-
-class WarningGiven(StrEnum):
-    REPRIMAND = "reprimand"
-    WARNING = "warning"
 
 
 class CorrectionFacts(BaseModel):

@@ -23,7 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import InvalidTransition, ValidationFailed
 
-from .common import Category, ExitReason, RiskLevel, check_dated, member_of
+from ..contracts import (  # the public vocabulary
+    Category,
+    ExitReason,
+    TestResult,  # the public vocabulary
+)
+from .common import RiskLevel, check_dated, member_of
 from .enrolment import Enrolment
 from .policy import FollowUpPolicy, default_policy
 from .released_persons import years_after
@@ -34,11 +39,6 @@ MEASURE_YEARS = 3
 class Measure(StrEnum):
     COMMUNITY_DRUG_REHABILITATION = "community_drug_rehabilitation"
     COMMUNITY_REHABILITATION = "community_rehabilitation"
-
-
-class TestResult(StrEnum):
-    NEGATIVE = "negative"
-    POSITIVE = "positive"
 
 
 class DrugUserFacts(BaseModel):

@@ -27,7 +27,6 @@ Rules:
 from __future__ import annotations
 
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -37,10 +36,14 @@ from shared.errors import Forbidden, InvalidTransition, ValidationFailed
 from shared.eventstore import AuditedAggregate, stable_id
 from shared.jurisdiction import covers
 
-from .common import (
+from ..contracts import (  # the public vocabulary
     ExitReason,
-    RiskLevel,
+    FollowUpKind,
+    FollowUpOutcome,
     TransferRefusal,
+)
+from .common import (
+    RiskLevel,
     check_dated,
     check_opaque_person_id,
     check_risk_level,
@@ -53,19 +56,6 @@ from .common import (
     township_of,
 )
 from .policy import FollowUpPolicy, default_policy
-
-
-class FollowUpKind(StrEnum):
-    HOME_VISIT = "home_visit"
-    CHECK_IN = "check_in"  # the person reports in
-    PHONE = "phone"
-
-
-class FollowUpOutcome(StrEnum):
-    STABLE = "stable"
-    CONCERN = "concern"
-    NOT_FOUND = "not_found"
-    REFUSED = "refused"
 
 
 class Enrolment(AuditedAggregate):

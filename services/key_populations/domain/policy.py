@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .common import Category, RiskLevel
+from ..contracts import Category  # the public vocabulary
+from .common import RiskLevel
 
 LEVELS = range(RiskLevel.NONE, RiskLevel.HIGHEST + 1)
 

@@ -15,24 +15,19 @@ Rules:
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 
 from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import Conflict, ValidationFailed
 
-from .common import Category, check_dated, member_of, person_key, require_sealed
+from ..contracts import (
+    AssistanceKind,  # the public vocabulary
+    Category,  # the public vocabulary
+)
+from .common import check_dated, member_of, person_key, require_sealed
 from .enrolment import Enrolment
 from .policy import FollowUpPolicy
-
-
-class AssistanceKind(StrEnum):
-    EMPLOYMENT = "employment"
-    HOUSING = "housing"
-    TRAINING = "training"
-    SOCIAL_SECURITY = "social_security"
-    EDUCATION = "education"
 
 
 class ReleaseFacts(BaseModel):

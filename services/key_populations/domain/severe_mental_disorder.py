@@ -19,7 +19,12 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.errors import InvalidTransition, ValidationFailed
 
-from .common import Category, ExitReason, member_of, person_key, require_sealed
+from ..contracts import (  # the public vocabulary
+    Category,
+    ExitReason,
+    TreatmentStatus,  # the public vocabulary
+)
+from .common import member_of, person_key, require_sealed
 from .enrolment import Enrolment
 
 
@@ -30,14 +35,6 @@ class Diagnosis(StrEnum):
     BIPOLAR_DISORDER = "bipolar_disorder"
     EPILEPSY_ASSOCIATED_MENTAL_DISORDER = "epilepsy_associated_mental_disorder"
     INTELLECTUAL_DISABILITY_WITH_MENTAL_DISORDER = "intellectual_disability_with_mental_disorder"
-
-
-class TreatmentStatus(StrEnum):
-    NOT_TREATED = "not_treated"
-    OUTPATIENT = "outpatient"
-    INPATIENT = "inpatient"
-    COMMUNITY_REHABILITATION = "community_rehabilitation"
-    INTERRUPTED = "interrupted"
 
 
 class MentalDisorderFacts(BaseModel):
