@@ -1,6 +1,8 @@
 """The contract suite: every registered service, through its own entrypoints on the in-memory kit,
 keeps a canary written into its free-text fields out of its stored events, read-model rows, logs
-and published payloads; changes nothing on a refused command; and audits every personal-data read.
+and published payloads; changes nothing on a refused command; audits every personal-data read; and
+refuses a 1 MB string (and a text one character past its limit) in every string field of every RPC
+method with a typed error that names the field, never repeats the value and stores nothing.
 
 A service joins by declaring ``tests/scenarios/<service>.py`` (tests/contract_support.py,
 docs/adding-a-service.md); the suite itself is never edited for a new service."""
@@ -12,7 +14,9 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
-from shared.errors import PinganError
+from shared.context import CallerContext, Role
+from shared.contract_docs import rpc_models
+from shared.errors import PinganError, ValidationFailed
 from shared.registry import service_class, service_names
 from shared.testing import CountingVault, service_worker
 from tests.contract_support import app_for, scenario_of, store_of
@@ -107,3 +111,86 @@ def test_contract_personal_data_read_is_audited(run, written):
     found = run.scenario.read(run.worker, written)
     audits = [n.topic for n in run.stored()[before:] if "ReadAudited" in n.topic]
     assert run.canary in repr(found) and audits
+
+
+# -- oversize input ---------------------------------------------------------------------------------
+
+MEGABYTE = 1_000_000
+# Any caller: a payload is validated before anything is authorised, loaded or stored.
+ANYONE = CallerContext(actor_id="officer-1", role=Role.PREFECTURE_OFFICER, jurisdiction="433100")
+
+
+def _accepts_text(schema: dict, definitions: dict) -> bool:
+    if "$ref" in schema:
+        return _accepts_text(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+    if "anyOf" in schema:
+        return any(_accepts_text(option, definitions) for option in schema["anyOf"])
+    return schema.get("type") == "string"
+
+
+def string_fields(model) -> dict[str, tuple[bool, int | None]]:
+    """Each field of ``model`` that takes a string, or a list of strings, as the payload names it:
+    (a list?, its documented length limit if it has one)."""
+    schema = model.model_json_schema(by_alias=True)
+    definitions = schema.get("$defs", {})
+    found = {}
+    for name, field in schema.get("properties", {}).items():
+        options = field.get("anyOf", [field])
+        lists = [option for option in options if option.get("type") == "array"]
+        if any(_accepts_text(option, definitions) for option in options):
+            limits = [option.get("maxLength") for option in options if "maxLength" in option]
+            found[name] = (False, limits[0] if limits else field.get("maxLength"))
+        elif lists and _accepts_text(lists[0].get("items", {}), definitions):
+            found[name] = (True, lists[0]["items"].get("maxLength"))
+    return found
+
+
+def refusal_of(run: Run, method: str, name: str, as_list: bool, value: str) -> str | None:
+    """What is wrong with how ``method`` answers ``value`` in field ``name`` (None: refused as it must be)."""
+    try:
+        getattr(run.worker(ANYONE), method)(**{name: [value] if as_list else value})
+    except ValidationFailed as refused:
+        said = repr(refused.args)
+        if value[:40] in said or len(said) > 10_000:
+            return "the error repeats the value"
+        problems = refused.details if isinstance(refused.details, list) else []
+        if not any(str(p.get("field", "")).split(".")[0] == name or name in str(p.get("problem", ""))
+                   for p in problems):
+            return "the error does not name the field"
+        return None
+    except PinganError as other:
+        return f"refused as {type(other).__name__}, not ValidationFailed"
+    return "accepted"
+
+
+def oversize_refusals(run: Run, length: object) -> tuple[list, tuple]:
+    """Every string field of every RPC method given a value of ``length(limit)`` characters: what went wrong,
+    and the stored events and read-model counts before and after."""
+    before = run.counts()
+    wrong = []
+    for method, model in sorted(rpc_models(service_class(run.service)).items()):
+        for name, (as_list, limit) in string_fields(model).items():
+            size = length(limit)  # type: ignore[operator]
+            if size is None:
+                continue
+            value = f"Oversize{uuid4().hex[:12]}" + "x" * size
+            problem = refusal_of(run, method, name, as_list, value[:size])
+            if problem:
+                wrong.append((method, name, problem))
+    return wrong, (before, run.counts())
+
+
+def test_contract_megabyte_string_in_any_field_is_refused_by_name(run):
+    wrong, _ = oversize_refusals(run, lambda limit: MEGABYTE)
+    assert wrong == []
+
+
+def test_contract_megabyte_strings_store_nothing(run):
+    _, (before, after) = oversize_refusals(run, lambda limit: MEGABYTE)
+    assert after == before
+
+
+def test_contract_text_one_past_its_limit_is_refused_by_name(run):
+    wrong, _ = oversize_refusals(run, lambda limit: None if limit is None else limit + 1)
+    assert wrong == []
+
