@@ -157,3 +157,34 @@ def test_row_seal_moved_mediation_case_is_neither_read_nor_listed(two_cases, run
         listed = rpc.mediation.list_cases(page_size=500)
     assert [item["case_id"] for item in listed["items"]] == [two_cases[TOWNSHIP_A + "001"]]
     assert tampered("mediation_cases_view") == before + 2
+
+
+@pytest.fixture
+def two_risks(runtime, start_service, rpc_as):  # noqa: F811  (the imported fixture, not a redefinition)
+    """A risk in each township naming the same responsible person; the other township's risk read once."""
+    start_service(GridEventsService)
+    with rpc_as() as rpc:
+        for code in ("433100", "433101", TOWNSHIP_A, TOWNSHIP_A + "001", TOWNSHIP_B, TOWNSHIP_B + "001"):
+            rpc.grid_events.register_jurisdiction(code=code, name=f"unit {code}")
+        rpc.grid_events.register_member_unit(body_code="433101", unit_code="finance-office",
+                                             name="Jishou Finance Office", duties=["lending risks"])
+        ids = {village: rpc.grid_events.register_risk(
+            jurisdiction=village, category="lending", source="risk", level="yellow", place="market",
+            description="illegal lending", responsible_unit="finance-office", responsible_person_id="p-9",
+            responsible_person_name="Officer Zhang San")["risk_id"]
+            for village in (TOWNSHIP_A + "001", TOWNSHIP_B + "001")}
+        rpc.grid_events.get_risk(risk_id=ids[TOWNSHIP_B + "001"], purpose="case_work")
+    return ids
+
+
+def test_row_seal_moved_risk_is_left_out_of_who_read_a_person_and_counted(two_risks, runtime, rpc_as):
+    """Moved into the auditor's township, the other township's risk would open its readers to that auditor."""
+    before = tampered("grid_risks_view")
+    other = two_risks[TOWNSHIP_B + "001"]
+    moved = as_runtime(runtime, "UPDATE grid_risks_view SET jurisdiction = %s WHERE risk_id = %s",
+                       (TOWNSHIP_A + "001", other))
+    assert moved == 1
+    with rpc_as(role=Role.AUDITOR, jurisdiction=TOWNSHIP_A, actor_id="auditor-a") as rpc:
+        access = rpc.grid_events.access_log(person_id="p-9", page_size=200)["items"]
+    assert [read for read in access if other in repr(read)] == []
+    assert tampered("grid_risks_view") == before + 1
