@@ -704,11 +704,16 @@ def page_of(conn: Connection, query: Any, page: int, page_size: int, json_column
 
 class RecordView(Projection):
     """A read model whose ``record`` table holds one row per aggregate, keyed by the aggregate's id in
-    ``record_key``. ``_update`` changes that row and stamps it with the event's time and version (where the
-    table has ``updated_at`` / ``version``), so a row always says which event it reflects."""
+    ``record_key``. ``_row`` reads the event's row; ``_update`` changes it and stamps it with the event's time
+    and version (where the table has ``updated_at`` / ``version``), so a row always says which event it
+    reflects."""
 
     record: ClassVar[Table]
     record_key: ClassVar[str]
+
+    def _row(self, conn: Connection, event: Any) -> Any:
+        table = self.record
+        return conn.execute(select(table).where(table.c[self.record_key] == str(event.originator_id))).one()
 
     def _update(self, conn: Connection, event: Any, **values: Any) -> None:
         table = self.record

@@ -195,9 +195,6 @@ class KeyAreasView(RecordView):
         self._update(conn, event, drill_due_on=due, drill_overdue=due in json.loads(row["drill_overdue_flagged"]),
                      **values)
 
-    def _row(self, conn: Connection, event: Any) -> Any:
-        return conn.execute(select(key_areas).where(key_areas.c.area_id == str(event.originator_id))).one()
-
     def gauges(self, conn: Connection) -> Iterable[Any]:
         return [_count_by_county(conn, "pingan_emergency_drills_overdue",
                                  "Key areas whose drill is overdue (flagged by the timer)", key_areas.c.drill_overdue),
@@ -337,9 +334,6 @@ class IncidentsView(RecordView):
     def _task(self, conn: Connection, event: Any, **values: Any) -> None:
         conn.execute(update(tasks).where(tasks.c.incident_id == str(event.originator_id),
                                          tasks.c.task_id == event.task_id).values(**values))
-
-    def _row(self, conn: Connection, event: Any) -> Any:
-        return conn.execute(select(incidents).where(incidents.c.incident_id == str(event.originator_id))).one()
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
         return [open_incidents_gauge(conn), first_acknowledgement_histogram(conn)]

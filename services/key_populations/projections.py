@@ -197,7 +197,7 @@ class EnrolmentsView(_ByCategory, RecordView):
         row = self._row(conn, event)
         # A closer due date clears a flag raised for the later one only if that one was not yet passed.
         self._update(conn, event, risk_level=event.level, next_follow_up_due=due,
-                     follow_up_overdue=row["follow_up_overdue"] and due == row["next_follow_up_due"])
+                     follow_up_overdue=row.follow_up_overdue and due == row.next_follow_up_due)
 
     @on_every_category("TeamAssigned")
     def on_team(self, event: Any, conn: Connection) -> None:
@@ -223,13 +223,13 @@ class EnrolmentsView(_ByCategory, RecordView):
 
     @on_every_category("GuardianChanged")
     def on_guardian(self, event: Any, conn: Connection) -> None:
-        facts = json.loads(self._row(conn, event)["facts"])
+        facts = json.loads(self._row(conn, event).facts)
         facts.update(guardian_name=event.guardian_name, guardian_contact=event.guardian_contact)
         self._update(conn, event, facts=json.dumps(facts))
 
     @on_every_category("TreatmentChanged")
     def on_treatment(self, event: Any, conn: Connection) -> None:
-        facts = json.loads(self._row(conn, event)["facts"])
+        facts = json.loads(self._row(conn, event).facts)
         facts.update(treatment_status=event.status)
         self._update(conn, event, facts=json.dumps(facts))
 
@@ -244,10 +244,6 @@ class EnrolmentsView(_ByCategory, RecordView):
     @on_every_category("DrugTestMissed")
     def on_missed(self, event: Any, conn: Connection) -> None:
         self._update(conn, event, next_test_due=event.next_test_due)
-
-    def _row(self, conn: Connection, event: Any) -> Any:
-        return conn.execute(select(enrolments).where(enrolments.c.enrolment_id == str(event.originator_id))
-                            ).mappings().one()
 
     def _moved(self, conn: Connection, event: Any, **values: Any) -> None:
         _resealed(conn, enrolments, enrolments.c.enrolment_id == str(event.originator_id),

@@ -215,9 +215,6 @@ class CasesView(RecordView):
         conn.execute(update(parties).where(parties.c.case_id == str(event.originator_id)).values(erased=True))
         self._update(conn, event, personal_data_erased=True)
 
-    def _row(self, conn: Connection, event: Any) -> Any:
-        return conn.execute(select(cases).where(cases.c.case_id == str(event.originator_id))).one()
-
     def _step(self, conn: Connection, event: Any, step: Step, **values: Any) -> None:
         steps = json.loads(self._row(conn, event).steps)
         if step.value not in steps:
