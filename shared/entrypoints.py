@@ -27,7 +27,7 @@ from .errors import EXPECTED_ERRORS, Conflict, PinganError, ValidationFailed
 from .faults import is_infrastructure, unavailable
 from .liveness import liveness
 from .reliable import DeadLetter, event_handler, rpc
-from .validation import parse, scrubbed
+from .validation import field_names, parse, scrubbed
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +44,7 @@ def api(model: type[BaseModel]) -> Callable:
             try:
                 return method(self, call, parse(model, payload))
             except PinganError as refusal:  # never a caller's value back in the answer or the log
-                raise scrubbed(refusal, payload, frozenset(model.model_fields)) from None
+                raise scrubbed(refusal, payload, field_names(model)) from None
             except Exception as error:
                 if not is_infrastructure(error):
                     raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
@@ -71,7 +72,7 @@ def parse(model: type[M], payload: Any) -> M:
     """
     if not isinstance(payload, dict):
         raise ValidationFailed(f"{model.__name__}: expected an object of named fields")
-    known = frozenset(model.model_fields)
+    known = field_names(model)
     bad = [{"field": _safe(field, payload, known), "problem": "contains a control character"}
            for field in list(_control_characters(payload))[:MAX_PROBLEMS]]
     if bad:
@@ -87,6 +88,24 @@ def parse(model: type[M], payload: Any) -> M:
         ]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise ValidationFailed(f"{model.__name__}: {summary}", problems) from None
+
+
+@lru_cache(maxsize=1024)
+def field_names(model: type[BaseModel]) -> frozenset[str]:
+    """The names of ``model``'s fields and of the fields of every model nested in it (a list of parties,
+    a warning's info): an error may name them, however long (``_safe``)."""
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.update({name, field.alias} - {None})  # type: ignore[arg-type]
+        names.update(*(field_names(nested) for nested in _nested_models(field.annotation)))
+    return frozenset(names)
+
+
+def _nested_models(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _nested_models(arg)
 
 
 MAX_PROBLEMS = 20

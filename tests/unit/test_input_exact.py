@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.context import TokenKeys, TokenVerifier, VerifyKey
 from shared.errors import Unauthenticated, ValidationFailed
@@ -78,3 +78,16 @@ def test_token_jurisdiction_with_trailing_newline_is_unauthenticated():
     verifier = TokenVerifier(TokenKeys({"k": VerifyKey("k", key.public_key())}))
     with pytest.raises(Unauthenticated, match="claims are incomplete"):
         verifier.verify(token)
+
+
+def test_validation_error_names_a_nested_field_however_long():
+    class Helper(BaseModel):
+        interpreter_identifier: str = Field(max_length=8)
+
+    class Team(Command):
+        helpers: list[Helper]
+
+    with pytest.raises(ValidationFailed) as refused:
+        parse(Team, {"helpers": [{"interpreter_identifier": CANARY}]})
+    assert refused.value.details[0]["field"] == "helpers.0.interpreter_identifier"
+    assert "canary" not in repr(refused.value.args)

@@ -120,42 +120,52 @@ MEGABYTE = 1_000_000
 ANYONE = CallerContext(actor_id="officer-1", role=Role.PREFECTURE_OFFICER, jurisdiction="433100")
 
 
-def _accepts_text(schema: dict, definitions: dict) -> bool:
-    if "$ref" in schema:
-        return _accepts_text(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
-    if "anyOf" in schema:
-        return any(_accepts_text(option, definitions) for option in schema["anyOf"])
-    return schema.get("type") == "string"
+Path = tuple[str | int, ...]  # field names, and 0 for an item of a list
 
 
-def string_fields(model) -> dict[str, tuple[bool, int | None]]:
-    """Each field of ``model`` that takes a string, or a list of strings, as the payload names it:
-    (a list?, its documented length limit if it has one)."""
+def string_paths(model) -> dict[Path, int | None]:
+    """Each place in a payload of ``model`` that takes a string (in nested objects and lists too), as the
+    payload names it, with its documented length limit if it has one."""
     schema = model.model_json_schema(by_alias=True)
     definitions = schema.get("$defs", {})
-    found = {}
-    for name, field in schema.get("properties", {}).items():
-        options = field.get("anyOf", [field])
-        lists = [option for option in options if option.get("type") == "array"]
-        if any(_accepts_text(option, definitions) for option in options):
-            limits = [option.get("maxLength") for option in options if "maxLength" in option]
-            found[name] = (False, limits[0] if limits else field.get("maxLength"))
-        elif lists and _accepts_text(lists[0].get("items", {}), definitions):
-            found[name] = (True, lists[0]["items"].get("maxLength"))
+    found: dict[Path, int | None] = {}
+
+    def walk(node: dict, path: Path) -> None:
+        if "$ref" in node:
+            node = definitions[node["$ref"].rsplit("/", 1)[-1]]
+        for option in node.get("anyOf", []):
+            walk(option, path)
+        if node.get("type") == "string" and path:
+            found[path] = found.get(path) or node.get("maxLength")
+        elif node.get("type") == "array" and len(path) < 6:
+            walk(node.get("items", {}), (*path, 0))
+        elif node.get("type") == "object" and len(path) < 6:
+            for name, field in node.get("properties", {}).items():
+                walk(field, (*path, name))
+
+    walk(schema, ())
     return found
 
 
-def refusal_of(run: Run, method: str, name: str, as_list: bool, value: str) -> str | None:
-    """What is wrong with how ``method`` answers ``value`` in field ``name`` (None: refused as it must be)."""
+def payload_at(path: Path, value: str) -> object:
+    if not path:
+        return value
+    inner = payload_at(path[1:], value)
+    return [inner] if path[0] == 0 else {path[0]: inner}
+
+
+def refusal_of(run: Run, method: str, path: Path, value: str) -> str | None:
+    """What is wrong with how ``method`` answers ``value`` at ``path`` (None: refused as it must be)."""
     try:
-        getattr(run.worker(ANYONE), method)(**{name: [value] if as_list else value})
+        getattr(run.worker(ANYONE), method)(**payload_at(path, value))  # type: ignore[arg-type]
     except ValidationFailed as refused:
         said = repr(refused.args)
         if value[:40] in said or len(said) > 10_000:
             return "the error repeats the value"
+        top, leaf = str(path[0]), str([part for part in path if part != 0][-1])
         problems = refused.details if isinstance(refused.details, list) else []
-        if not any(str(p.get("field", "")).split(".")[0] == name or name in str(p.get("problem", ""))
-                   for p in problems):
+        if not any(str(p.get("field", "")).split(".")[0] == top and leaf in str(p.get("field", ""))
+                   or leaf in str(p.get("problem", "")) for p in problems):
             return "the error does not name the field"
         return None
     except PinganError as other:
@@ -169,14 +179,14 @@ def oversize_refusals(run: Run, length: object) -> tuple[list, tuple]:
     before = run.counts()
     wrong = []
     for method, model in sorted(rpc_models(service_class(run.service)).items()):
-        for name, (as_list, limit) in string_fields(model).items():
+        for path, limit in string_paths(model).items():
             size = length(limit)  # type: ignore[operator]
             if size is None:
                 continue
-            value = f"Oversize{uuid4().hex[:12]}" + "x" * size
-            problem = refusal_of(run, method, name, as_list, value[:size])
+            value = (f"Oversize{uuid4().hex[:12]}" + "x" * size)[:size]
+            problem = refusal_of(run, method, path, value)
             if problem:
-                wrong.append((method, name, problem))
+                wrong.append((method, ".".join(map(str, path)), problem))
     return wrong, (before, run.counts())
 
 
