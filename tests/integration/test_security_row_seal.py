@@ -20,7 +20,7 @@ from prometheus_client import REGISTRY
 from services.grid_events.service import GridEventsService
 from services.mediation.service import MediationService
 from shared.context import Role
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from tests.integration.test_mediation_service import start_service  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
@@ -159,20 +159,35 @@ def test_row_seal_moved_mediation_case_is_neither_read_nor_listed(two_cases, run
     assert tampered("mediation_cases_view") == before + 2
 
 
+def risks_naming(rpc_as, person_id, villages):
+    """A risk in each village naming ``person_id`` as responsible (the units above registered first)."""
+    with rpc_as() as rpc:
+        places = {"433100"} | {code for village in villages for code in (village[:6], village[:9], village)}
+        for code in sorted(places):  # parents first
+            rpc.grid_events.register_jurisdiction(code=code, name=f"unit {code}")
+        for county in sorted({village[:6] for village in villages}):
+            rpc.grid_events.register_member_unit(body_code=county, unit_code="finance-office",
+                                                 name=f"Finance Office {county}", duties=["lending risks"])
+        ids = {village: rpc.grid_events.register_risk(
+            jurisdiction=village, category="lending", source="risk", level="yellow", place="market",
+            description="illegal lending", responsible_unit="finance-office", responsible_person_id=person_id,
+            responsible_person_name="Officer Zhang San")["risk_id"] for village in villages}
+        listed = rpc.grid_events.list_risks(purpose="audit")  # a read brings the read model up to date
+    assert len(listed["items"]) == len(villages)
+    return ids
+
+
+def move_risk(dsn, risk_id, village):
+    moved = as_runtime(dsn, "UPDATE grid_risks_view SET jurisdiction = %s WHERE risk_id = %s", (village, risk_id))
+    assert moved == 1
+
+
 @pytest.fixture
 def two_risks(runtime, start_service, rpc_as):  # noqa: F811  (the imported fixture, not a redefinition)
     """A risk in each township naming the same responsible person; the other township's risk read once."""
     start_service(GridEventsService)
+    ids = risks_naming(rpc_as, "p-9", [TOWNSHIP_A + "001", TOWNSHIP_B + "001"])
     with rpc_as() as rpc:
-        for code in ("433100", "433101", TOWNSHIP_A, TOWNSHIP_A + "001", TOWNSHIP_B, TOWNSHIP_B + "001"):
-            rpc.grid_events.register_jurisdiction(code=code, name=f"unit {code}")
-        rpc.grid_events.register_member_unit(body_code="433101", unit_code="finance-office",
-                                             name="Jishou Finance Office", duties=["lending risks"])
-        ids = {village: rpc.grid_events.register_risk(
-            jurisdiction=village, category="lending", source="risk", level="yellow", place="market",
-            description="illegal lending", responsible_unit="finance-office", responsible_person_id="p-9",
-            responsible_person_name="Officer Zhang San")["risk_id"]
-            for village in (TOWNSHIP_A + "001", TOWNSHIP_B + "001")}
         rpc.grid_events.get_risk(risk_id=ids[TOWNSHIP_B + "001"], purpose="case_work")
     return ids
 
@@ -181,10 +196,20 @@ def test_row_seal_moved_risk_is_left_out_of_who_read_a_person_and_counted(two_ri
     """Moved into the auditor's township, the other township's risk would open its readers to that auditor."""
     before = tampered("grid_risks_view")
     other = two_risks[TOWNSHIP_B + "001"]
-    moved = as_runtime(runtime, "UPDATE grid_risks_view SET jurisdiction = %s WHERE risk_id = %s",
-                       (TOWNSHIP_A + "001", other))
-    assert moved == 1
+    move_risk(runtime, other, TOWNSHIP_A + "001")
     with rpc_as(role=Role.AUDITOR, jurisdiction=TOWNSHIP_A, actor_id="auditor-a") as rpc:
         access = rpc.grid_events.access_log(person_id="p-9", page_size=200)["items"]
     assert [read for read in access if other in repr(read)] == []
+    assert tampered("grid_risks_view") == before + 1
+
+
+def test_row_seal_moved_risk_refuses_erasing_the_person_it_names(runtime, start_service, rpc_as):  # noqa: F811
+    """Moved into the officer's county, another county's risk would let that officer erase the person it names."""
+    start_service(GridEventsService)
+    ids = risks_naming(rpc_as, "p-8", ["433101001001", "433122001001"])
+    move_risk(runtime, ids["433122001001"], "433101001001")
+    before = tampered("grid_risks_view")
+    with rpc_as(role=Role.COUNTY_OFFICER, jurisdiction="433101", actor_id="county-a") as rpc, \
+            pytest.raises(Conflict):
+        rpc.grid_events.erase_person(person_id="p-8", reason="subject_request")
     assert tampered("grid_risks_view") == before + 1
