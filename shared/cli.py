@@ -197,7 +197,7 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
 
 @app.command()
 def migrate(
-    service: str = typer.Argument(None, help="One service; all when omitted."),
+    service: str = typer.Argument(None, help="One service, or `clients` (the integration client registry); all when omitted."),
     runtime_role: str | None = typer.Option(
         None, help="PostgreSQL role the service runs as: event rows become append-only for it (run as the owner)."),
 ) -> None:
@@ -206,13 +206,19 @@ def migrate(
     The only command that rebuilds read models whose table shape changed
     (`pingan serve` never drops a table). Concurrent runs take turns.
     """
+    from shared.clients import REGISTRY_DATABASE, migrate_registry
     from shared.dependencies import open_store
     from shared.registry import service_class, service_names
     from shared.security.links import tables_only
 
     settings = _settings()
     settings.create_tables = True
-    for name in [service] if service else service_names():
+    for name in [service] if service else [*service_names(), REGISTRY_DATABASE]:
+        if name == REGISTRY_DATABASE:
+            migrate_registry(settings.events_url(name), runtime_role)
+            console.print(f"[green]tables ready[/] for the integration client registry ({name})"
+                          + (f", read-only for role {runtime_role}" if runtime_role else ""))
+            continue
         store = service_class(name).store
         with migration_lock(settings.views_url(name)), tables_only():  # the owner never holds the chain key
             opened = open_store(name, store.application_class, store.projections, settings, migrate=True)
