@@ -197,7 +197,8 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
 
 @app.command()
 def migrate(
-    service: str = typer.Argument(None, help="One service, or `clients` (the integration client registry); all when omitted."),
+    service: str = typer.Argument(
+        None, help="One service, or `clients` (the integration client registry); all when omitted."),
     runtime_role: str | None = typer.Option(
         None, help="PostgreSQL role the service runs as: event rows become append-only for it (run as the owner)."),
 ) -> None:
