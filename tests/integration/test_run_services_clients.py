@@ -33,7 +33,7 @@ def run_services(rabbit_config, tmp_path):
     owner_url = f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{prefix}_{{service}}"
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "BIN": str(Path(sys.executable).parent),
            "AMQP_URI": rabbit_config["AMQP_URI"], "PINGAN_DATABASE_URL": owner_url,
-           "PINGAN_RUNTIME_ROLE": prefix, "PINGAN_PG_ADMIN_DSN": SUPERUSER_DSN.format(db="postgres"),
+           "PINGAN_RUNTIME_ROLE": prefix, "PINGAN_RUNTIME_PASSWORD": "runtime", "PINGAN_PG_ADMIN_DSN": SUPERUSER_DSN.format(db="postgres"),
            "PINGAN_SERVICES": "grid_events", "PINGAN_FIRST_HTTP_PORT": str(port),
            "PINGAN_CLIENT_CACHE_SECONDS": "0", "PINGAN_LOG_FORMAT": "json"}
     log_path = tmp_path / "run-services.log"
@@ -49,7 +49,8 @@ def run_services(rabbit_config, tmp_path):
 
     try:
         wait_until(ready, 120, "grid_events started by run-services.sh", interval=0.3, ignoring=(OSError,))
-        yield {"env": env, "folder": tmp_path, "amqp_uri": rabbit_config["AMQP_URI"]}
+        yield {"env": env, "folder": tmp_path, "amqp_uri": rabbit_config["AMQP_URI"],
+               "runtime_url": owner_url.replace("pingan:pingan@", f"{prefix}:runtime@")}
     finally:
         script.terminate()  # its trap stops the services it started, as Ctrl-C on `make run-services`
         try:
@@ -65,11 +66,14 @@ def run_services(rabbit_config, tmp_path):
         admin.close()
 
 
-def operator(run_services, *args: str) -> str:
-    """`pingan clients ...` as an operator runs it: the owner's URL and the issuer's key the script generated."""
+def operator(run_services, *args: str, database_url: str | None = None) -> str:
+    """`pingan clients ...` as an operator runs it: the owner's URL (or another) and the issuer's key
+    the script generated."""
     folder = run_services["folder"]
     env = {**run_services["env"], "PINGAN_ACTIVE_TOKEN_KID": "local",
            "PINGAN_TOKEN_ISSUER_KEY": (folder / "data" / "keys" / "token-issuer.key").read_text().strip()}
+    if database_url:
+        env["PINGAN_DATABASE_URL"] = database_url
     return subprocess.run([PINGAN, "clients", *args], cwd=folder, env=env, capture_output=True, text=True,
                           check=True).stdout.strip()
 
@@ -82,7 +86,8 @@ def listed_by(run_services, token: str) -> list:
 
 def test_run_services_client_token_accepted_until_revoked(run_services):
     operator(run_services, "register", "hotline-1", "--name", "Citizen hotline", "--jurisdiction", "433100")
-    token = operator(run_services, "token", "hotline-1")
+    # Issued as the chart's token-issuer pod does, with the services' read-only role.
+    token = operator(run_services, "token", "hotline-1", database_url=run_services["runtime_url"])
     assert listed_by(run_services, token)["items"] == []  # accepted: it has reported nothing yet
 
     operator(run_services, "revoke", "hotline-1")
