@@ -33,7 +33,8 @@ def run_services(rabbit_config, tmp_path):
     owner_url = f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{prefix}_{{service}}"
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "BIN": str(Path(sys.executable).parent),
            "AMQP_URI": rabbit_config["AMQP_URI"], "PINGAN_DATABASE_URL": owner_url,
-           "PINGAN_RUNTIME_ROLE": prefix, "PINGAN_RUNTIME_PASSWORD": "runtime", "PINGAN_PG_ADMIN_DSN": SUPERUSER_DSN.format(db="postgres"),
+           "PINGAN_RUNTIME_ROLE": prefix, "PINGAN_RUNTIME_PASSWORD": "runtime",
+           "PINGAN_PG_ADMIN_DSN": SUPERUSER_DSN.format(db="postgres"),
            "PINGAN_SERVICES": "grid_events", "PINGAN_FIRST_HTTP_PORT": str(port),
            "PINGAN_CLIENT_CACHE_SECONDS": "0", "PINGAN_LOG_FORMAT": "json"}
     log_path = tmp_path / "run-services.log"
