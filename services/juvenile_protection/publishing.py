@@ -69,4 +69,30 @@ def published() -> Contracts:
         yield c.SPECIAL_SCHOOL_DECIDED, c.SpecialSchoolDecided(referral_id=e.originator_id, admitted=e.admitted,
                                                                decided_on=e.decided_on)
 
+    @contracts.maps(ProtectionPlan.LeadChanged)
+    def lead_changed(e: Any) -> Mapped:
+        yield c.PLAN_LEAD_CHANGED, c.PlanLeadChanged(plan_id=e.originator_id, jurisdiction=e.jurisdiction,
+                                                     county=_county(e.jurisdiction), lead_department=e.lead_department)
+
+    @contracts.maps(ProtectionPlan.Reviewed)
+    def reviewed(e: Any) -> Mapped:
+        jurisdiction = e.jurisdiction
+        yield c.PLAN_REVIEWED, c.PlanReviewed(plan_id=e.originator_id, jurisdiction=jurisdiction,
+                                              county=_county(jurisdiction), outcome=e.outcome, held_on=e.held_on,
+                                              next_review_on=e.next_review_on, was_overdue=e.was_overdue)
+
+    @contracts.maps(ProtectionPlan.ReviewOverdueFlagged)
+    def plan_review_overdue(e: Any) -> Mapped:
+        jurisdiction = e.jurisdiction
+        yield c.PLAN_REVIEW_OVERDUE, c.PlanReviewOverdue(plan_id=e.originator_id, jurisdiction=jurisdiction,
+                                                         county=_county(jurisdiction),
+                                                         lead_department=e.lead_department, review_on=e.review_on)
+
+    @contracts.maps(SpecialSchoolReferral.ReviewOverdueFlagged)
+    def placement_review_overdue(e: Any) -> Mapped:
+        jurisdiction = e.jurisdiction
+        yield c.PLACEMENT_REVIEW_OVERDUE, c.PlacementReviewOverdue(referral_id=e.originator_id,
+                                                                   jurisdiction=jurisdiction,
+                                                                   county=_county(jurisdiction), review_on=e.review_on)
+
     return contracts
