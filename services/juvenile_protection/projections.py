@@ -272,8 +272,8 @@ class CasesView(Projection):
         conn.execute(insert(plans).values(
             plan_id=str(event.originator_id), case_id=event.case_id, jurisdiction=event.jurisdiction,
             county=county_of(event.jurisdiction), lead_department=event.lead_department, status="active",
-            next_review_on=event.next_review_on, review_overdue=False, reviews=0, tasks=0, open_tasks=0, done_tasks=0, complete=False,
-            sealed=bool(sealed), version=event.originator_version))
+            next_review_on=event.next_review_on, review_overdue=False, reviews=0, tasks=0, open_tasks=0,
+            done_tasks=0, complete=False, sealed=bool(sealed), version=event.originator_version))
 
     @handles(ProtectionPlan.TaskAssigned)
     def on_task_assigned(self, event: Any, conn: Connection) -> None:

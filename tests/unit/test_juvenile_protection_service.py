@@ -320,7 +320,8 @@ def _domain_events(world):
 @pytest.mark.parametrize("public, private", [(c.Category, domain.Category), (c.Department, domain.Department),
                                              (c.SealingGround, domain.SealingGround),
                                              (c.UnsealingGround, domain.UnsealingGround),
-                                             (c.GuardianRelation, domain.GuardianRelation)])
+                                             (c.GuardianRelation, domain.GuardianRelation),
+                                             (c.ReviewOutcome, domain.ReviewOutcome)])
 def test_public_vocabulary_matches_the_domain(public, private):
     assert {m.value for m in public} == {m.value for m in private}
 

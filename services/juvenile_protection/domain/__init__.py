@@ -37,7 +37,8 @@ __all__ = [
     "ADULT_AGE", "CaseStatus", "Category", "ClosureReason", "DEFAULT_DEADLINE_HOURS", "Department", "GuardianRelation",
     "GuardianView", "MinorCase", "PlanStatus", "ProtectionPlan", "RECORD_CATEGORY", "REFERRING_SERVICES",
     "ReferralStatus", "Report",
-    "ReportStatus", "ReviewOutcome", "SealedAccessPurpose", "SealingGround", "Source", "SpecialSchoolReferral", "TaskStatus",
+    "ReportStatus", "ReviewOutcome", "SealedAccessPurpose", "SealingGround", "Source", "SpecialSchoolReferral",
+    "TaskStatus",
     "UnsealingGround", "age_on", "case_id_for", "case_key", "check_minor_id", "guardian_key", "majority_on",
     "minor_key", "plan_id_for", "report_id_for", "report_key",
 ]
