@@ -1,6 +1,7 @@
 """Read models of juvenile_protection: reports, cases with their guardians,
-protection plans with their tasks; and the figures (open cases by category and
-county, overdue report acceptances, stalled plan tasks).
+protection plans with their tasks and reviews, special-school referrals; and the
+figures (open cases by category and county, overdue report acceptances, stalled
+plan tasks, plan and placement reviews overdue).
 
 One projection holds every table, so a sealing marks the case, its reports
 and its plan in the same transaction. A sealed row is left out of every query,
