@@ -18,6 +18,7 @@ from tests.unit.juvenile_support import (
     POLICE,
     SCHOOL,
     World,
+    admitted_referral,
     open_case,
     plan_with_tasks,
     seal_record,
@@ -273,13 +274,7 @@ def test_plan_review_not_yet_due_is_not_flagged(world):
 
 
 def test_overdue_placement_review_is_flagged_once_and_counted(world):
-    case_id = open_case(world, categories=["serious_misconduct"])
-    referral_id = world(CIVIL_AFFAIRS).propose_special_school(case_id=case_id, proposed_by="education",
-                                                              grounds="fights")["referral_id"]
-    world(EDUCATION).assess_referral(referral_id=referral_id, by="education", recommends=True, findings="agreed")
-    world(POLICE).assess_referral(referral_id=referral_id, by="public_security", recommends=True, findings="agreed")
-    world(CIVIL_AFFAIRS).hear_guardian(referral_id=referral_id, view="agrees")
-    world(EDUCATION).decide_referral(referral_id=referral_id, admitted=True, basis="committee")
+    referral_id = admitted_referral(world, open_case(world, categories=["serious_misconduct"]))
     world(CIVIL_AFFAIRS).place_in_special_school(referral_id=referral_id, school_id="special-1",
                                                  first_review_on="2027-01-15")
     world.advance(days=45)  # 2027-01-16
