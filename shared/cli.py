@@ -175,15 +175,19 @@ def _console(namespace: dict) -> None:
 
 
 @app.command()
-def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid_events.")) -> None:
-    """Run one service against RabbitMQ (AMQP_URI) and its database (PINGAN_DATABASE_URL)."""
+def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid_events, or the gateway.")) -> None:
+    """Run one service against RabbitMQ (AMQP_URI) and its database (PINGAN_DATABASE_URL), or an edge (gateway)."""
     from nameko.cli.run import run as nameko_run
 
     from shared.errors import PinganError
-    from shared.registry import service_class
+    from shared.registry import edge_names, runnable_class
     from shared.security.event_signing import event_signer, event_verifier
 
     settings = _settings()
+    if service in edge_names():
+        # An edge holds no key: it forwards each caller's own token, and the services verify it.
+        nameko_run([runnable_class(service)], settings.nameko_config())
+        return
     try:
         # Keys first: a deployed service without its Secrets refuses to start, it never makes keys up.
         settings.verifier()
@@ -192,7 +196,7 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
     except PinganError as error:
         console.print(f"[red]{service} not started: {error.message}")
         raise typer.Exit(2) from None
-    nameko_run([service_class(service)], settings.nameko_config())
+    nameko_run([runnable_class(service)], settings.nameko_config())
 
 
 @app.command()
