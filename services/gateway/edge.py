@@ -118,6 +118,11 @@ class GatewayService(EdgeBase):
             raise NotFound("no such service")
         return answer(200, self.call(service, "events_since", query_arguments(request)))
 
+    @route("GET,POST,PUT,PATCH,DELETE", "/v1/<path:rest>")
+    def unknown(self, request: Request, rest: str) -> None:
+        """Anything else under /v1 (erasure, others' records, other services' methods) is not offered here."""
+        raise NotFound("the gateway offers no such operation (docs/integration.md, \"Over HTTP\")")
+
     @route("GET", "/openapi.json")
     def openapi(self, request: Request) -> tuple[int, dict, str]:
         from .openapi import document

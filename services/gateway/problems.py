@@ -10,6 +10,7 @@ repeats a caller's values, shared/validation.py) and the error code; never a sta
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +91,7 @@ def _code(exc_type: str) -> str:
     """``exc_type``'s error code, from the class where this process knows it."""
     from shared.errors import PinganError
 
-    def walk(cls: type) -> Any:
+    def walk(cls: type) -> Iterator[type[PinganError]]:
         for sub in cls.__subclasses__():
             yield sub
             yield from walk(sub)
