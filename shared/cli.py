@@ -101,7 +101,7 @@ def run(
 
     from shared import demo
     from shared.embedded import admin_proxy, embedded_config, officer_proxy, patch_memory_transport, start_services
-    from shared.registry import service_classes
+    from shared.registry import edge_class, edge_names, service_classes
 
     # The services read their settings from the environment when they start.
     os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
@@ -112,7 +112,8 @@ def run(
     patch_memory_transport()
     config = embedded_config(settings)
     classes = service_classes()
-    containers = start_services(classes, config, port)
+    edges = [edge_class(name) for name in edge_names()]  # the HTTP gateway, on the ports after the services'
+    containers = start_services([*classes, *edges], config, port)
 
     def stop() -> None:
         for container in containers:
@@ -123,7 +124,7 @@ def run(
     if seed:
         done = demo.seed(rpc, officer_rpc)
         console.print("[green]seeded[/] " + ", ".join(f"{count} {what}" for what, count in done.items()))
-    _print_welcome(classes, port, data_dir)
+    _print_welcome(classes, edges, port, data_dir)
     try:
         if console_mode:
             _console({"n": _Namespace(rpc, officer_rpc)})
@@ -145,11 +146,17 @@ class _Namespace:
         self.officer = officer
 
 
-def _print_welcome(classes, port: int, data_dir: Path) -> None:
+def _print_welcome(classes, edges, port: int, data_dir: Path) -> None:
     names = ", ".join(cls.name for cls in classes)
     console.print(f"[bold]pingan is running[/]: {names} in one process (in-memory broker, SQLite in {data_dir}/).")
     for offset, cls in enumerate(classes):
         console.print(f"  {cls.name}: http://127.0.0.1:{port + offset}/metrics  /health  /ready")
+    for offset, cls in enumerate(edges, start=len(classes)):
+        console.print(f"  {cls.name}: http://127.0.0.1:{port + offset}/v1/reports  /openapi.json  (HTTP, Bearer token)")
+    if edges:
+        console.print(f"  An outside system's token for it: [cyan]PINGAN_DATA_DIR={data_dir} .venv/bin/pingan clients "
+                      "register hotline --name Hotline --jurisdiction 433100[/], then [cyan]… clients token hotline[/]"
+                      " (docs/integration.md)")
     console.print("Try at the prompt below (you act as the prefecture's administrator):")
     for call in DEMO_CALLS:
         console.print(f"  [cyan]{call}[/]")

@@ -91,7 +91,8 @@ def _code(exc_type: str) -> str:
     """``exc_type``'s error code, from the class where this process knows it."""
     from shared.errors import PinganError
 
-    def walk(cls: type) -> Iterator[type[PinganError]]:
+    def walk(cls: type[PinganError]) -> Iterator[type[PinganError]]:
+        sub: type[PinganError]
         for sub in cls.__subclasses__():
             yield sub
             yield from walk(sub)
