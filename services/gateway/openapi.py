@@ -55,7 +55,10 @@ def document() -> dict:
         "info": {"title": "pingan gateway", "version": "1",
                  "description": "The integration operations as JSON over HTTP with a Bearer token of an "
                                 "integration client (docs/integration.md). Refusals are RFC 9457 problems."},
-        "servers": [{"url": "http://127.0.0.1:8090", "description": "make run-services"}],
+        "servers": [{"url": "http://{address}", "variables": {"address": {
+            "default": "127.0.0.1:8005",
+            "description": "the gateway's address: `make run` and `make run-services` print it; in the chart, "
+                           "the <release>-gateway Service"}}}],
         "security": [{"bearer": []}],
         "paths": {
             "/v1/reports": {
