@@ -7,6 +7,8 @@ from uuid import uuid4
 
 import pytest
 import requests
+from eventlet.event import Event
+from nameko.rpc import rpc
 
 from services.gateway.edge import GatewayService
 from tests.e2e.processes import free_port
@@ -225,3 +227,37 @@ def test_gateway_serves_its_committed_openapi_document(gateway):
 
     answer = requests.get(f"{gateway}/openapi.json", timeout=15)
     assert answer.json() == json.loads((DOCS / "gateway" / "openapi.json").read_text())
+
+
+def test_gateway_service_not_running_is_503_with_retry_after(gateway, hotline):
+    answer = requests.get(f"{gateway}/v1/services/mediation/events", headers=hotline, timeout=15)
+    assert_problem(answer, 503, "service_unavailable")
+    assert answer.headers["Retry-After"] == "5"
+
+
+class StalledGridEvents:
+    """Stands in for grid_events: takes the report and does not answer until the test ends."""
+
+    name = "grid_events"
+    release = None
+
+    @rpc
+    def report_event(self, **arguments):
+        StalledGridEvents.release.wait()
+
+
+@pytest.fixture
+def stalled_gateway(monkeypatch, container_factory, service_config):
+    monkeypatch.setenv("PINGAN_GATEWAY_TIMEOUT", "0.5")
+    StalledGridEvents.release = Event()
+    container_factory(StalledGridEvents, service_config).start()
+    port = free_port()
+    container_factory(GatewayService, {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}).start()
+    yield f"http://127.0.0.1:{port}"
+    StalledGridEvents.release.send(None)
+
+
+def test_gateway_service_not_answering_in_time_is_503_with_retry_after(stalled_gateway):
+    answer = report(stalled_gateway, {"Authorization": "Bearer any"}, **{"Idempotency-Key": "k-1"})
+    assert_problem(answer, 503, "service_unavailable")
+    assert answer.headers["Retry-After"] == "5" and "Idempotency-Key" in answer.json()["detail"]
