@@ -13,6 +13,7 @@ from nameko.rpc import rpc
 from services.gateway.edge import GatewayService
 from tests.e2e.processes import free_port
 from tests.integration.test_grid_events_service import DISPUTE, stored_events
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -261,3 +262,20 @@ def test_gateway_service_not_answering_in_time_is_503_with_retry_after(stalled_g
     answer = report(stalled_gateway, {"Authorization": "Bearer any"}, **{"Idempotency-Key": "k-1"})
     assert_problem(answer, 503, "service_unavailable")
     assert answer.headers["Retry-After"] == "5" and "Idempotency-Key" in answer.json()["detail"]
+
+
+def test_gateway_access_log_keeps_no_query_string(gateway, hotline, debug_logs):
+    canary = f"Canary{uuid4().hex[:10]}"
+    requests.get(f"{gateway}/v1/reports", params={"external_ref": canary}, headers=hotline, timeout=15)
+
+    def lines():  # the server writes the line after it has sent the answer
+        return [record.getMessage() for record in debug_logs.records if record.name == "nameko.web.server"
+                and "GET /v1/reports" in record.getMessage()]
+
+    assert not any(canary in line for line in wait_until(lines, 10, "the access log line"))
+
+
+def test_gateway_metrics_count_its_routes_as_http(gateway, hotline):
+    report(gateway, hotline)
+    metrics = requests.get(f"{gateway}/metrics", timeout=15).text
+    assert 'pingan_entrypoint_calls_total{entrypoint="report",kind="http",service="gateway"}' in metrics
