@@ -35,17 +35,6 @@ def gateway(cache_off, grid_seeded, container_factory, service_config):
 
 
 @pytest.fixture
-def registry(pg_url):
-    from sqlalchemy import create_engine
-
-    from shared.clients import ClientRegistry
-
-    engine = create_engine(pg_url)
-    yield ClientRegistry(engine)
-    engine.dispose()
-
-
-@pytest.fixture
 def hotline(registry, tokens):
     registry.register("operator-1", client_id="hotline", name="Citizen hotline", jurisdiction="433100")
     return {"Authorization": f"Bearer {registry.issue(tokens, 'hotline')}"}
