@@ -268,3 +268,23 @@ def test_gateway_metrics_count_its_routes_as_http(gateway, hotline):
     report(gateway, hotline)
     metrics = requests.get(f"{gateway}/metrics", timeout=15).text
     assert 'pingan_entrypoint_calls_total{entrypoint="report",kind="http",service="gateway"}' in metrics
+
+
+def test_gateway_replicas_given_the_same_key_at_once_store_one_report(gateway, hotline, container_factory,
+                                                                       service_config, pg_url):
+    """Two gateway replicas, each sent the same report with the same key at the same time (a client
+    retrying through a load balancer): one report, and each answer is it or a conflict to re-read."""
+    import eventlet
+
+    port = free_port()
+    container_factory(GatewayService, {**service_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}).start()
+    other = f"http://127.0.0.1:{port}"
+    key = {"Idempotency-Key": f"hotline:{uuid4()}"}
+    body = {**DISPUTE, "external_ref": "ticket-at-once"}
+    answers = [thread.wait() for thread in [eventlet.spawn(report, base, hotline, body, **key)
+                                            for base in (gateway, other, gateway, other)]]
+    listed = requests.get(f"{gateway}/v1/reports", params={"external_ref": "ticket-at-once"}, headers=hotline,
+                          timeout=15).json()["items"]
+    assert len(listed) == 1
+    assert {a.json()["event_id"] for a in answers if a.status_code == 201} == {listed[0]["event_id"]}
+    assert {a.status_code for a in answers} <= {201, 409}, [a.text for a in answers]
