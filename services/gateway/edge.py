@@ -144,9 +144,9 @@ def json_body(request: Request) -> dict:
     if len(raw) > MAX_BODY_BYTES:
         raise BodyTooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes")
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError):
-        raise MalformedBody("the body is not valid UTF-8 JSON") from None
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, object_pairs_hook=_once_each)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested past the parser's depth
+        raise MalformedBody("the body is not valid UTF-8 JSON, or names a field twice") from None
     if not isinstance(body, dict):
         raise MalformedBody("the body must be a JSON object of named fields")
     return body
@@ -154,6 +154,14 @@ def json_body(request: Request) -> dict:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict:
+    """An object naming a field twice is refused: which value a service would see is not the caller's to guess."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a field is named twice")
+    return found
 
 
 def query_arguments(request: Request) -> dict:

@@ -170,6 +170,8 @@ RAW = {
     "not utf-8": (json.dumps(DISPUTE).replace("boundary", "bound\xffary").encode("latin-1"), "application/json",
                   400, "malformed_body"),
     "NaN": (b'{"grid_code": NaN}', "application/json", 400, "malformed_body"),
+    "field named twice": (b'{"place": "a", "place": "b"}', "application/json", 400, "malformed_body"),
+    "nested past the parser": (b"[" * 30_000 + b"]" * 30_000, "application/json", 400, "malformed_body"),
     "wrong content type": (json.dumps(DISPUTE).encode(), "text/plain", 415, "unsupported_media_type"),
     "1 MB body": (b" " * 1_048_576 + json.dumps(DISPUTE).encode(), "application/json", 413, "body_too_large"),
 }
