@@ -49,6 +49,10 @@ def document() -> dict:
     record = {"type": "object", "description": "the record as grid_events.get_event answers "
                                                "(docs/services/grid_events.md)"}
     report = component(grid_events.ReportEvent, "validation", drop=("command_id",))
+    reported = {"type": "object", "required": ["event_id", "status", "version"], "properties": {
+        "event_id": {"type": "string", "format": "uuid"}, "status": {"$ref": REF.format(model="Status")},
+        "version": {"type": "integer", "minimum": 1},
+        "external_ref": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}
     events_page = component(EventsPage)
     return {
         "openapi": "3.1.0",
@@ -69,8 +73,8 @@ def document() -> dict:
                                     "schema": {"type": "string", "minLength": 1, "maxLength": 100}}],
                     "requestBody": {"required": True, "description": f"at most {MAX_BODY_BYTES} bytes",
                                     "content": {"application/json": {"schema": report}}},
-                    "responses": {**ok(201, "reported (or the first answer to this Idempotency-Key)",
-                                       {"type": "object"}), **refusals(400, 403, 409, 413, 415, 422)},
+                    "responses": {**ok(201, "reported (or the first answer to this Idempotency-Key)", reported),
+                                  **refusals(400, 403, 409, 413, 415, 422)},
                 },
                 "get": {
                     "operationId": "list_events", "summary": "The caller's own reports",
