@@ -39,13 +39,14 @@ def test_every_error_type_is_in_the_integration_error_table_with_its_retryabilit
     assert wrong == []
 
 
-def test_every_error_type_has_the_documented_http_status_in_the_gateway():
+def test_every_error_type_has_its_code_and_documented_http_status_in_the_gateway():
     from services.gateway.problems import STATUSES
 
     documented = table()
     wrong = [cls.__name__ for cls in error_types()
              if cls.__name__ not in STATUSES or cls.__name__ not in documented
-             or documented[cls.__name__][2] != STATUSES[cls.__name__].status]
+             or documented[cls.__name__][2] != STATUSES[cls.__name__].status
+             or STATUSES[cls.__name__].code != cls.code]
     assert wrong == []
 
 
