@@ -13,7 +13,8 @@ schema validation cannot make: what the platform needs to reach, and what each p
   chart-*.yaml      every service pod rolls when its Secrets change (checksum/secrets), and
                     the migrate hooks get database credentials only and run before
                     upgrades and rollbacks; the integration client registry is migrated
-                    with the services' owner Secret and every service has a database URL.
+                    with the services' owner Secret and every service has a database URL;
+                    an edge (label pingan.io/edge: the HTTP gateway) has none.
 
 A small evaluator of NetworkPolicy ingress (matchLabels/matchExpressions, namespaceSelector,
 ports); ipBlock peers are never matched. Exit 1 with the list of problems.
@@ -146,8 +147,11 @@ def check_clients_registry(path: Path, docs: list[dict]) -> list[str]:
     same owner Secret), and every service pod has the database URL it finds the registry through."""
     jobs = {tuple(c.get("args") or [])[:2]: database_secret(c)
             for d in docs if d["kind"] == "Job" for c in d["spec"]["template"]["spec"]["containers"]}
-    services = [d for d in docs if d["kind"] == "Deployment"
-                and (d["spec"]["template"]["spec"]["containers"][0].get("args") or [])[:1] == ["serve"]]
+    serving = [d for d in docs if d["kind"] == "Deployment"
+               and (d["spec"]["template"]["spec"]["containers"][0].get("args") or [])[:1] == ["serve"]]
+    # An edge (the HTTP gateway) keeps no database: it forwards callers' tokens to the services.
+    edges = [d for d in serving if (d["metadata"].get("labels") or {}).get("pingan.io/edge") == "true"]
+    services = [d for d in serving if d not in edges]
     migrated = {args[1]: secret for args, secret in jobs.items() if args[:1] == ("migrate",) and len(args) == 2}
     problems = []
     if migrated and "clients" not in migrated:
@@ -158,6 +162,10 @@ def check_clients_registry(path: Path, docs: list[dict]) -> list[str]:
         if database_secret(d["spec"]["template"]["spec"]["containers"][0]) is None:
             problems.append(f"{path.name}: Deployment {d['metadata']['name']} has no PINGAN_DATABASE_URL "
                             "(it could not read the client registry)")
+    for d in edges:
+        if database_secret(d["spec"]["template"]["spec"]["containers"][0]) is not None:
+            problems.append(f"{path.name}: edge Deployment {d['metadata']['name']} gets the database URL it "
+                            "must not have")
     return problems
 
 

@@ -83,6 +83,11 @@ for service in $services; do
   echo "started $service (pid $!) as role $RUNTIME_ROLE, http://127.0.0.1:$port/metrics"
   port=$((port + 1))
 done
+# The HTTP gateway (docs/integration.md, "Over HTTP"): no database and no key of its own; it forwards
+# each caller's Bearer token to the services, which verify it.
+PINGAN_HTTP_ADDRESS=127.0.0.1:$port "$BIN/pingan" serve gateway &
+pids+=($!)
+echo "started gateway (pid $!), http://127.0.0.1:$port/v1/reports (Bearer token: $BIN/pingan clients token <client>)"
 echo "Seed the demo data with: AMQP_URI=$AMQP_URI $BIN/pingan seed"
 echo "Call the services with:  AMQP_URI=$AMQP_URI $BIN/pingan shell"
 echo "Outside systems (docs/integration.md): PINGAN_DATABASE_URL=<as here> PINGAN_ACTIVE_TOKEN_KID=local PINGAN_TOKEN_ISSUER_KEY=\$(cat data/keys/token-issuer.key) $BIN/pingan clients register|token ..."

@@ -114,7 +114,7 @@ def run(
         patch_memory_transport,
         start_services,
     )
-    from shared.registry import service_classes
+    from shared.registry import edge_class, edge_names, service_classes
 
     # The services read their settings from the environment when they start.
     os.environ.setdefault("PINGAN_LOG_LEVEL", "WARNING")
@@ -125,7 +125,8 @@ def run(
     patch_memory_transport()
     config = embedded_config(settings)
     classes = service_classes()
-    containers = start_services(classes, config, port)
+    edges = [edge_class(name) for name in edge_names()]  # the HTTP gateway, on the ports after the services'
+    containers = start_services([*classes, *edges], config, port)
 
     def stop() -> None:
         for container in containers:
@@ -137,7 +138,7 @@ def run(
     if seed:
         done = demo.seed(rpc, officer_rpc)
         console.print("[green]seeded[/] " + ", ".join(f"{count} {what}" for what, count in done.items()))
-    _print_welcome(classes, port, data_dir)
+    _print_welcome(classes, edges, port, data_dir)
     try:
         if console_mode:
             _console({"n": _Namespace(rpc, officer_rpc, civil_affairs_rpc)})
@@ -161,11 +162,17 @@ class _Namespace:
         self.civil_affairs = civil_affairs
 
 
-def _print_welcome(classes, port: int, data_dir: Path) -> None:
+def _print_welcome(classes, edges, port: int, data_dir: Path) -> None:
     names = ", ".join(cls.name for cls in classes)
     console.print(f"[bold]pingan is running[/]: {names} in one process (in-memory broker, SQLite in {data_dir}/).")
     for offset, cls in enumerate(classes):
         console.print(f"  {cls.name}: http://127.0.0.1:{port + offset}/metrics  /health  /ready")
+    for offset, cls in enumerate(edges, start=len(classes)):
+        console.print(f"  {cls.name}: http://127.0.0.1:{port + offset}/v1/reports  /openapi.json  (HTTP, Bearer token)")
+    if edges:
+        console.print(f"  An outside system's token for it: [cyan]PINGAN_DATA_DIR={data_dir} .venv/bin/pingan clients "
+                      "register hotline --name Hotline --jurisdiction 433100[/], then [cyan]… clients token hotline[/]"
+                      " (docs/integration.md)")
     console.print("Try at the prompt below (you act as the prefecture's administrator):")
     for call in DEMO_CALLS:
         console.print(f"  [cyan]{call}[/]")
@@ -191,15 +198,19 @@ def _console(namespace: dict) -> None:
 
 
 @app.command()
-def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid_events.")) -> None:
-    """Run one service against RabbitMQ (AMQP_URI) and its database (PINGAN_DATABASE_URL)."""
+def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid_events, or the gateway.")) -> None:
+    """Run one service against RabbitMQ (AMQP_URI) and its database (PINGAN_DATABASE_URL), or an edge (gateway)."""
     from nameko.cli.run import run as nameko_run
 
     from shared.errors import PinganError
-    from shared.registry import service_class
+    from shared.registry import edge_names, runnable_class
     from shared.security.event_signing import event_signer, event_verifier
 
     settings = _settings()
+    if service in edge_names():
+        # An edge holds no key: it forwards each caller's own token, and the services verify it.
+        nameko_run([runnable_class(service)], settings.nameko_config())
+        return
     try:
         # Keys first: a deployed service without its Secrets refuses to start, it never makes keys up.
         settings.verifier()
@@ -208,7 +219,7 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
     except PinganError as error:
         console.print(f"[red]{service} not started: {error.message}")
         raise typer.Exit(2) from None
-    nameko_run([service_class(service)], settings.nameko_config())
+    nameko_run([runnable_class(service)], settings.nameko_config())
 
 
 @app.command()

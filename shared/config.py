@@ -60,6 +60,7 @@ class Settings(EnvSettings):
     follow_delay: float = 0.02  # seconds a woken relay/projector waits for more saves to batch
     create_tables: bool = True
     client_cache_seconds: float = Field(default=5.0, ge=0, le=300)  # how soon a revoked client is refused
+    gateway_timeout: float = Field(default=30.0, gt=0, le=300)  # seconds the HTTP gateway waits for a service
 
     def events_url(self, service: str) -> str:
         if self.database_url:

@@ -4,7 +4,8 @@ For every registered service, into ``docs/contracts/<service>/``: a JSON Schema 
 RPC method's arguments (``rpc/<method>.json``) and per public event's payload
 (``events/<event_type>.v<schema_version>.json``), and an AsyncAPI 3.0 document of its events
 (``asyncapi.json``); beside them the envelope every event travels in and the error body every
-refused call answers with. ``tests/unit/test_contract_docs.py`` fails when the committed files
+refused call answers with; and the HTTP gateway's OpenAPI 3.1 document (``gateway/openapi.json``).
+``tests/unit/test_contract_docs.py`` fails when the committed files
 are not what this writes (docs/integration.md, "Versioning").
 
     python -m shared.contract_docs              # write; refused (exit 1) on a breaking change
@@ -131,6 +132,9 @@ def generate() -> dict[Path, str]:
             path = f"{service}/events/{event_type}.v{model.model_fields['schema_version'].default}.json"
             files[path] = json_schema(model, "serialization", path)
         files[f"{service}/asyncapi.json"] = asyncapi(service, events)
+    from services.gateway.openapi import document
+
+    files["gateway/openapi.json"] = document()  # the HTTP face of the operations above (docs/integration.md)
     return {Path(path): json.dumps(body, indent=2, sort_keys=True) + "\n" for path, body in files.items()}
 
 

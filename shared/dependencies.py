@@ -277,7 +277,8 @@ class Observability(DependencyProvider):
         labels = (
             self.container.service_name,
             worker_ctx.entrypoint.method_name,
-            _KINDS.get(type(worker_ctx.entrypoint).__name__, "other"),
+            # by the nearest known base: the gateway's route is an HttpRequestHandler
+            next((_KINDS[c.__name__] for c in type(worker_ctx.entrypoint).__mro__ if c.__name__ in _KINDS), "other"),
         )
         m = metrics()
         m.calls.labels(*labels).inc()

@@ -98,12 +98,26 @@ def consumes(source: str, event_type: str, schema: type[Payload]) -> Callable:
     return decorate
 
 
-class ServiceBase:
-    """What every service has besides its domain: identity, metrics, health, readiness."""
+class ProcessBase:
+    """What every pingan process serves besides its work: metrics, liveness, the call id in its logs."""
 
-    caller = CallerIdentity()
     observability = Observability()
     config = Config()
+
+    @liveness("GET", "/health")
+    def http_health(self, request: Any) -> None:
+        """Answered outside the worker pool (shared/liveness.py); never runs as a worker."""
+
+    @http("GET", "/metrics")
+    def http_metrics(self, request: Any) -> tuple[int, dict, str]:
+        # nameko's @http must return str, not bytes (design §5)
+        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest(REGISTRY).decode()
+
+
+class ServiceBase(ProcessBase):
+    """What every service has besides its domain: identity, metrics, health, readiness, catch-up."""
+
+    caller = CallerIdentity()
 
     @rpc
     def health(self) -> dict:
@@ -119,26 +133,27 @@ class ServiceBase:
     # and its events are read back only by callers who serve it (shared/catch_up.py).
     events_category: str | None = None
 
-    @liveness("GET", "/health")
-    def http_health(self, request: Any) -> None:
-        """Answered outside the worker pool (shared/liveness.py); never runs as a worker."""
-
     @http("GET", "/ready")
     def http_ready(self, request: Any) -> tuple[int, str]:
         database = self.store.database_ok()
-        broker = _broker_ok(self.config["AMQP_URI"])
+        broker = broker_ok(self.config["AMQP_URI"])
         stalled = self.store.projections_ready()  # read models that cannot follow the log, with why
         status = 200 if database and broker and not stalled else 503
         return status, json.dumps({"service": self.name, "database": database, "broker": broker,
                                    "stalled_projections": stalled})
 
-    @http("GET", "/metrics")
-    def http_metrics(self, request: Any) -> tuple[int, dict, str]:
-        # nameko's @http must return str, not bytes (design §5)
-        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest(REGISTRY).decode()
+
+class EdgeBase(ProcessBase):
+    """A process at the edge (services/<name>/edge.py, shared/registry.py): no store, no events of its own;
+    it answers outside callers by calling the services, and is ready while it reaches the broker."""
+
+    @http("GET", "/ready")
+    def http_ready(self, request: Any) -> tuple[int, str]:
+        broker = broker_ok(self.config["AMQP_URI"])
+        return (200 if broker else 503), json.dumps({"service": self.name, "broker": broker})
 
 
-def _broker_ok(amqp_uri: str) -> bool:
+def broker_ok(amqp_uri: str) -> bool:
     if amqp_uri.startswith("memory://"):
         return True
     try:

@@ -1,7 +1,9 @@
 """A TCP proxy the test controls, between service processes and the shared broker or database.
 
 ``cut()`` drops every open connection (as a broker or database restart does) and keeps
-accepting; ``block()`` drops them and refuses new ones until ``unblock()`` (an outage).
+accepting; ``block()`` drops them and refuses new ones until ``unblock()`` (an outage);
+with ``drop_replies`` set, a request reaches the server but its answer is thrown away and the
+connection closed (a reply lost on the way back, which the caller sees as a failed call).
 The shared servers themselves are never restarted.
 """
 
@@ -19,6 +21,7 @@ class TcpProxy:
         self.server = eventlet.listen(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.blocked = False
+        self.drop_replies = False
         self.open: set = set()
         self.accepted = 0
         self._thread = eventlet.spawn(self._accept)
@@ -41,13 +44,13 @@ class TcpProxy:
             self.accepted += 1
             self.open |= {client, upstream}
             eventlet.spawn(self._pipe, client, upstream)
-            eventlet.spawn(self._pipe, upstream, client)
+            eventlet.spawn(self._pipe, upstream, client, True)
 
-    def _pipe(self, source, sink) -> None:
+    def _pipe(self, source, sink, replies: bool = False) -> None:
         try:
             while True:
                 data = source.recv(65536)
-                if not data:
+                if not data or (replies and self.drop_replies):
                     break
                 sink.sendall(data)
         except (OSError, EOFError):  # the other direction, or the test, closed it

@@ -1,8 +1,10 @@
 """Fixtures of the integration tier that several files share."""
 
 import pytest
+from sqlalchemy import create_engine
 
 from services.grid_events.service import GridEventsService
+from shared.clients import ClientRegistry
 from tests.integration.test_grid_events_service import seed_registry
 
 
@@ -15,3 +17,11 @@ def grid_seeded(pg_url, container_factory, service_config, rpc_as):
     with rpc_as() as rpc:
         seed_registry(rpc)
     return container
+
+
+@pytest.fixture
+def registry(pg_url):
+    """The integration-client registry in the test's database (as `pingan clients` keeps it)."""
+    engine = create_engine(pg_url)
+    yield ClientRegistry(engine)
+    engine.dispose()

@@ -4,23 +4,14 @@ and reads back its own report; it is refused others' records, erasure, listings,
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import create_engine
 
 from services.grid_events.service import GridEventsService
-from shared.clients import ClientRegistry
 from shared.context import Role
 from shared.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from tests.integration.test_grid_events_service import DISPUTE, seed_registry, stored_events
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def registry(pg_url):
-    engine = create_engine(pg_url)
-    yield ClientRegistry(engine)
-    engine.dispose()
 
 
 @pytest.fixture

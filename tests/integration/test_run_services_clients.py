@@ -50,7 +50,7 @@ def run_services(rabbit_config, tmp_path):
 
     try:
         wait_until(ready, 120, "grid_events started by run-services.sh", interval=0.3, ignoring=(OSError,))
-        yield {"env": env, "folder": tmp_path, "amqp_uri": rabbit_config["AMQP_URI"],
+        yield {"env": env, "folder": tmp_path, "amqp_uri": rabbit_config["AMQP_URI"], "port": port,
                "runtime_url": owner_url.replace("pingan:pingan@", f"{prefix}:runtime@")}
     finally:
         script.terminate()  # its trap stops the services it started, as Ctrl-C on `make run-services`
@@ -94,3 +94,19 @@ def test_run_services_client_token_accepted_until_revoked(run_services):
     operator(run_services, "revoke", "hotline-1")
     with pytest.raises(Unauthenticated):
         listed_by(run_services, token)
+
+
+def test_run_services_gateway_answers_a_client_over_http_until_revoked(run_services):
+    """The script starts the HTTP gateway on the port after the services'; a registered client's
+    Bearer token is accepted there and refused (401) once revoked."""
+    import requests
+
+    gateway = f"http://127.0.0.1:{run_services['port'] + 1}"
+    wait_until(lambda: requests.get(f"{gateway}/ready", timeout=1).status_code == 200, 60,
+               "the gateway started by run-services.sh", interval=0.3, ignoring=(OSError,))
+    operator(run_services, "register", "hotline-2", "--name", "Citizen hotline", "--jurisdiction", "433100")
+    auth = {"Authorization": f"Bearer {operator(run_services, 'token', 'hotline-2')}"}
+    assert requests.get(f"{gateway}/v1/reports", headers=auth, timeout=15).json()["items"] == []
+
+    operator(run_services, "revoke", "hotline-2")
+    assert requests.get(f"{gateway}/v1/reports", headers=auth, timeout=15).status_code == 401

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.registry import service_names
+from shared.registry import edge_names, service_names
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "pingan"
 PROMTOOL = Path(__file__).resolve().parents[2] / "deploy" / "promtool"
@@ -40,3 +40,13 @@ def services_with_rules() -> list[str]:
 def test_chart_service_alert_rules_have_their_own_promtool_tests(service):
     """A service with alert rules of its own tests them in deploy/promtool/<service>.test.yaml."""
     assert (PROMTOOL / f"{service}.test.yaml").is_file()
+
+
+@pytest.mark.parametrize("edge", edge_names())
+def test_chart_deploys_every_edge_with_its_own_template(edge):
+    """An edge (services/<name>/edge.py) is not among `services` (it has no database to migrate) but has
+    its own values section and template running `pingan serve <edge>`."""
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    template = CHART / "templates" / f"{edge}.yaml"
+    assert values[edge]["enabled"] is True and edge not in chart_services()
+    assert f'args: ["serve", "{edge}"]' in template.read_text()

@@ -77,3 +77,9 @@ def _resolve(document, ref):
     for part in ref.removeprefix("#/").split("/"):
         node = node.get(part) if isinstance(node, dict) else None
     return node
+
+
+def test_gateway_openapi_document_is_valid_openapi_3_1():
+    from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
+    validate(json.loads((DOCS / "gateway" / "openapi.json").read_text()), cls=OpenAPIV31SpecValidator)
