@@ -209,6 +209,19 @@ class Store(DependencyProvider, Generic[App]):
         return families
 
 
+class Presence(DependencyProvider):
+    """An edge process's ``pingan_up``: what the service-down alert reads, for a process with no store."""
+
+    def setup(self) -> None:
+        service_gauges().add(self.container.service_name, ServiceSource())
+
+    def stop(self) -> None:
+        service_gauges().remove(self.container.service_name)
+
+    def kill(self) -> None:
+        service_gauges().remove(self.container.service_name)
+
+
 class CallerIdentity(DependencyProvider):
     """Verifies the signed caller token, or an event's publisher signature, in the worker's context data."""
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from .catch_up import EventsSince, events_since
 from .contracts import Payload, open_envelope
-from .dependencies import CallerIdentity, Observability
+from .dependencies import CallerIdentity, Observability, Presence
 from .errors import EXPECTED_ERRORS, Conflict, PinganError, ValidationFailed
 from .faults import is_infrastructure, unavailable
 from .liveness import liveness
@@ -146,6 +146,8 @@ class ServiceBase(ProcessBase):
 class EdgeBase(ProcessBase):
     """A process at the edge (services/<name>/edge.py, shared/registry.py): no store, no events of its own;
     it answers outside callers by calling the services, and is ready while it reaches the broker."""
+
+    presence = Presence()
 
     @http("GET", "/ready")
     def http_ready(self, request: Any) -> tuple[int, str]:

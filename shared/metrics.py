@@ -64,8 +64,10 @@ def metrics() -> Metrics:
 class ServiceSource:
     """What one service adds to a scrape: relay and projection lag, and its domain figures."""
 
-    def __init__(self, relay_lag: Callable[[], int], projection_lags: Callable[[], dict[str, int]],
-                 domain_gauges: Callable[[], Iterable[Any]]):
+    def __init__(self, relay_lag: Callable[[], int] | None = None,
+                 projection_lags: Callable[[], dict[str, int]] = dict,
+                 domain_gauges: Callable[[], Iterable[Any]] = tuple):
+        # An edge (no store) has no relay, read models or figures: it only says it is up.
         self.relay_lag = relay_lag
         self.projection_lags = projection_lags
         self.domain_gauges = domain_gauges
@@ -104,7 +106,8 @@ class ServiceGauges:
         for service, source in list(self.sources.items()):
             up.add_metric([service], 1)
             try:
-                relay.add_metric([service], source.relay_lag())
+                if source.relay_lag is not None:
+                    relay.add_metric([service], source.relay_lag())
                 for name, lag in source.projection_lags().items():
                     projection.add_metric([service, name], lag)
                 domain.extend(source.domain_gauges())

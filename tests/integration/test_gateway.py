@@ -272,6 +272,14 @@ def test_gateway_metrics_count_its_routes_as_http(gateway, hotline):
     assert 'pingan_entrypoint_calls_total{entrypoint="report",kind="http",service="gateway"}' in metrics
 
 
+def test_gateway_metrics_say_it_is_up_for_the_service_down_alert(gateway):
+    """The chart's PinganServiceDown reads pingan_up{service}; the gateway has no store, relay or read
+    models, so it says only that it is up."""
+    metrics = requests.get(f"{gateway}/metrics", timeout=15).text
+    assert 'pingan_up{service="gateway"} 1.0' in metrics
+    assert 'pingan_relay_lag_events{service="gateway"}' not in metrics
+
+
 def test_gateway_replicas_given_the_same_key_at_once_store_one_report(gateway, hotline, container_factory,
                                                                        service_config, pg_url):
     """Two gateway replicas, each sent the same report with the same key at the same time (a client

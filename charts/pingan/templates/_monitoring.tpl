@@ -3,14 +3,17 @@ Rule groups of the enabled services, as YAML {groups: [...]}.
 Sources: rules/common.yaml (all enabled services), rules/<file>.yaml for each
 services.<name>.monitoring.ruleFiles entry, rules/audit.yaml if auditLog.enabled and auditLog.alerts.
 Each file is rendered with tpl; context: .Values .Release .Chart .Template
-.services (enabled names) .service (owning service, per-service files) .sel (label matchers)
+.services (enabled names) .edges (enabled edge processes, common.yaml) .service (owning service, per-service files) .sel (label matchers)
 .auditCronJobs (service -> {checkpoint, verify}: names of its audit CronJobs).
 */}}
 {{- define "pingan.ruleGroups" -}}
 {{- $services := include "pingan.enabledServices" . | fromJsonArray -}}
 {{- $ns := printf "namespace=%q" .Release.Namespace -}}
 {{- $allSel := printf "%s, service=~%q" $ns (join "|" $services) -}}
-{{- $sources := list (dict "file" "common" "services" $services "service" "" "sel" $allSel) -}}
+{{- /* Edges (the gateway) have no store and no figures of their own, only pingan_up: common.yaml's down alert. */ -}}
+{{- $edges := list -}}
+{{- if .Values.gateway.enabled -}}{{- $edges = append $edges "gateway" -}}{{- end -}}
+{{- $sources := list (dict "file" "common" "services" $services "edges" $edges "service" "" "sel" $allSel) -}}
 {{- range $name := $services -}}
 {{- $svc := include "pingan.svcValues" (dict "root" $ "name" $name) | fromYaml -}}
 {{- range $f := $svc.monitoring.ruleFiles -}}
@@ -29,7 +32,7 @@ Each file is rendered with tpl; context: .Values .Release .Chart .Template
 {{- $path := printf "rules/%s.yaml" $src.file -}}
 {{- $raw := $.Files.Get $path -}}
 {{- if not $raw -}}{{- fail (printf "monitoring rule file %s not found in the chart" $path) -}}{{- end -}}
-{{- $ctx := dict "Values" $.Values "Release" $.Release "Chart" $.Chart "Template" $.Template "Capabilities" $.Capabilities "services" $src.services "service" $src.service "sel" $src.sel "auditCronJobs" $auditCronJobs -}}
+{{- $ctx := dict "Values" $.Values "Release" $.Release "Chart" $.Chart "Template" $.Template "Capabilities" $.Capabilities "services" $src.services "edges" ($src.edges | default list) "service" $src.service "sel" $src.sel "auditCronJobs" $auditCronJobs -}}
 {{- $doc := tpl $raw $ctx | fromYaml -}}
 {{- if hasKey $doc "Error" -}}{{- fail (printf "%s: %s" $path $doc.Error) -}}{{- end -}}
 {{- range $g := $doc.groups -}}
