@@ -26,6 +26,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from sqlalchemy import (
     Boolean,
+    case,
     Column,
     Date,
     DateTime,
@@ -39,6 +40,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
     text,
     update,
@@ -351,18 +353,19 @@ def _select_notifications(recorder: Any, start: int, limit: int) -> list[Notific
             for id_, originator_id, version, topic, state in rows]
 
 
-def _stored_after(recorder: Any, position: int, topics: list[str]) -> bool:
-    """Whether an event with one of ``topics`` was stored after ``position``: one look-up on the
-    events table's primary key (a Core statement, cached; the library's ORM query costs several times more)."""
-    if not topics:
-        return False
+def _stored_after(recorder: Any, position: int, topics: list[str]) -> tuple[bool, int]:
+    """Whether an event with one of ``topics`` was stored after ``position``, and the newest id stored:
+    one range of the events table's primary key holding only the rows since ``position`` (a Core
+    statement, cached; the library's ORM query costs several times more)."""
     record_class = getattr(recorder, "events_record_cls", None)
     if record_class is None:  # the in-memory store of unit tests
-        return bool(recorder.select_notifications(start=position + 1, limit=1, topics=topics))
+        return bool(topics and recorder.select_notifications(start=position + 1, limit=1, topics=topics)), position
     table = record_class.__table__
-    query = select(table.c.id).where(table.c.id > position, table.c.topic.in_(topics)).order_by(table.c.id).limit(1)
+    handled = case((table.c.topic.in_(topics), 1), else_=0) if topics else literal(0)
+    query = select(func.max(table.c.id), func.max(handled)).where(table.c.id > position)
     with recorder.datastore.engine.connect() as conn:
-        return conn.execute(query).first() is not None
+        newest, found = conn.execute(query).one()
+    return bool(found), newest or position
 
 
 class _BatchFailed(Exception):
@@ -416,8 +419,15 @@ class Projector:
         """Catch up before a query, at the cost of one indexed look-up when nothing a projection handles
         was stored since the last pass (audit records of reads, events of no read model, pass by)."""
         reached = self._reached
-        if reached is not None and not _stored_after(self.app.recorder, reached, self._all_topics):
-            return 0
+        if reached is not None:
+            found, newest = _stored_after(self.app.recorder, reached, self._all_topics)
+            if not found:
+                # Nothing any projection handles lies up to ``newest`` (ids are committed in order under
+                # the events table's lock), so the next check starts there: the rows a stream of audited
+                # reads adds are passed over once, not by every later query.
+                if self._reached == reached:
+                    self._reached = newest
+                return 0
         return self.catch_up()
 
     def catch_up(self) -> int:
