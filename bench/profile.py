@@ -92,7 +92,7 @@ def main() -> None:
                                     "--duration", str(int(seconds)), "--output", str(out), "--nonblocking"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
-            result = run.measured(grid.pid, lambda call=call, callers=callers: run.closed_loop(
+            result = run.measured(grid.pid, lambda name=name, call=call, callers=callers: run.closed_loop(
                 name, config, context, call, callers, seconds - 2))
             spy.wait()
             print(f"## {name}: {callers} callers, {result.rate:.0f}/s, p50 {result.percentile(0.5):.0f} ms, "

@@ -282,6 +282,7 @@ def main() -> None:
            "PINGAN_PERSONAL_DATA_KEY": "YmVuY2gtb25seS1wZXJzb25hbC1kYXRhLWtleS0zMmI=", "PINGAN_LOG_FORMAT": "json",
            "PINGAN_CHAIN_KEY": BENCH_CHAIN_KEY,
            "PINGAN_DATABASE_URL": f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{database_prefix}_{{service}}"}
+    load_at_start = os.getloadavg()
     processes: list[subprocess.Popen] = []
     results: list[Result] = []
     notes: list[str] = []
@@ -373,7 +374,11 @@ def main() -> None:
     from bench.bench_verifier import measure
 
     print("verifier beside a raw scan…", file=sys.stderr)
-    report(results, notes, history, measure())
+    verifier = measure()
+    # Other work on the same cores changes every rate; the ratios of one run partly cancel it.
+    notes.insert(0, "load average (1, 5, 15 min): {:.1f} / {:.1f} / {:.1f} at the start, {:.1f} / {:.1f} / {:.1f} "
+                 "at the end".format(*load_at_start, *os.getloadavg()))
+    report(results, notes, history, verifier)
 
 
 def report(results: list[Result], notes: list[str], history: dict, verifier: list[str] = ()) -> None:

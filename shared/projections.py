@@ -26,7 +26,6 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from sqlalchemy import (
     Boolean,
-    case,
     Column,
     Date,
     DateTime,
@@ -36,6 +35,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    case,
     create_engine,
     delete,
     func,

@@ -82,14 +82,10 @@ class AuditTrail:
         return entry.id
 
     def _store(self, entry: ReadAudited) -> None:
-        """The entry's one event, stored and committed as one row of the chained log (its link written
-        with it): a read pays one insert, not the general save (shared/security/links.py)."""
-        insert_row = getattr(self.app.recorder, "insert_row", None)
-        if insert_row is None:  # the in-memory store of unit tests
-            self.app.save(entry)
-            return
+        """The entry's one event stored and committed straight through the recorder (its chain link
+        written with it, shared/security/links.py), without the application's save around it."""
         (created,) = entry.collect_events()
-        insert_row(self.app.mapper.to_stored_event(created))
+        self.app.recorder.insert_events([self.app.mapper.to_stored_event(created)])
 
     def entries(self) -> Iterator[Any]:
         """Every audit event in the log (for tests and audit exports; services project it)."""

@@ -39,7 +39,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
-from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, insert, select, text
+from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, insert, select
 from sqlalchemy.orm import Session
 
 from .chain import ChainConfigError, uuid_bytes
@@ -145,52 +145,23 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
         # process listens (followers are woken in process and otherwise poll the log).
         return
 
-    def insert_row(self, stored: StoredEvent) -> int:
-        """One event stored and committed on its own, with its chain link: on PostgreSQL the lock, the
-        insert and the read of the previous link go in one round trip, the link in a second, then the
-        commit (the general path makes about six). For records written alone (the audit of a read)."""
-        if self.link_key is None:
-            raise ChainConfigError("opened to create tables only (no chain key): storing events is refused")
-        engine = self.datastore.engine
-        if engine is None or engine.dialect.name != "postgresql":
-            return self.insert_events([stored])[0]
-        events = self.events_record_cls.__table__
-        name = f"{self.schema_name}.{events.name}" if self.schema_name else events.name
-        links = f"{self.schema_name}.{self.links.name}" if self.schema_name else self.links.name
-        with self.transaction(commit=True) as session:
-            # Two statements in one call: the lock, then (a fresh snapshot under it, so every
-            # lower id is committed or rolled back) the insert and the newest link, as the
-            # general path reads them one by one.
-            cursor = session.connection().connection.cursor()
-            cursor.execute(
-                f"LOCK TABLE {name} IN EXCLUSIVE MODE; "
-                f"WITH new AS (INSERT INTO {name} (originator_id, originator_version, topic, state) "
-                "VALUES (%s, %s, %s, %s) RETURNING id) "
-                f"SELECT new.id, last.notification_id, last.link FROM new LEFT JOIN "
-                f"(SELECT notification_id, link FROM {links} ORDER BY notification_id DESC LIMIT 1) AS last ON true",
-                (str(stored.originator_id), stored.originator_version, stored.topic, stored.state))
-            notification_id, previous_id, previous = cursor.fetchone()
-            previous_id, previous = (previous_id, bytes(previous)) if previous_id is not None else (0, START)
-            value = compute_link(self.link_key, previous, previous_id, notification_id, stored.originator_id,
-                                 stored.originator_version, stored.topic, stored.state)
-            session.execute(text(f"INSERT INTO {links} (notification_id, previous_id, link) VALUES (:n, :p, :l)"),
-                            {"n": notification_id, "p": previous_id, "l": value})
-        return int(notification_id)
-
     def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent],
                               **kwargs: Any) -> Sequence[int]:
         # The parent locks the events table and flushes, so the ids are drawn and every
         # lower row is committed (or rolled back) before the previous link is read.
         if self.link_key is None:
             raise ChainConfigError("opened to create tables only (no chain key): storing events is refused")
-        ids = super()._insert_stored_events(session, stored_events, **kwargs)
-        if not ids:
-            return ids
-        newest = session.execute(
-            select(self.links.c.notification_id, self.links.c.link)
-            .where(self.links.c.notification_id < min(ids))
-            .order_by(self.links.c.notification_id.desc()).limit(1)
-        ).first()
+        if not stored_events:
+            return []
+        if session.get_bind().dialect.name == "postgresql":
+            ids, newest = self._insert_postgresql(session, stored_events)
+        else:
+            ids = super()._insert_stored_events(session, stored_events, **kwargs)
+            newest = session.execute(
+                select(self.links.c.notification_id, self.links.c.link)
+                .where(self.links.c.notification_id < min(ids))
+                .order_by(self.links.c.notification_id.desc()).limit(1)
+            ).first()
         previous_id, previous = (newest[0], bytes(newest[1])) if newest else (0, START)
         rows = []
         for notification_id, stored in sorted(zip(ids, stored_events, strict=True), key=lambda pair: pair[0]):
@@ -200,6 +171,32 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
             previous_id, previous = notification_id, value
         session.execute(insert(self.links), rows)
         return ids
+
+
+    def _insert_postgresql(self, session: Session, stored_events: Sequence[StoredEvent]) -> tuple[list[int], Any]:
+        """The lock, the rows' insert and the read of the newest link in one round trip (the library's
+        path makes three, plus its ORM's work per row): ``(ids in the order of stored_events, (id, link)
+        of the newest linked row, or None)``. The link is read by a statement after the lock, so every
+        lower id is committed or rolled back, as the general path reads it."""
+        events = self.events_record_cls.__table__
+        name = f"{self.schema_name}.{events.name}" if self.schema_name else events.name
+        links = f"{self.schema_name}.{self.links.name}" if self.schema_name else self.links.name
+        result = session.connection().exec_driver_sql(
+            f"LOCK TABLE {name} IN EXCLUSIVE MODE; "
+            f"WITH new AS (INSERT INTO {name} (originator_id, originator_version, topic, state) "
+            "SELECT o, v, t, s FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::bytea[]) "
+            "WITH ORDINALITY AS r(o, v, t, s, n) ORDER BY n RETURNING id, originator_id, originator_version) "
+            "SELECT new.id, new.originator_id, new.originator_version, last.notification_id, last.link FROM new "
+            f"LEFT JOIN (SELECT notification_id, link FROM {links} ORDER BY notification_id DESC LIMIT 1) AS last "
+            "ON true",
+            ([str(e.originator_id) for e in stored_events], [e.originator_version for e in stored_events],
+             [e.topic for e in stored_events], [e.state for e in stored_events]),
+        ).all()
+        # Matched by (originator, version), unique in the table, not by the order rows come back in.
+        by_key = {(str(row[1]), row[2]): row[0] for row in result}
+        ids = [by_key[(str(e.originator_id), e.originator_version)] for e in stored_events]
+        newest = (result[0][3], result[0][4]) if result[0][3] is not None else None
+        return ids, newest
 
 
 def linked_recorder(factory: Any, service: str, encoded_key: str | None) -> LinkedProcessRecorder:

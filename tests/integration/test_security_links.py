@@ -146,7 +146,7 @@ def test_links_audit_rows_written_alone_among_saves_verify(log):
 
     def read(trail, n):
         for k in range(n):
-            trail.record(ADMIN, "list events", "event report", [f"scope:433100", f"e-{k}"], "case_work", ALLOWED)
+            trail.record(ADMIN, "list events", "event report", ["scope:433100", f"e-{k}"], "case_work", ALLOWED)
 
     pool = eventlet.GreenPool()
     for trail in readers:

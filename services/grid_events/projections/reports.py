@@ -7,7 +7,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client.core import HistogramMetricFamily
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, func, insert, literal, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, level_of, scope_prefix
