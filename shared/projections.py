@@ -353,7 +353,8 @@ def _select_notifications(recorder: Any, start: int, limit: int) -> list[Notific
             for id_, originator_id, version, topic, state in rows]
 
 
-def _stored_after(recorder: Any, position: int, topics: list[str]) -> tuple[bool, int]:
+def _stored_after(recorder: Any, position: int, topics: list[str],
+                  conn: Connection | None = None) -> tuple[bool, int]:
     """Whether an event with one of ``topics`` was stored after ``position``, and the newest id stored:
     one range of the events table's primary key holding only the rows since ``position`` (a Core
     statement, cached; the library's ORM query costs several times more)."""
@@ -363,8 +364,11 @@ def _stored_after(recorder: Any, position: int, topics: list[str]) -> tuple[bool
     table = record_class.__table__
     handled = case((table.c.topic.in_(topics), 1), else_=0) if topics else literal(0)
     query = select(func.max(table.c.id), func.max(handled)).where(table.c.id > position)
-    with recorder.datastore.engine.connect() as conn:
+    if conn is not None:
         newest, found = conn.execute(query).one()
+    else:
+        with recorder.datastore.engine.connect() as own:
+            newest, found = own.execute(query).one()
     return bool(found), newest or position
 
 
@@ -409,6 +413,14 @@ class Projector:
         # Every live projection is known to have applied the log up to here (in this process; positions
         # only move forward, so a stale value only makes a query's check find something and catch up).
         self._reached: int | None = None
+        self._same_database: bool | None = None  # the log and the read models in one database
+
+    def _log_beside_views(self) -> bool:
+        if self._same_database is None:
+            log_engine = getattr(getattr(self.app.recorder, "datastore", None), "engine", None)
+            self._same_database = (log_engine is not None and self.engine.dialect.name == "postgresql"
+                                   and log_engine.url == self.engine.url)
+        return self._same_database
 
     def mark_unavailable(self, name: str, reason: str) -> None:
         """Keep a projection out of every pass (its tables have a shape this build does not know)."""
@@ -418,17 +430,25 @@ class Projector:
     def catch_up_for_query(self) -> int:
         """Catch up before a query, at the cost of one indexed look-up when nothing a projection handles
         was stored since the last pass (audit records of reads, events of no read model, pass by)."""
+        return 0 if self.current_for_query() else self.catch_up()
+
+    def current_for_query(self, conn: Connection | None = None) -> bool:
+        """Whether nothing a projection handles was stored since the last pass (one indexed look-up).
+        ``conn``: the query's own read-model connection, used for the look-up when the log shares its
+        database (PostgreSQL), which spares a connection and the rollback that closes it."""
         reached = self._reached
-        if reached is not None:
-            found, newest = _stored_after(self.app.recorder, reached, self._all_topics)
-            if not found:
-                # Nothing any projection handles lies up to ``newest`` (ids are committed in order under
-                # the events table's lock), so the next check starts there: the rows a stream of audited
-                # reads adds are passed over once, not by every later query.
-                if self._reached == reached:
-                    self._reached = newest
-                return 0
-        return self.catch_up()
+        if reached is None:
+            return False
+        found, newest = _stored_after(self.app.recorder, reached, self._all_topics,
+                                      conn if conn is not None and self._log_beside_views() else None)
+        if found:
+            return False
+        # Nothing any projection handles lies up to ``newest`` (ids are committed in order under the
+        # events table's lock), so the next check starts there: the rows a stream of audited reads
+        # adds are passed over once, not by every later query.
+        if self._reached == reached:
+            self._reached = newest
+        return True
 
     def catch_up(self) -> int:
         handled = 0
