@@ -68,9 +68,10 @@ PINGAN_DATABASE_URL ?= postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/pingan
 run-services: $(STAMP) services
 	scripts/run-services.sh
 
-# JSON Schemas and AsyncAPI documents of every service's RPCs and events (docs/integration.md).
+# JSON Schemas and AsyncAPI documents of every service's RPCs and events (docs/integration.md);
+# refused when a published schema would change incompatibly without a new version.
 contracts: $(STAMP)
-	$(BIN)/python -m shared.contract_docs
+	$(BIN)/python -m shared.contract_docs $(if $(WITHDRAW),--withdraw)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .tools build

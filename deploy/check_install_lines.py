@@ -12,7 +12,9 @@ arguments. Then, on the rendered objects:
   - the migrate hook logs in as the owner of the service's database (the CloudNativePG
     Cluster/Database owner): as anyone else it fails with "permission denied for schema public";
   - the migrate hook gets database credentials only (no broker, token or personal-data key);
-  - with `--runtime-role R`, the services' database URL logs in as R.
+  - with `--runtime-role R`, the services' database URL logs in as R;
+  - each service finds the integration client registry: its URL with {service} = clients
+    names a database a CloudNativePG Database creates.
 
 Exit 1 with the list of problems.
 """
@@ -104,6 +106,17 @@ def database_owners(objects: list[dict]) -> dict[str, str]:
     return owners
 
 
+def registry_reachable(where: str, refs, secrets, namespace: str, owners: dict[str, str]) -> list[str]:
+    """A service finds the integration client registry as its URL's {service} = clients."""
+    for env, name, key in refs:
+        url = secrets.get((namespace, name), {}).get(key)
+        if env == "PINGAN_DATABASE_URL" and url:
+            database = urlsplit(url.replace("{service}", "clients")).path.lstrip("/")
+            if database not in owners:
+                return [f"{where}: reads the client registry from {database}, which no CloudNativePG Database creates"]
+    return []
+
+
 def check(doc: Path) -> list[str]:
     objects, secrets, namespace = render(install_lines(doc))
     owners = database_owners(objects)
@@ -121,6 +134,8 @@ def check(doc: Path) -> list[str]:
                 )
         hook = (obj["metadata"].get("annotations") or {}).get("helm.sh/hook", "")
         args = spec["containers"][0].get("args") or []
+        if args[:1] == ["serve"]:
+            problems += registry_reachable(where, refs, secrets, namespace, owners)
         if "pre-install" not in hook or args[:1] != ["migrate"]:
             continue
         extra = sorted({env for env, _, _ in refs} - DATABASE_ONLY)

@@ -12,7 +12,8 @@ schema validation cannot make: what the platform needs to reach, and what each p
                     PostgreSQL cluster, by a method its spec.backup configures;
   chart-*.yaml      every service pod rolls when its Secrets change (checksum/secrets), and
                     the migrate hooks get database credentials only and run before
-                    upgrades and rollbacks.
+                    upgrades and rollbacks; the integration client registry is migrated
+                    with the services' owner Secret and every service has a database URL.
 
 A small evaluator of NetworkPolicy ingress (matchLabels/matchExpressions, namespaceSelector,
 ports); ipBlock peers are never matched. Exit 1 with the list of problems.
@@ -132,11 +133,38 @@ def check_overlay(path: Path) -> list[str]:
     return problems
 
 
-def check_chart(path: Path) -> list[str]:
+def database_secret(container: dict) -> tuple[str, str] | None:
+    for e in container.get("env") or []:
+        ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+        if e["name"] == "PINGAN_DATABASE_URL" and ref:
+            return ref["name"], ref["key"]
+    return None
+
+
+def check_clients_registry(path: Path, docs: list[dict]) -> list[str]:
+    """The integration client registry is migrated beside the services (`pingan migrate clients`,
+    same owner Secret), and every service pod has the database URL it finds the registry through."""
+    jobs = {tuple(c.get("args") or [])[:2]: database_secret(c)
+            for d in docs if d["kind"] == "Job" for c in d["spec"]["template"]["spec"]["containers"]}
+    services = [d for d in docs if d["kind"] == "Deployment"
+                and (d["spec"]["template"]["spec"]["containers"][0].get("args") or [])[:1] == ["serve"]]
+    migrated = {args[1]: secret for args, secret in jobs.items() if args[:1] == ("migrate",) and len(args) == 2}
     problems = []
-    for d in yaml.safe_load_all(path.read_text()):
-        if not d:
-            continue
+    if migrated and "clients" not in migrated:
+        problems.append(f"{path.name}: services are migrated but the client registry is not (migrate clients)")
+    elif migrated and len(set(migrated.values())) != 1:
+        problems.append(f"{path.name}: the client registry is migrated with another Secret than the services")
+    for d in services:
+        if database_secret(d["spec"]["template"]["spec"]["containers"][0]) is None:
+            problems.append(f"{path.name}: Deployment {d['metadata']['name']} has no PINGAN_DATABASE_URL "
+                            "(it could not read the client registry)")
+    return problems
+
+
+def check_chart(path: Path) -> list[str]:
+    docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    problems = check_clients_registry(path, docs)
+    for d in docs:
         name = f"{path.name}: {d['kind']} {d['metadata']['name']}"
         if d["kind"] == "Deployment":
             annotations = d["spec"]["template"]["metadata"].get("annotations") or {}

@@ -265,7 +265,10 @@ def juvenile_protection() -> list:
             bars("Mandatory reports overdue for acceptance",
                  f"sum by (county) ({once('pingan_juvenile_reports_overdue', 'county')})", "{{county}}"),
             bars("Stalled plan tasks per department", f"sum by (department) ({stalled})", "{{department}}"),
-            bars("Stalled plan tasks per county", f"sum by (county) ({stalled})", "{{county}}")]
+            bars("Stalled plan tasks per county", f"sum by (county) ({stalled})", "{{county}}"),
+            bars("Plan and special-school placement reviews overdue",
+                 f"sum by (county, kind) ({once('pingan_juvenile_reviews_overdue', 'county, kind')})",
+                 "{{county}} {{kind}}", width=12)]
 
 
 # One line per panel group: file name (listed in values under monitoring.regulationPanels), row title, panels.
@@ -276,7 +279,7 @@ REGULATION_GROUPS: list[tuple[str, str, Callable[[], list]]] = [
     ("grid_events_closure", "Grid events: closure time (report to closed, with feedback)", grid_events_closure),
     ("mediation", "Dispute mediation (Art. 8): local resolution and escalation", mediation),
     ("emergency_command", "Emergency command (Arts. 6(3), 7(1)): incidents and key areas", emergency_command),
-    ("juvenile_protection", "Juvenile protection (Art. 7(5)): cases, intake deadlines, plan tasks",
+    ("juvenile_protection", "Juvenile protection (Art. 7(5)): cases, intake deadlines, plan tasks, reviews",
      juvenile_protection),
     ("key_populations", "Key populations (Art. 7(4)): enrolled, follow-ups overdue, risk levels", key_populations),
 ]

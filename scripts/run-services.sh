@@ -23,7 +23,8 @@ if [ -z "${PINGAN_CHAIN_KEY:-}" ]; then
   PINGAN_CHAIN_KEY=$("$BIN/python" -c "from pathlib import Path; from shared.config import generated_secret; from shared.security.links import generate_chain_key; print(generated_secret(Path('data/chain.key'), generate_chain_key))")
   export PINGAN_CHAIN_KEY
 fi
-services=$("$BIN/python" -c "from shared.registry import service_names; print(' '.join(service_names()))")
+# PINGAN_SERVICES (default: all) and PINGAN_FIRST_HTTP_PORT (default 8000) let a test run a few.
+services=${PINGAN_SERVICES:-$("$BIN/python" -c "from shared.registry import service_names; print(' '.join(service_names()))")}
 # shellcheck disable=SC2046
 eval "$("$BIN/python" - $services <<'PY'
 import shlex, sys
@@ -45,12 +46,8 @@ cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
 if cursor.fetchone() is None:
     cursor.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
 PY
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
-port=8000
-for service in $services; do
-  database=$(service_database_url "$service")
-  runtime_database=$("$BIN/python" - "$database" "$RUNTIME_ROLE" "$RUNTIME_PASSWORD" <<'PY'
+ensure_database() {  # as the owner (PINGAN_DATABASE_URL)
+  "$BIN/python" - "$1" <<'PY'
 import sys
 from sqlalchemy.engine import make_url
 import psycopg2
@@ -61,9 +58,23 @@ cursor = admin.cursor()
 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,))
 if cursor.fetchone() is None:
     cursor.execute(f'CREATE DATABASE "{url.database}"')
-print(url.set(username=sys.argv[2], password=sys.argv[3]).render_as_string(hide_password=False))
+PY
+}
+# The services' URL: the runtime role's, {service} kept, so each finds its own database and
+# the integration client registry's (`clients`, written only by `pingan clients`; docs/integration.md).
+runtime_database=$("$BIN/python" - "$PINGAN_DATABASE_URL" "$RUNTIME_ROLE" "$RUNTIME_PASSWORD" <<'PY'
+import sys
+from sqlalchemy.engine import make_url
+print(make_url(sys.argv[1]).set(username=sys.argv[2], password=sys.argv[3]).render_as_string(hide_password=False))
 PY
 )
+ensure_database "$(service_database_url clients)"
+"$BIN/pingan" migrate clients --runtime-role "$RUNTIME_ROLE"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
+port=${PINGAN_FIRST_HTTP_PORT:-8000}
+for service in $services; do
+  ensure_database "$(service_database_url "$service")"
   "$BIN/pingan" migrate "$service" --runtime-role "$RUNTIME_ROLE"
   signing_key=$("$BIN/python" -c "import sys; from pathlib import Path; from shared.security.keys import local_signing_env; print(next(iter(local_signing_env(Path('data'), sys.argv[1]).values())))" "$service")
   env "PINGAN_EVENT_SIGNING_KEY_${service^^}=$signing_key" PINGAN_DATABASE_URL="$runtime_database" \
@@ -74,4 +85,5 @@ PY
 done
 echo "Seed the demo data with: AMQP_URI=$AMQP_URI $BIN/pingan seed"
 echo "Call the services with:  AMQP_URI=$AMQP_URI $BIN/pingan shell"
+echo "Outside systems (docs/integration.md): PINGAN_DATABASE_URL=<as here> PINGAN_ACTIVE_TOKEN_KID=local PINGAN_TOKEN_ISSUER_KEY=\$(cat data/keys/token-issuer.key) $BIN/pingan clients register|token ..."
 wait

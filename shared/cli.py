@@ -41,6 +41,12 @@ DEMO_CALLS = [
     # n.officer: a Qianzhou township officer serving the four key populations (the admin serves none).
     '[(e["category"], e["risk_level"], e["next_follow_up_due"]) for e in n.officer.key_populations'
     '.list_enrolments(category="severe_mental_disorder", purpose="follow_up")["items"]]',
+    # n.civil_affairs: the prefecture's civil affairs, serving minors. Reports from a school, a village
+    # committee and key_populations' referral (a person with minor dependants); the case a report opened.
+    '[(r["source"], r["status"]) for r in n.civil_affairs.juvenile_protection'
+    '.list_reports(purpose="case_work")["items"]]',
+    '[(c["categories"], c["status"], c["school_id"]) for c in n.civil_affairs.juvenile_protection'
+    '.list_cases(purpose="case_work")["items"]]',
 ]
 
 
@@ -100,7 +106,14 @@ def run(
     import os
 
     from shared import demo
-    from shared.embedded import admin_proxy, embedded_config, officer_proxy, patch_memory_transport, start_services
+    from shared.embedded import (
+        admin_proxy,
+        civil_affairs_proxy,
+        embedded_config,
+        officer_proxy,
+        patch_memory_transport,
+        start_services,
+    )
     from shared.registry import service_classes
 
     # The services read their settings from the environment when they start.
@@ -119,19 +132,21 @@ def run(
             container.stop()
 
     proxy, officer = admin_proxy(settings, config), officer_proxy(settings, config)
-    rpc, officer_rpc = proxy.start(), officer.start()
+    civil_affairs = civil_affairs_proxy(settings, config)
+    rpc, officer_rpc, civil_affairs_rpc = proxy.start(), officer.start(), civil_affairs.start()
     if seed:
         done = demo.seed(rpc, officer_rpc)
         console.print("[green]seeded[/] " + ", ".join(f"{count} {what}" for what, count in done.items()))
     _print_welcome(classes, port, data_dir)
     try:
         if console_mode:
-            _console({"n": _Namespace(rpc, officer_rpc)})
+            _console({"n": _Namespace(rpc, officer_rpc, civil_affairs_rpc)})
         else:
             from shared.embedded import wait_forever
 
             wait_forever(stop)
     finally:
+        civil_affairs.stop()
         officer.stop()
         proxy.stop()
         stop()
@@ -140,9 +155,10 @@ def run(
 class _Namespace:
     """What the console calls ``n``, as in nameko shell: ``n.rpc.<service>.<method>(...)``."""
 
-    def __init__(self, rpc, officer=None):
+    def __init__(self, rpc, officer=None, civil_affairs=None):
         self.rpc = rpc
         self.officer = officer
+        self.civil_affairs = civil_affairs
 
 
 def _print_welcome(classes, port: int, data_dir: Path) -> None:
@@ -197,7 +213,8 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
 
 @app.command()
 def migrate(
-    service: str = typer.Argument(None, help="One service; all when omitted."),
+    service: str = typer.Argument(
+        None, help="One service, or `clients` (the integration client registry); all when omitted."),
     runtime_role: str | None = typer.Option(
         None, help="PostgreSQL role the service runs as: event rows become append-only for it (run as the owner)."),
 ) -> None:
@@ -206,13 +223,19 @@ def migrate(
     The only command that rebuilds read models whose table shape changed
     (`pingan serve` never drops a table). Concurrent runs take turns.
     """
+    from shared.clients import REGISTRY_DATABASE, migrate_registry
     from shared.dependencies import open_store
     from shared.registry import service_class, service_names
     from shared.security.links import tables_only
 
     settings = _settings()
     settings.create_tables = True
-    for name in [service] if service else service_names():
+    for name in [service] if service else [*service_names(), REGISTRY_DATABASE]:
+        if name == REGISTRY_DATABASE:
+            migrate_registry(settings.events_url(name), runtime_role)
+            console.print(f"[green]tables ready[/] for the integration client registry ({name})"
+                          + (f", read-only for role {runtime_role}" if runtime_role else ""))
+            continue
         store = service_class(name).store
         with migration_lock(settings.views_url(name)), tables_only():  # the owner never holds the chain key
             opened = open_store(name, store.application_class, store.projections, settings, migrate=True)

@@ -77,13 +77,14 @@ class Client:
 class ClientRegistry:
     """Registers, lists and revokes clients; state is the fold of the stored rows."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, create: bool = True):
         self.engine = engine
-        metadata.create_all(engine)
+        if create:
+            metadata.create_all(engine)
 
     @classmethod
-    def at(cls, url: str) -> ClientRegistry:
-        return cls(create_engine(url))
+    def at(cls, url: str, create: bool = True) -> ClientRegistry:
+        return cls(create_engine(url), create)
 
     def clients(self) -> dict[str, Client]:
         with self.engine.connect() as conn:
@@ -157,11 +158,33 @@ class ClientStatus:
     def _read(self) -> frozenset[str]:
         try:
             if self._engine is None:
-                self._engine = ClientRegistry.at(self.url).engine
-            return frozenset(cid for cid, c in ClientRegistry(self._engine).clients().items() if c.active)
+                self._engine = create_engine(self.url)
+            # Read only: the services' database role may only SELECT the registry (migrate_registry).
+            registry = ClientRegistry(self._engine, create=False)
+            return frozenset(cid for cid, c in registry.clients().items() if c.active)
         except SQLAlchemyError:
             # Fail closed, and retryable: no integration call is let through unchecked.
             raise ServiceUnavailable("the integration client registry is out of reach; retry later") from None
+
+
+def migrate_registry(url: str, runtime_role: str | None = None) -> None:
+    """Create the registry's table (as the database owner); with ``runtime_role`` (PostgreSQL),
+    make its rows append-only and let that role read them and nothing more: services only read
+    who is revoked, the operator's CLI alone writes (docs/security.md)."""
+    from sqlalchemy import text
+
+    from .security.db_roles import append_only_sql, read_only_grants_sql
+
+    engine = create_engine(url)
+    try:
+        metadata.create_all(engine)
+        if runtime_role:
+            with engine.begin() as conn:
+                for statement in [*append_only_sql(client_log.name),
+                                  *read_only_grants_sql(client_log.name, runtime_role)]:
+                    conn.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 def _now() -> datetime:

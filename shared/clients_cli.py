@@ -17,12 +17,12 @@ app = typer.Typer(help="Outside systems' credentials (docs/integration.md).", no
 console = Console(stderr=True)
 
 
-def _registry():
+def _registry(create: bool = True):
     from .clients import REGISTRY_DATABASE, ClientRegistry
     from .config import load_settings
 
     settings = load_settings()
-    return settings, ClientRegistry.at(settings.events_url(REGISTRY_DATABASE))
+    return settings, ClientRegistry.at(settings.events_url(REGISTRY_DATABASE), create)
 
 
 def _refused(error: PinganError) -> typer.Exit:
@@ -71,7 +71,7 @@ def revoke(client_id: str = typer.Argument(...), actor: str = typer.Option("oper
 def token(client_id: str = typer.Argument(...),
           minutes: int = typer.Option(None, help="default and maximum: the client's max_minutes")) -> None:
     """Print a token for an active client (role integration), signed by the issuer."""
-    settings, registry = _registry()
+    settings, registry = _registry(create=False)  # reads only: the services' role will do (the chart's issuer pod)
     try:
         print(registry.issue(settings.issuer(), client_id, minutes))
     except PinganError as error:

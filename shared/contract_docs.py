@@ -7,8 +7,9 @@ RPC method's arguments (``rpc/<method>.json``) and per public event's payload
 refused call answers with. ``tests/unit/test_contract_docs.py`` fails when the committed files
 are not what this writes (docs/integration.md, "Versioning").
 
-    python -m shared.contract_docs            # write
-    python -m shared.contract_docs --check    # exit 1 if any file is stale
+    python -m shared.contract_docs              # write; refused (exit 1) on a breaking change
+    python -m shared.contract_docs --withdraw   # write, letting schemas no longer published go
+    python -m shared.contract_docs --check      # exit 1 if any file is stale
 """
 
 from __future__ import annotations
@@ -141,6 +142,29 @@ def stale(root: Path = DOCS) -> list[str]:
     return sorted(wrong + [str(p) for p in present - set(expected)])
 
 
+def incompatible(root: Path = DOCS, withdraw: bool = False) -> list[str]:
+    """Changes to the published schemas under ``root`` (events by version, RPC arguments by method)
+    that the models would make without a new version: a breaking change to ``<type>.v1`` must come
+    as ``<type>.v2`` beside it (docs/integration.md, "Versioning"). ``withdraw`` allows a schema to
+    disappear (its stated period over); otherwise that too is breaking."""
+    from .contract_compat import breaking_changes
+
+    expected = generate()
+    problems = []
+    for path in sorted(root.rglob("*.json") if root.exists() else ()):
+        published = path.relative_to(root)
+        if published.parent.name not in ("events", "rpc"):
+            continue
+        if published not in expected:
+            if not withdraw:
+                problems.append(f"{published}: no longer published (withdraw it with `make contracts WITHDRAW=1` "
+                                "once its successor has run beside it for the stated period)")
+            continue
+        problems += [f"{published}: {change}" for change in
+                     breaking_changes(json.loads(path.read_text()), json.loads(expected[published]))]
+    return problems
+
+
 def write(root: Path = DOCS) -> None:
     expected = generate()
     for path in (root.rglob("*.json") if root.exists() else ()):
@@ -151,13 +175,21 @@ def write(root: Path = DOCS) -> None:
         (root / path).write_text(text)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], root: Path = DOCS) -> int:
     if "--check" in argv:
-        wrong = stale()
+        wrong = stale(root)
         for path in wrong:
             print(f"stale: docs/contracts/{path}")
         return 1 if wrong else 0
-    write()
+    breaking = incompatible(root, withdraw="--withdraw" in argv)
+    if breaking:
+        for problem in breaking:
+            print(f"breaking: docs/contracts/{problem}", file=sys.stderr)
+        print("refused: a published schema would change incompatibly. Publish the change as a new version "
+              "(schema_version + 1, or a new RPC method) beside the old one (docs/integration.md, \"Versioning\").",
+              file=sys.stderr)
+        return 1
+    write(root)
     print(f"wrote {len(generate())} files under docs/contracts/")
     return 0
 

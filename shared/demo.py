@@ -158,8 +158,8 @@ def _seed_key_populations(kp: Any) -> dict:
 
 
 def _seed_juvenile_protection(juvenile: Any) -> dict:
-    """A school's mandatory report accepted into a left-behind child's case with a coordinated plan
-    (civil affairs and the school, one task acknowledged), and a village committee's report still
+    """A school's mandatory report accepted into a left-behind child's case (the school recorded) with a
+    coordinated plan (civil affairs and the school, one task acknowledged), and a village committee's report still
     waiting for acceptance: its 24-hour deadline is flagged by the timer. The child is invented."""
     village = "433123100201"
     report_id = juvenile.receive_report(source="school", reference="demo-school-2026-001", jurisdiction=village,
@@ -172,6 +172,7 @@ def _seed_juvenile_protection(juvenile: Any) -> dict:
     case_id = juvenile.accept_report(report_id=report_id, minor_id="demo-minor-1", birth_month=birth.isoformat()[:7],
                                      date_of_birth=birth.isoformat(), name="Demo Child", categories=["left_behind"],
                                      command_id="demo:jp:accept:1")["case_id"]
+    juvenile.record_school(case_id=case_id, school_id="fenghuang-primary-2", command_id="demo:jp:school:1")
     plan_id = juvenile.draw_up_plan(case_id=case_id, lead_department="civil_affairs",
                                     first_review_on=(date.today() + timedelta(days=90)).isoformat(),
                                     command_id="demo:jp:plan:1")["plan_id"]

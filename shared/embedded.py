@@ -70,6 +70,17 @@ def officer_proxy(settings: Settings, config: dict) -> ClusterRpcProxy:
     return ClusterRpcProxy(config, context_data={TOKEN_KEY: token}, timeout=30)
 
 
+def civil_affairs_proxy(settings: Settings, config: dict) -> ClusterRpcProxy:
+    """An RPC proxy acting as the prefecture's civil affairs, serving minors: juvenile protection's
+    records are not the administrator's to read either (shared/security/policy.py)."""
+    from shared.security.policy import Category
+
+    civil_affairs = CallerContext(actor_id="demo-civil-affairs", role=Role.CIVIL_AFFAIRS, jurisdiction=PREFECTURE,
+                                  categories=frozenset({Category.MINORS}))
+    token = settings.issuer().issue(civil_affairs, ttl=settings.token_limits.cap(civil_affairs.role))
+    return ClusterRpcProxy(config, context_data={TOKEN_KEY: token}, timeout=30)
+
+
 def embedded_config(settings: Settings) -> dict:
     return {**settings.nameko_config(), "AMQP_URI": MEMORY_URI}
 

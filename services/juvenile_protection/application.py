@@ -217,6 +217,14 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
         return self._on_case(call, command.case_id, command.command_id, "add a category", CASE_WORKERS,
                              lambda case: case.add_category(command.category.value))
 
+    def remove_category(self, call: Call, command: c.RemoveCategory) -> dict:
+        return self._on_case(call, command.case_id, command.command_id, "remove a category", CASE_WORKERS,
+                             lambda case: case.remove_category(command.category.value))
+
+    def record_school(self, call: Call, command: c.RecordSchool) -> dict:
+        return self._on_case(call, command.case_id, command.command_id, "record a child's school", CASE_WORKERS,
+                             lambda case: case.record_school(command.school_id))
+
     def close_case(self, call: Call, command: c.CloseCase, today: date) -> dict:
         def close(case: MinorCase) -> list:
             plan = self._existing(plan_id_for(case.id))
@@ -312,6 +320,37 @@ class JuvenileProtectionApplication(Commands, Erasures, PinganApplication):
             plan.cancel_task(command.task_id, seal(case_key(plan.case_id), command.reason))
 
         return self._on_plan(call, command.plan_id, command.command_id, "cancel a plan task", CASE_WORKERS, cancel)
+
+    def review_plan(self, call: Call, command: c.ReviewPlan, seal: Seal, today: date) -> dict:
+        def review(plan: ProtectionPlan) -> dict:
+            plan.record_review(today, command.next_review_on, command.outcome.value,
+                               seal(case_key(plan.case_id), command.note))
+            return {"next_review_on": plan.next_review_on}
+
+        return self._on_plan(call, command.plan_id, command.command_id, "review a protection plan", CASE_WORKERS,
+                             review)
+
+    def change_plan_lead(self, call: Call, command: c.ChangePlanLead) -> dict:
+        def change(plan: ProtectionPlan) -> dict:
+            plan.change_lead(command.lead_department.value)
+            return {"lead_department": plan.lead_department}
+
+        return self._on_plan(call, command.plan_id, command.command_id, "change a plan's lead department",
+                             CASE_WORKERS, change)
+
+    def flag_review_overdue(self, call: Call, record: type[ProtectionPlan] | type[SpecialSchoolReferral],
+                            record_id: UUID, today: date) -> bool:
+        """The timer's check of one plan's or placement's review date: True when flagged now (once per date)."""
+        flagged: list[bool] = []
+
+        def act():
+            found = self.load(record, record_id, "plan" if record is ProtectionPlan else "special-school referral")
+            authorize(call.caller, "flag an overdue review", SERVICE_ONLY, found.jurisdiction)
+            flagged[:] = [found.flag_review_overdue(today)]  # a retried act (a concurrent replica) answers afresh
+            return ([found] if flagged[0] else []), {}
+
+        self.execute(call, act)
+        return flagged[0]
 
     def flag_stalled_tasks(self, call: Call, plan_id: UUID, today: date) -> list[str]:
         flagged: list[str] = []

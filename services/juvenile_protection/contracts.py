@@ -65,6 +65,15 @@ class Department(StrEnum):
     VILLAGE_COMMITTEE = "village_committee"
 
 
+class ReviewOutcome(StrEnum):
+    """What a periodic review of a protection plan found."""
+
+    ON_TRACK = "on_track"
+    TASKS_REVISED = "tasks_revised"
+    ESCALATED = "escalated"
+    READY_TO_CLOSE = "ready_to_close"
+
+
 class ReportingUnit(StrEnum):
     """Units bound to report (the referring services arrive as events, not by RPC)."""
 
@@ -176,6 +185,20 @@ class AddCategory(Command):
     category: Category
 
 
+class RemoveCategory(Command):
+    """Take a category off a case (a case keeps at least one; a sealed record keeps the one it rests on)."""
+
+    case_id: UUID
+    category: Category
+
+
+class RecordSchool(Command):
+    """Record or change the school the child attends (an institution's id); null: out of school."""
+
+    case_id: UUID
+    school_id: Ref | None = Field(description="the school's institution id; null when the child is out of school")
+
+
 class CloseCase(Command):
     case_id: UUID
     reason: ClosureReason
@@ -235,6 +258,22 @@ class CancelPlanTask(Command):
     plan_id: UUID
     task_id: TaskId
     reason: str = LongText
+
+
+class ReviewPlan(Command):
+    """The plan's periodic review, held today: its outcome and the date of the next one."""
+
+    plan_id: UUID
+    outcome: ReviewOutcome
+    next_review_on: date
+    note: str = LongText
+
+
+class ChangePlanLead(Command):
+    """Hand the lead of an active plan to another department."""
+
+    plan_id: UUID
+    lead_department: Department
 
 
 # -- commands: special (专门) school referral ---------------------------------------------------
@@ -348,6 +387,10 @@ CASE_CLOSED = "case_closed"
 PLAN_TASK_ASSIGNED = "plan_task_assigned"
 PLAN_TASK_OVERDUE = "plan_task_overdue"
 SPECIAL_SCHOOL_DECIDED = "special_school_decided"
+PLAN_LEAD_CHANGED = "plan_lead_changed"
+PLAN_REVIEWED = "plan_reviewed"
+PLAN_REVIEW_OVERDUE = "plan_review_overdue"
+PLACEMENT_REVIEW_OVERDUE = "placement_review_overdue"
 
 
 class ReportOverdue(Payload):
@@ -406,6 +449,48 @@ class SpecialSchoolDecided(Payload):
     decided_on: date
 
 
+class PlanLeadChanged(Payload):
+    """The department now leading the plan (it takes over the reviews)."""
+
+    schema_version: int = 1
+    plan_id: UUID
+    jurisdiction: JurisdictionCode
+    county: JurisdictionCode
+    lead_department: Department
+
+
+class PlanReviewed(Payload):
+    schema_version: int = 1
+    plan_id: UUID
+    jurisdiction: JurisdictionCode
+    county: JurisdictionCode
+    outcome: ReviewOutcome
+    held_on: date
+    next_review_on: date
+    was_overdue: bool = Field(description="held after the review date had passed")
+
+
+class PlanReviewOverdue(Payload):
+    """A plan's review date passed without a review (once per review date)."""
+
+    schema_version: int = 1
+    plan_id: UUID
+    jurisdiction: JurisdictionCode
+    county: JurisdictionCode
+    lead_department: Department
+    review_on: date
+
+
+class PlacementReviewOverdue(Payload):
+    """A special-school placement's periodic review date passed without a review (once per date)."""
+
+    schema_version: int = 1
+    referral_id: UUID
+    jurisdiction: JurisdictionCode
+    county: JurisdictionCode
+    review_on: date
+
+
 PUBLISHED: dict[str, type[Payload]] = {
     REPORT_OVERDUE: ReportOverdue,
     CASE_OPENED: CaseOpened,
@@ -414,6 +499,10 @@ PUBLISHED: dict[str, type[Payload]] = {
     PLAN_TASK_ASSIGNED: PlanTaskAssigned,
     PLAN_TASK_OVERDUE: PlanTaskOverdue,
     SPECIAL_SCHOOL_DECIDED: SpecialSchoolDecided,
+    PLAN_LEAD_CHANGED: PlanLeadChanged,
+    PLAN_REVIEWED: PlanReviewed,
+    PLAN_REVIEW_OVERDUE: PlanReviewOverdue,
+    PLACEMENT_REVIEW_OVERDUE: PlacementReviewOverdue,
 }
 
 

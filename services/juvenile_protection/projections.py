@@ -1,6 +1,7 @@
 """Read models of juvenile_protection: reports, cases with their guardians,
-protection plans with their tasks; and the figures (open cases by category and
-county, overdue report acceptances, stalled plan tasks).
+protection plans with their tasks and reviews, special-school referrals; and the
+figures (open cases by category and county, overdue report acceptances, stalled
+plan tasks, plan and placement reviews overdue).
 
 One projection holds every table, so a sealing marks the case, its reports
 and its plan in the same transaction. A sealed row is left out of every query,
@@ -107,6 +108,10 @@ plans = Table(
     Column("lead_department", String(20), nullable=False),
     Column("status", String(10), nullable=False),
     Column("next_review_on", String(10), nullable=False),
+    Column("review_overdue", Boolean, nullable=False),  # flagged by the timer, until the next review
+    Column("reviews", Integer, nullable=False),
+    Column("last_reviewed_on", String(10)),
+    Column("last_review_outcome", String(20)),
     Column("tasks", Integer, nullable=False),
     Column("open_tasks", Integer, nullable=False),
     Column("done_tasks", Integer, nullable=False),
@@ -146,6 +151,7 @@ referrals = Table(
     Column("decided_on", String(10)),
     Column("school_id", String(100)),
     Column("next_review_on", String(10)),
+    Column("review_overdue", Boolean, nullable=False),  # flagged by the timer, until the next review
     Column("grounds", Text, nullable=False),  # sealed under the case's text key
     Column("basis", Text),  # sealed
     Column("sealed", Boolean, nullable=False),
@@ -267,8 +273,8 @@ class CasesView(Projection):
         conn.execute(insert(plans).values(
             plan_id=str(event.originator_id), case_id=event.case_id, jurisdiction=event.jurisdiction,
             county=county_of(event.jurisdiction), lead_department=event.lead_department, status="active",
-            next_review_on=event.next_review_on, tasks=0, open_tasks=0, done_tasks=0, complete=False,
-            sealed=bool(sealed), version=event.originator_version))
+            next_review_on=event.next_review_on, review_overdue=False, reviews=0, tasks=0, open_tasks=0,
+            done_tasks=0, complete=False, sealed=bool(sealed), version=event.originator_version))
 
     @handles(ProtectionPlan.TaskAssigned)
     def on_task_assigned(self, event: Any, conn: Connection) -> None:
@@ -301,11 +307,16 @@ class CasesView(Projection):
 
     @handles(ProtectionPlan.Reviewed)
     def on_reviewed(self, event: Any, conn: Connection) -> None:
-        self._plan(conn, event, next_review_on=event.next_review_on)
+        self._plan(conn, event, next_review_on=event.next_review_on, review_overdue=False,
+                   reviews=plans.c.reviews + 1, last_reviewed_on=event.held_on, last_review_outcome=event.outcome)
+
+    @handles(ProtectionPlan.ReviewOverdueFlagged)
+    def on_plan_review_overdue(self, event: Any, conn: Connection) -> None:
+        self._plan(conn, event, review_overdue=True)
 
     @handles(ProtectionPlan.Ended)
     def on_ended(self, event: Any, conn: Connection) -> None:
-        self._plan(conn, event, status="ended")
+        self._plan(conn, event, status="ended", review_overdue=False)
         conn.execute(update(tasks).where(tasks.c.plan_id == str(event.originator_id)).values(stalled=False))
 
     def _task(self, conn: Connection, event: Any, **values: Any) -> None:
@@ -335,7 +346,8 @@ class CasesView(Projection):
         sealed = conn.execute(select(cases.c.sealed).where(cases.c.case_id == event.case_id)).scalar()
         conn.execute(insert(referrals).values(
             referral_id=str(event.originator_id), case_id=event.case_id, jurisdiction=event.jurisdiction,
-            proposed_by=event.proposed_by, status="proposed", assessments="{}", grounds=event.grounds,
+            proposed_by=event.proposed_by, status="proposed", assessments="{}", review_overdue=False,
+            grounds=event.grounds,
             sealed=bool(sealed), version=event.originator_version))
 
     @handles(SpecialSchoolReferral.Assessed)
@@ -360,11 +372,16 @@ class CasesView(Projection):
 
     @handles(SpecialSchoolReferral.Reviewed)
     def on_referral_reviewed(self, event: Any, conn: Connection) -> None:
-        self._referral(conn, event, next_review_on=event.next_review_on)
+        self._referral(conn, event, next_review_on=event.next_review_on, review_overdue=False)
+
+    @handles(SpecialSchoolReferral.ReviewOverdueFlagged)
+    def on_placement_review_overdue(self, event: Any, conn: Connection) -> None:
+        self._referral(conn, event, review_overdue=True)
 
     @handles(SpecialSchoolReferral.Returned)
     def on_returned(self, event: Any, conn: Connection) -> None:
-        self._referral(conn, event, status="returned", school_id=event.school_id, next_review_on=None)
+        self._referral(conn, event, status="returned", school_id=event.school_id, next_review_on=None,
+                       review_overdue=False)
 
     def _referral(self, conn: Connection, event: Any, **values: Any) -> None:
         conn.execute(update(referrals).where(referrals.c.referral_id == str(event.originator_id))
@@ -373,7 +390,8 @@ class CasesView(Projection):
     # -- figures (bounded labels: county, category, department) -------------------------------------
 
     def gauges(self, conn: Connection) -> Iterable[Any]:
-        return [open_cases_gauge(conn), overdue_reports_gauge(conn), stalled_tasks_gauge(conn)]
+        return [open_cases_gauge(conn), overdue_reports_gauge(conn), stalled_tasks_gauge(conn),
+                overdue_reviews_gauge(conn)]
 
 
 def open_cases_gauge(conn: Connection) -> GaugeMetricFamily:
@@ -412,6 +430,25 @@ def stalled_tasks_gauge(conn: Connection) -> GaugeMetricFamily:
             .where(tasks.c.stalled.is_(True), tasks.c.sealed.is_(False))
             .group_by(tasks.c.county, tasks.c.department)):
         gauge.add_metric([SERVICE, county, department], count)
+    return gauge
+
+
+def overdue_reviews_gauge(conn: Connection) -> GaugeMetricFamily:
+    """Plans and special-school placements past their review date, by county and kind (plan, placement)."""
+    gauge = GaugeMetricFamily("pingan_juvenile_reviews_overdue",
+                              "Protection plans and special-school placements past their periodic review date",
+                              labels=["service", "county", "kind"])
+    counts: dict[tuple[str, str], int] = {}
+    for county, count in conn.execute(select(plans.c.county, func.count())
+                                      .where(plans.c.review_overdue.is_(True), plans.c.sealed.is_(False))
+                                      .group_by(plans.c.county)):
+        counts[(county, "plan")] = count
+    for county, count in conn.execute(select(cases.c.county, func.count()).select_from(
+            referrals.join(cases, cases.c.case_id == referrals.c.case_id))
+            .where(referrals.c.review_overdue.is_(True), referrals.c.sealed.is_(False)).group_by(cases.c.county)):
+        counts[(county, "placement")] = count
+    for (county, kind), count in sorted(counts.items()):
+        gauge.add_metric([SERVICE, county, kind], count)
     return gauge
 
 
@@ -508,6 +545,18 @@ def overdue_report_candidates(conn: Connection, now: datetime) -> list[str]:
 def majority_candidates(conn: Connection, today: date) -> list[str]:
     return list(conn.execute(select(cases.c.case_id).where(
         cases.c.status == "open", cases.c.majority_on <= today.isoformat())).scalars())
+
+
+def plan_review_candidates(conn: Connection, today: date) -> list[str]:
+    return list(conn.execute(select(plans.c.plan_id).where(
+        plans.c.status == "active", plans.c.review_overdue.is_(False),
+        plans.c.next_review_on < today.isoformat())).scalars())
+
+
+def placement_review_candidates(conn: Connection, today: date) -> list[str]:
+    return list(conn.execute(select(referrals.c.referral_id).where(
+        referrals.c.status == "placed", referrals.c.review_overdue.is_(False),
+        referrals.c.next_review_on < today.isoformat())).scalars())
 
 
 def stalled_task_candidates(conn: Connection, today: date) -> list[str]:

@@ -2,7 +2,8 @@
 
 The payload schemas are the public contract (``contracts.py``); this module is
 the only place that knows the domain events behind them. Nothing about sealing
-is published, and ``in_conflict_with_law`` is left out of a case's categories,
+is published (nor a category removed or a school recorded: they would tell of a case's categories and
+of the child), and ``in_conflict_with_law`` is left out of a case's categories,
 so no other system learns of a record the law seals.
 """
 
@@ -68,5 +69,29 @@ def published() -> Contracts:
     def special_school_decided(e: Any) -> Mapped:
         yield c.SPECIAL_SCHOOL_DECIDED, c.SpecialSchoolDecided(referral_id=e.originator_id, admitted=e.admitted,
                                                                decided_on=e.decided_on)
+
+    @contracts.maps(ProtectionPlan.LeadChanged)
+    def lead_changed(e: Any) -> Mapped:
+        yield c.PLAN_LEAD_CHANGED, c.PlanLeadChanged(plan_id=e.originator_id, jurisdiction=e.jurisdiction,
+                                                     county=_county(e.jurisdiction), lead_department=e.lead_department)
+
+    @contracts.maps(ProtectionPlan.Reviewed)
+    def reviewed(e: Any) -> Mapped:
+        yield c.PLAN_REVIEWED, c.PlanReviewed(plan_id=e.originator_id, jurisdiction=e.jurisdiction,
+                                              county=_county(e.jurisdiction), outcome=e.outcome, held_on=e.held_on,
+                                              next_review_on=e.next_review_on, was_overdue=e.was_overdue)
+
+    @contracts.maps(ProtectionPlan.ReviewOverdueFlagged)
+    def plan_review_overdue(e: Any) -> Mapped:
+        yield c.PLAN_REVIEW_OVERDUE, c.PlanReviewOverdue(plan_id=e.originator_id, jurisdiction=e.jurisdiction,
+                                                         county=_county(e.jurisdiction),
+                                                         lead_department=e.lead_department, review_on=e.review_on)
+
+    @contracts.maps(SpecialSchoolReferral.ReviewOverdueFlagged)
+    def placement_review_overdue(e: Any) -> Mapped:
+        yield c.PLACEMENT_REVIEW_OVERDUE, c.PlacementReviewOverdue(referral_id=e.originator_id,
+                                                                   jurisdiction=e.jurisdiction,
+                                                                   county=_county(e.jurisdiction),
+                                                                   review_on=e.review_on)
 
     return contracts

@@ -23,7 +23,7 @@ from shared.security.sealing import PersonalFields
 from . import contracts as c
 from . import projections as views
 from .application import PERSONAL_FIELDS, READERS, JuvenileProtectionApplication
-from .domain import RECORD_CATEGORY
+from .domain import RECORD_CATEGORY, ProtectionPlan, SpecialSchoolReferral
 from .publishing import published
 
 log = structlog.get_logger(__name__)
@@ -71,6 +71,14 @@ class JuvenileProtectionService(ServiceBase):
     def add_category(self, call: Call, command: c.AddCategory) -> dict:
         return self.store.app.add_category(call, command)
 
+    @api(c.RemoveCategory)
+    def remove_category(self, call: Call, command: c.RemoveCategory) -> dict:
+        return self.store.app.remove_category(call, command)
+
+    @api(c.RecordSchool)
+    def record_school(self, call: Call, command: c.RecordSchool) -> dict:
+        return self.store.app.record_school(call, command)
+
     @api(c.CloseCase)
     def close_case(self, call: Call, command: c.CloseCase) -> dict:
         return self.store.app.close_case(call, command, self.today())
@@ -109,6 +117,14 @@ class JuvenileProtectionService(ServiceBase):
     def cancel_plan_task(self, call: Call, command: c.CancelPlanTask) -> dict:
         return self.store.app.cancel_plan_task(call, command, self.vault.seal)
 
+    @api(c.ReviewPlan)
+    def review_plan(self, call: Call, command: c.ReviewPlan) -> dict:
+        return self.store.app.review_plan(call, command, self.vault.seal, self.today())
+
+    @api(c.ChangePlanLead)
+    def change_plan_lead(self, call: Call, command: c.ChangePlanLead) -> dict:
+        return self.store.app.change_plan_lead(call, command)
+
     # -- special (专门) school referral ---------------------------------------------------------------
 
     @api(c.ProposeSpecialSchool)
@@ -143,18 +159,26 @@ class JuvenileProtectionService(ServiceBase):
 
     @SettingTimer.decorator("overdue_check_interval", eager=True)
     def check_deadlines(self) -> dict:
-        """Flag reports past their acceptance deadline and stalled plan tasks (each once), and hand
-        over or close the cases of children who reached 18. Every replica may run it: each step is
-        a command on one record, refused or a no-op when another replica did it first."""
+        """Flag reports past their acceptance deadline, stalled plan tasks, and plans and special-school
+        placements past their review date (each once), and hand over or close the cases of children
+        who reached 18. Every replica may run it: each step is a command on one record, refused or a
+        no-op when another replica did it first."""
         now, today = self.now(), self.today()
         with self.store.read() as conn:
             overdue = views.overdue_report_candidates(conn, now)
             adults = views.majority_candidates(conn, today)
             stalled = views.stalled_task_candidates(conn, today)
+            plans = views.plan_review_candidates(conn, today)
+            placements = views.placement_review_candidates(conn, today)
         call = service_call(c.SERVICE, f"{c.SERVICE}.deadlines:{now.isoformat()}")
-        done = {"reports_overdue": sum(self.store.app.flag_overdue_report(call, UUID(i), now) for i in overdue),
-                "cases_of_adults": sum(self.store.app.reach_majority(call, UUID(i), today) for i in adults),
-                "tasks_stalled": sum(len(self.store.app.flag_stalled_tasks(call, UUID(i), today)) for i in stalled)}
+        app = self.store.app
+        done = {"reports_overdue": sum(app.flag_overdue_report(call, UUID(i), now) for i in overdue),
+                "cases_of_adults": sum(app.reach_majority(call, UUID(i), today) for i in adults),
+                "tasks_stalled": sum(len(app.flag_stalled_tasks(call, UUID(i), today)) for i in stalled),
+                "plan_reviews_overdue": sum(app.flag_review_overdue(call, ProtectionPlan, UUID(i), today)
+                                            for i in plans),
+                "placement_reviews_overdue": sum(app.flag_review_overdue(call, SpecialSchoolReferral, UUID(i), today)
+                                                 for i in placements)}
         if any(done.values()):
             log.info("juvenile_deadlines_checked", **done)
         return done

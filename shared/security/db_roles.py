@@ -78,6 +78,13 @@ def runtime_grants_sql(service: str, runtime_role: str, server_version_num: int)
     ]
 
 
+def read_only_grants_sql(table: str, runtime_role: str) -> list[str]:
+    """Grants for a role that may only read ``table`` (e.g. the services on the clients registry)."""
+    t, role = _ident(table), _ident(runtime_role)
+    return [f"GRANT USAGE ON SCHEMA public TO {role}", f"REVOKE ALL ON {t} FROM {role}",
+            f"GRANT SELECT ON {t} TO {role}"]
+
+
 def protect_event_table(conn: Connection, service: str, runtime_role: str) -> None:
     """Install the append-only triggers (events and their chain links) and the runtime role's grants (as the owner)."""
     version = conn.execute(text("SHOW server_version_num")).scalar_one()

@@ -51,5 +51,8 @@ def test_embedded_run_seeds_and_answers_the_printed_calls(tmp_path):
     assert "('severe_grid_event', 'III', 'open')" in out  # the severe grid event opened an incident
     # The township officer's console lists the seeded mental-disorder record (joint handling from level 4).
     assert re.search(r"\('severe_mental_disorder', 4, '\d{4}-\d{2}-\d{2}'\)", out)
+    # Civil affairs' console: the school's report accepted into the left-behind child's case, its school recorded.
+    assert "('school', 'accepted')" in out and "('village_committee', 'received')" in out
+    assert "(['left_behind'], 'open', 'fenghuang-primary-2')" in out
     assert "<msgType>Update</msgType>" in out and "urn:oasis:names:tc:emergency:cap:1.2" in out  # the CAP update
     assert (tmp_path / "data" / "grid_events.events.sqlite").exists()

@@ -204,3 +204,25 @@ def test_overdue_report_is_flagged_once_by_two_replicas_timers(
     for replica in replicas:
         let_timer_run(replica)
     assert scalar(pg_url, flagged) == 1 and CANARY not in caplog.text
+
+
+def test_overdue_plan_review_is_flagged_once_by_two_replicas_and_after_a_restart(
+        pg_url, monkeypatch, container_factory, service_config, rpc_as):
+    monkeypatch.setenv("PINGAN_OVERDUE_CHECK_INTERVAL", "0.05")
+    replicas = [start(container_factory, service_config) for _ in range(2)]
+    case_id = open_case(rpc_as)
+    with rpc_as(**CIVIL_AFFAIRS) as rpc:
+        rpc.juvenile_protection.draw_up_plan(case_id=case_id, lead_department="civil_affairs",
+                                             first_review_on="2026-12-10")
+    CLOCK["now"] += timedelta(days=9)  # 2026-12-11: the review day has passed
+    flagged = "SELECT count(*) FROM juvenile_protection_events WHERE topic LIKE '%ProtectionPlan.ReviewOverdueFlagged%'"
+    wait_until(lambda: scalar(pg_url, flagged) >= 1, 30, "the plan's review flagged overdue")
+    for replica in replicas:
+        let_timer_run(replica)
+        replica.stop()
+    restarted = start(container_factory, service_config)
+    let_timer_run(restarted)
+    scraped = urlopen(f"http://{service_config['WEB_SERVER_ADDRESS']}/metrics", timeout=10).read().decode()
+    assert scalar(pg_url, flagged) == 1
+    assert ('pingan_juvenile_reviews_overdue{county="433123",kind="plan",service="juvenile_protection"} 1.0'
+            in scraped)

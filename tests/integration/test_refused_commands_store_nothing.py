@@ -1,14 +1,15 @@
-"""A refused command leaves nothing behind in either service: no event, no read-model
+"""A refused command leaves nothing behind in its service: no event, no read-model
 row, no key in pingan_person_keys — every table counted before and after, on PostgreSQL."""
 
 import pytest
 from sqlalchemy import create_engine, func, inspect, select, table
 
 from services.grid_events.service import GridEventsService
+from services.juvenile_protection.service import JuvenileProtectionService
 from services.mediation.service import MediationService
 from shared.context import Role
 from shared.dependencies import Store
-from shared.errors import InvalidTransition, ValidationFailed
+from shared.errors import Conflict, InvalidTransition, ValidationFailed
 from shared.security.personal_data import generate_master_key
 
 pytestmark = pytest.mark.integration
@@ -92,3 +93,44 @@ def test_add_party_to_concluded_case_changes_no_table(start, rpc_as, pg_url):
         with pytest.raises(InvalidTransition, match="concluded"):
             rpc.mediation.add_party(case_id=case_id, **{**PARTY, "name": "Shi Hua"})
     assert every_table(pg_url, mediation) == before
+
+
+def test_review_of_an_ended_protection_plan_changes_no_table(start, rpc_as, pg_url):
+    juvenile = start(JuvenileProtectionService)
+    minors = dict(role=Role.CIVIL_AFFAIRS, jurisdiction="433101", categories=["minors"])
+    with rpc_as(role=Role.VILLAGE_COMMITTEE, jurisdiction=VILLAGE) as rpc:
+        report_id = rpc.juvenile_protection.receive_report(source="school", reference="s-1",
+                                                           jurisdiction=VILLAGE)["report_id"]
+    with rpc_as(**minors) as rpc:
+        case_id = rpc.juvenile_protection.accept_report(
+            report_id=report_id, minor_id="m-refused-1", birth_month="2013-05", date_of_birth="2013-05-02",
+            name="Long Xiaoming", categories=["left_behind", "victim"])["case_id"]
+        plan_id = rpc.juvenile_protection.draw_up_plan(case_id=case_id, lead_department="civil_affairs",
+                                                       first_review_on="2099-01-01")["plan_id"]
+        rpc.juvenile_protection.record_school(case_id=case_id, school_id="school-1")
+        rpc.juvenile_protection.close_case(case_id=case_id, reason="moved")
+        before = every_table(pg_url, juvenile)
+        with pytest.raises(InvalidTransition, match="ended"):
+            rpc.juvenile_protection.review_plan(plan_id=plan_id, outcome="on_track", next_review_on="2099-06-01",
+                                                note="a note about Long Xiaoming")
+        with pytest.raises(InvalidTransition, match="read-only"):
+            rpc.juvenile_protection.remove_category(case_id=case_id, category="victim")
+        with pytest.raises(InvalidTransition, match="ended"):
+            rpc.juvenile_protection.change_plan_lead(plan_id=plan_id, lead_department="education")
+    assert every_table(pg_url, juvenile) == before
+
+
+def test_same_school_recorded_twice_changes_no_table(start, rpc_as, pg_url):
+    juvenile = start(JuvenileProtectionService)
+    with rpc_as(role=Role.VILLAGE_COMMITTEE, jurisdiction=VILLAGE) as rpc:
+        report_id = rpc.juvenile_protection.receive_report(source="school", reference="s-2",
+                                                           jurisdiction=VILLAGE)["report_id"]
+    with rpc_as(role=Role.EDUCATION, jurisdiction="433101", categories=["minors"]) as rpc:
+        case_id = rpc.juvenile_protection.accept_report(
+            report_id=report_id, minor_id="m-refused-2", birth_month="2013-05", date_of_birth="2013-05-02",
+            name="Long Xiaoming", categories=["left_behind"])["case_id"]
+        rpc.juvenile_protection.record_school(case_id=case_id, school_id="school-1")
+        before = every_table(pg_url, juvenile)
+        with pytest.raises(Conflict):
+            rpc.juvenile_protection.record_school(case_id=case_id, school_id="school-1")
+    assert every_table(pg_url, juvenile) == before

@@ -1,5 +1,6 @@
-"""juvenile_protection for the contract suite: a report accepted into a minor's case, with a guardian
-and a plan task, every free-text and personal field carrying the canary (docs/services/juvenile_protection.md)."""
+"""juvenile_protection for the contract suite: a report accepted into a minor's case, with a guardian,
+a plan task and a plan review, the school recorded and the plan's lead changed, every free-text and
+personal field carrying the canary (docs/services/juvenile_protection.md)."""
 
 from uuid import uuid4
 
@@ -19,6 +20,10 @@ def write(worker, canary: str) -> str:
                                                  first_review_on="2027-03-01")["plan_id"]
     worker(CIVIL_AFFAIRS).assign_plan_task(plan_id=plan_id, department="education", due_on="2026-12-20",
                                            description=canary)
+    worker(CIVIL_AFFAIRS).record_school(case_id=case_id, school_id="school-fh-01")
+    worker(CIVIL_AFFAIRS).review_plan(plan_id=plan_id, outcome="tasks_revised", next_review_on="2027-02-01",
+                                      note=canary)
+    worker(CIVIL_AFFAIRS).change_plan_lead(plan_id=plan_id, lead_department="education")
     return case_id
 
 

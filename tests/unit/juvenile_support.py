@@ -81,3 +81,14 @@ def plan_with_tasks(world: World, case_id: str, departments=("civil_affairs", "e
 def seal_record(world: World, case_id: str) -> None:
     world(PROSECUTOR).seal_record(case_id=case_id, ground="sentence_five_years_or_less", offence_month="2026-05",
                                   sentence_months=12, reference="decision-2026-88")
+
+
+def admitted_referral(world: World, case_id: str) -> str:
+    """A special-school referral proposed, assessed by both departments, the guardian heard, admitted."""
+    referral_id = world(CIVIL_AFFAIRS).propose_special_school(case_id=case_id, proposed_by="education",
+                                                              grounds=f"repeated fights, {CANARY}")["referral_id"]
+    world(EDUCATION).assess_referral(referral_id=referral_id, by="education", recommends=True, findings="agreed")
+    world(POLICE).assess_referral(referral_id=referral_id, by="public_security", recommends=True, findings="agreed")
+    world(CIVIL_AFFAIRS).hear_guardian(referral_id=referral_id, view="agrees")
+    world(EDUCATION).decide_referral(referral_id=referral_id, admitted=True, basis="evaluation committee, art. 6")
+    return referral_id

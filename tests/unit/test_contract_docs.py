@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from services.grid_events import contracts as grid
-from shared.contract_docs import DOCS, generate, published, stale
+from shared.contract_docs import DOCS, generate, incompatible, published, stale
 from shared.contracts import Envelope
 from shared.registry import service_classes
 
@@ -20,6 +20,12 @@ SCHEMAS = sorted(p for p in generate() if p.name != "asyncapi.json")
 def test_committed_contracts_are_current():
     assert stale() == [], "docs/contracts is stale: run `make contracts` (and bump schema_version if a " \
                           "published payload changed incompatibly, docs/integration.md \"Versioning\")"
+
+
+def test_committed_contracts_change_only_compatibly():
+    breaking = incompatible(withdraw=True)
+    assert breaking == [], "a published schema changed incompatibly without a new version; publish it as " \
+                           "v<N+1> beside the old one (docs/integration.md \"Versioning\"):\n" + "\n".join(breaking)
 
 
 @pytest.mark.parametrize("path", SCHEMAS, ids=str)

@@ -147,14 +147,14 @@ def test_lead_changed_to_same_department_is_refused():
 def test_review_sets_the_next_review():
     with acting():
         plan = new_plan()
-        plan.record_review(TODAY, TODAY + timedelta(days=90), note(plan.case_id))
+        plan.record_review(TODAY, TODAY + timedelta(days=90), "on_track", note(plan.case_id))
     assert plan.next_review_on == (TODAY + timedelta(days=90)).isoformat()
 
 
 def test_review_with_next_date_not_after_is_refused():
     with acting():
         plan = new_plan()
-        refused(plan, ValidationFailed, plan.record_review, TODAY, TODAY, note(plan.case_id))
+        refused(plan, ValidationFailed, plan.record_review, TODAY, TODAY, "on_track", note(plan.case_id))
 
 
 def test_review_overdue_after_review_date():
@@ -163,6 +163,34 @@ def test_review_overdue_after_review_date():
     review_on = TODAY + timedelta(days=30)
     assert not plan.review_overdue(review_on)
     assert plan.review_overdue(review_on + timedelta(days=1))
+
+
+def test_review_with_an_unknown_outcome_is_refused():
+    with acting():
+        plan = new_plan()
+        refused(plan, ValidationFailed, plan.record_review, TODAY, TODAY + timedelta(days=90), "fine",
+                note(plan.case_id))
+
+
+def test_overdue_review_is_flagged_once_per_review_date():
+    review_on = TODAY + timedelta(days=30)
+    with acting():
+        plan = new_plan()
+        flags = [plan.flag_review_overdue(review_on), *(plan.flag_review_overdue(review_on + timedelta(days=d))
+                                                        for d in (1, 2))]
+        plan.record_review(review_on + timedelta(days=3), review_on + timedelta(days=10), "tasks_revised",
+                           note(plan.case_id))
+        flags.append(plan.flag_review_overdue(review_on + timedelta(days=11)))
+    assert flags == [False, True, False, True]
+
+
+def test_ended_plan_review_is_never_flagged():
+    with acting():
+        plan = new_plan()
+        plan.end(TODAY)
+        refused(plan, InvalidTransition, plan.record_review, TODAY, TODAY + timedelta(days=9), "on_track",
+                note(plan.case_id))
+    assert not plan.flag_review_overdue(TODAY + timedelta(days=365))
 
 
 def test_ended_plan_is_read_only():

@@ -118,6 +118,22 @@ def test_placement_review_overdue_after_its_date():
     assert referral.review_overdue(TODAY + timedelta(days=91))
 
 
+def test_overdue_placement_review_is_flagged_once_per_review_date():
+    with acting():
+        referral = decided()
+        referral.place("special-school-1", TODAY, TODAY + timedelta(days=90))
+        flags = [referral.flag_review_overdue(TODAY + timedelta(days=d)) for d in (90, 91, 92)]
+        referral.record_review(TODAY + timedelta(days=93), TODAY + timedelta(days=180), note(referral.case_id))
+        flags.append(referral.flag_review_overdue(TODAY + timedelta(days=181)))
+    assert flags == [False, True, False, True]
+
+
+def test_referral_not_placed_is_never_flagged_for_review():
+    with acting():
+        referral = decided()
+    assert not referral.flag_review_overdue(TODAY + timedelta(days=365))
+
+
 def test_return_before_placement_is_refused():
     with acting():
         referral = decided()

@@ -29,6 +29,7 @@ from tests.unit.juvenile_support import (
     VILLAGE,
     World,
     accept,
+    admitted_referral,
     open_case,
     plan_with_tasks,
     receive,
@@ -320,7 +321,8 @@ def _domain_events(world):
 @pytest.mark.parametrize("public, private", [(c.Category, domain.Category), (c.Department, domain.Department),
                                              (c.SealingGround, domain.SealingGround),
                                              (c.UnsealingGround, domain.UnsealingGround),
-                                             (c.GuardianRelation, domain.GuardianRelation)])
+                                             (c.GuardianRelation, domain.GuardianRelation),
+                                             (c.ReviewOutcome, domain.ReviewOutcome)])
 def test_public_vocabulary_matches_the_domain(public, private):
     assert {m.value for m in public} == {m.value for m in private}
 
@@ -335,11 +337,7 @@ def _proposed(world, categories=("serious_misconduct",)) -> str:
 
 
 def test_special_school_referral_runs_from_proposal_to_return(world):
-    referral_id = _proposed(world)
-    world(EDUCATION).assess_referral(referral_id=referral_id, by="education", recommends=True, findings="agreed")
-    world(POLICE).assess_referral(referral_id=referral_id, by="public_security", recommends=True, findings="agreed")
-    world(CIVIL_AFFAIRS).hear_guardian(referral_id=referral_id, view="agrees")
-    world(EDUCATION).decide_referral(referral_id=referral_id, admitted=True, basis="evaluation committee, art. 6")
+    referral_id = admitted_referral(world, open_case(world, categories=["serious_misconduct"]))
     world(CIVIL_AFFAIRS).place_in_special_school(referral_id=referral_id, school_id="special-school-1",
                                                  first_review_on="2027-03-01")
     world(CIVIL_AFFAIRS).return_to_ordinary_school(referral_id=referral_id, school_id="school-9")

@@ -30,14 +30,15 @@ from .common import (
     report_key,
 )
 from .intake import DEFAULT_DEADLINE_HOURS, REFERRING_SERVICES, Report, ReportStatus, Source, report_id_for
-from .plans import PlanStatus, ProtectionPlan, TaskStatus, plan_id_for
+from .plans import PlanStatus, ProtectionPlan, ReviewOutcome, TaskStatus, plan_id_for
 from .special_school import GuardianView, ReferralStatus, SpecialSchoolReferral
 
 __all__ = [
     "ADULT_AGE", "CaseStatus", "Category", "ClosureReason", "DEFAULT_DEADLINE_HOURS", "Department", "GuardianRelation",
     "GuardianView", "MinorCase", "PlanStatus", "ProtectionPlan", "RECORD_CATEGORY", "REFERRING_SERVICES",
     "ReferralStatus", "Report",
-    "ReportStatus", "SealedAccessPurpose", "SealingGround", "Source", "SpecialSchoolReferral", "TaskStatus",
+    "ReportStatus", "ReviewOutcome", "SealedAccessPurpose", "SealingGround", "Source", "SpecialSchoolReferral",
+    "TaskStatus",
     "UnsealingGround", "age_on", "case_id_for", "case_key", "check_minor_id", "guardian_key", "majority_on",
     "minor_key", "plan_id_for", "report_id_for", "report_key",
 ]

@@ -8,8 +8,10 @@ Rules:
   cancelled); the plan is complete only when it has a done task and every
   task not cancelled is done.
 - A task past its due date and not done is overdue; the timer flags each
-  task once. The plan is reviewed: each review sets the next review date, and
-  a review date passed without a review is overdue.
+  task once. The plan is reviewed periodically: each review records its
+  outcome and sets the next review date; a review date passed without a
+  review is overdue, flagged once per review date by the timer.
+- The lead department may change while the plan is active (never to itself).
 - A plan ends with its case; an ended plan is read-only.
 """
 
@@ -26,7 +28,7 @@ from shared.eventstore import AuditedAggregate, stable_id
 from shared.security.sealing import require_sealed
 
 from .cases import CaseStatus, MinorCase
-from .common import case_key, department, iso_day
+from .common import case_key, department, iso_day, member
 
 
 class TaskStatus(StrEnum):
@@ -37,6 +39,15 @@ class TaskStatus(StrEnum):
 
 
 OPEN_TASK = (TaskStatus.ASSIGNED.value, TaskStatus.ACKNOWLEDGED.value)
+
+
+class ReviewOutcome(StrEnum):
+    """What a periodic review of the plan found."""
+
+    ON_TRACK = "on_track"
+    TASKS_REVISED = "tasks_revised"  # the plan goes on with changed or added tasks
+    ESCALATED = "escalated"  # the child's situation worsened: referred up (e.g. to the county)
+    READY_TO_CLOSE = "ready_to_close"
 
 
 class PlanStatus(StrEnum):
@@ -73,6 +84,7 @@ class ProtectionPlan(AuditedAggregate):
         self.next_review_on = next_review_on
         self.tasks: dict[str, dict] = {}
         self.reviews: list[str] = []
+        self.review_flagged_for: str | None = None  # the review date last flagged overdue
         self.status = PlanStatus.ACTIVE.value
 
     # -- derived facts ----------------------------------------------------------------
@@ -143,16 +155,27 @@ class ProtectionPlan(AuditedAggregate):
         lead = department(lead_department, "lead department")
         if lead == self.lead_department:
             raise Conflict(f"{lead} already leads the plan")
-        self._lead_changed(lead_department=lead)
+        self._lead_changed(lead_department=lead, jurisdiction=self.jurisdiction)
 
-    def record_review(self, held_on: date, next_review_on: date, note: str) -> None:
+    def record_review(self, held_on: date, next_review_on: date, outcome: str, note: str) -> None:
         self._require_active("review")
+        value = member(ReviewOutcome, outcome, "review outcome")
         if iso_day(next_review_on, "next review date") <= iso_day(held_on, "review date"):
             raise ValidationFailed("the next review comes after this one")
         if self.reviews and held_on.isoformat() < self.reviews[-1]:
             raise ValidationFailed("reviews are recorded in order")
         require_sealed(case_key(self.case_id), note=note)
-        self._reviewed(held_on=held_on.isoformat(), next_review_on=next_review_on.isoformat(), note=note)
+        self._reviewed(held_on=held_on.isoformat(), next_review_on=next_review_on.isoformat(), outcome=value,
+                       was_overdue=self.review_overdue(held_on), jurisdiction=self.jurisdiction, note=note)
+
+    def flag_review_overdue(self, today: date) -> bool:
+        """Flag the passed review date once (True when flagged now); a later review date is flagged afresh."""
+        iso_day(today, "today")
+        if not self.review_overdue(today) or self.review_flagged_for == self.next_review_on:
+            return False
+        self._review_overdue_flagged(review_on=self.next_review_on, lead_department=self.lead_department,
+                                     jurisdiction=self.jurisdiction)
+        return True
 
     def end(self, on: date) -> None:
         """End the plan with its case (closed, handed over); read-only after."""
@@ -193,13 +216,18 @@ class ProtectionPlan(AuditedAggregate):
         self.tasks[task_id]["overdue_flagged"] = True
 
     @event("LeadChanged")
-    def _lead_changed(self, lead_department: str) -> None:
+    def _lead_changed(self, lead_department: str, jurisdiction: str) -> None:
         self.lead_department = lead_department
 
     @event("Reviewed")
-    def _reviewed(self, held_on: str, next_review_on: str, note: str) -> None:
+    def _reviewed(self, held_on: str, next_review_on: str, outcome: str, was_overdue: bool, jurisdiction: str,
+                  note: str) -> None:
         self.reviews.append(held_on)
         self.next_review_on = next_review_on
+
+    @event("ReviewOverdueFlagged")
+    def _review_overdue_flagged(self, review_on: str, lead_department: str, jurisdiction: str) -> None:
+        self.review_flagged_for = review_on
 
     @event("Ended")
     def _ended(self, on: str, complete: bool) -> None:

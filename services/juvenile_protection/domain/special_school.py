@@ -8,7 +8,8 @@ Rules:
   decides (admit or not, with its basis). Each step only after the previous
   one: a decision before both assessments is refused.
 - An admitted child is placed in a special school, reviewed periodically
-  (each review sets the next), and returns to an ordinary school.
+  (each review sets the next), and returns to an ordinary school. A review
+  date passed without a review is overdue, flagged once per date by the timer.
 """
 
 from __future__ import annotations
@@ -70,9 +71,19 @@ class SpecialSchoolReferral(AuditedAggregate):
         self.status = ReferralStatus.PROPOSED.value
         self.school_id: str | None = None
         self.next_review_on: str | None = None
+        self.review_flagged_for: str | None = None  # the review date last flagged overdue
 
     def review_overdue(self, today: date) -> bool:
-        return self.status == ReferralStatus.PLACED and self.next_review_on < today.isoformat()
+        return (self.status == ReferralStatus.PLACED and self.next_review_on is not None
+                and self.next_review_on < today.isoformat())
+
+    def flag_review_overdue(self, today: date) -> bool:
+        """Flag the passed review date once (True when flagged now); a later review date is flagged afresh."""
+        iso_day(today, "today")
+        if not self.review_overdue(today) or self.review_flagged_for == self.next_review_on:
+            return False
+        self._review_overdue_flagged(review_on=self.next_review_on, jurisdiction=self.jurisdiction)
+        return True
 
     # -- commands -----------------------------------------------------------------------
 
@@ -161,6 +172,10 @@ class SpecialSchoolReferral(AuditedAggregate):
     @event("Reviewed")
     def _reviewed(self, held_on: str, next_review_on: str, note: str) -> None:
         self.next_review_on = next_review_on
+
+    @event("ReviewOverdueFlagged")
+    def _review_overdue_flagged(self, review_on: str, jurisdiction: str) -> None:
+        self.review_flagged_for = review_on
 
     @event("Returned")
     def _returned(self, school_id: str, on: str) -> None:
