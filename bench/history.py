@@ -67,11 +67,34 @@ def rebuild(service: str) -> float:
     return elapsed
 
 
+def largest_aggregate(service: str, database: str) -> dict:
+    """The aggregate with the most events in the log, and how long a cold load of it takes (no cache):
+    what a command pays at most for an aggregate it reads, however long the log."""
+    from shared.config import load_settings
+    from shared.dependencies import open_store
+    from shared.registry import service_class
+
+    conn = psycopg2.connect(dbname=database, **PG)
+    cursor = conn.cursor()
+    cursor.execute(f"SELECT originator_id, originator_version, topic FROM {service}_events "
+                   "ORDER BY originator_version DESC, id LIMIT 1")
+    originator_id, version, topic = cursor.fetchone()
+    conn.close()
+    store = service_class(service).store
+    opened = open_store(service, store.application_class, store.projections, load_settings())
+    started = time.perf_counter()
+    opened.app.repository.get(originator_id)  # a fresh application: nothing cached
+    elapsed = time.perf_counter() - started
+    opened.engine.dispose()
+    return {"events": version, "kind": topic.split(":")[-1].split(".")[0], "seconds": elapsed}
+
+
 def main() -> None:
     service, database = sys.argv[1], sys.argv[2]
     scans = [raw_scan(database, service) for _ in range(3)]
     seconds = rebuild(service)
-    print(json.dumps({"events": scans[0][1], "raw_scan": statistics.median(s for s, _ in scans), "rebuild": seconds}))
+    print(json.dumps({"events": scans[0][1], "raw_scan": statistics.median(s for s, _ in scans), "rebuild": seconds,
+                      "largest_aggregate": largest_aggregate(service, database)}))
 
 
 if __name__ == "__main__":

@@ -153,9 +153,16 @@ class Store(DependencyProvider, Generic[App]):
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection to the read models, caught up; reading a stalled one raises ReadModelStalled."""
-        self.projector.catch_up_for_query()
-        with self.engine.connect() as conn, self.projector.guard(conn):
-            yield conn
+        conn = self.engine.connect()
+        try:
+            if not self.projector.current_for_query(conn):
+                conn.close()  # a pass takes its own connections: none is held while it waits for one
+                self.projector.catch_up()
+                conn = self.engine.connect()
+            with self.projector.guard(conn):
+                yield conn
+        finally:
+            conn.close()
 
     def catch_up(self) -> None:
         self.projector.catch_up()

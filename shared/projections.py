@@ -35,10 +35,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    case,
     create_engine,
     delete,
     func,
     insert,
+    literal,
     select,
     text,
     update,
@@ -351,18 +353,23 @@ def _select_notifications(recorder: Any, start: int, limit: int) -> list[Notific
             for id_, originator_id, version, topic, state in rows]
 
 
-def _stored_after(recorder: Any, position: int, topics: list[str]) -> bool:
-    """Whether an event with one of ``topics`` was stored after ``position``: one look-up on the
-    events table's primary key (a Core statement, cached; the library's ORM query costs several times more)."""
-    if not topics:
-        return False
+def _stored_after(recorder: Any, position: int, topics: list[str],
+                  conn: Connection | None = None) -> tuple[bool, int]:
+    """Whether an event with one of ``topics`` was stored after ``position``, and the newest id stored:
+    one range of the events table's primary key holding only the rows since ``position`` (a Core
+    statement, cached; the library's ORM query costs several times more)."""
     record_class = getattr(recorder, "events_record_cls", None)
     if record_class is None:  # the in-memory store of unit tests
-        return bool(recorder.select_notifications(start=position + 1, limit=1, topics=topics))
+        return bool(topics and recorder.select_notifications(start=position + 1, limit=1, topics=topics)), position
     table = record_class.__table__
-    query = select(table.c.id).where(table.c.id > position, table.c.topic.in_(topics)).order_by(table.c.id).limit(1)
-    with recorder.datastore.engine.connect() as conn:
-        return conn.execute(query).first() is not None
+    handled = case((table.c.topic.in_(topics), 1), else_=0) if topics else literal(0)
+    query = select(func.max(table.c.id), func.max(handled)).where(table.c.id > position)
+    if conn is not None:
+        newest, found = conn.execute(query).one()
+    else:
+        with recorder.datastore.engine.connect() as own:
+            newest, found = own.execute(query).one()
+    return bool(found), newest or position
 
 
 class _BatchFailed(Exception):
@@ -406,6 +413,14 @@ class Projector:
         # Every live projection is known to have applied the log up to here (in this process; positions
         # only move forward, so a stale value only makes a query's check find something and catch up).
         self._reached: int | None = None
+        self._same_database: bool | None = None  # the log and the read models in one database
+
+    def _log_beside_views(self) -> bool:
+        if self._same_database is None:
+            log_engine = getattr(getattr(self.app.recorder, "datastore", None), "engine", None)
+            self._same_database = (log_engine is not None and self.engine.dialect.name == "postgresql"
+                                   and log_engine.url == self.engine.url)
+        return self._same_database
 
     def mark_unavailable(self, name: str, reason: str) -> None:
         """Keep a projection out of every pass (its tables have a shape this build does not know)."""
@@ -415,10 +430,25 @@ class Projector:
     def catch_up_for_query(self) -> int:
         """Catch up before a query, at the cost of one indexed look-up when nothing a projection handles
         was stored since the last pass (audit records of reads, events of no read model, pass by)."""
+        return 0 if self.current_for_query() else self.catch_up()
+
+    def current_for_query(self, conn: Connection | None = None) -> bool:
+        """Whether nothing a projection handles was stored since the last pass (one indexed look-up).
+        ``conn``: the query's own read-model connection, used for the look-up when the log shares its
+        database (PostgreSQL), which spares a connection and the rollback that closes it."""
         reached = self._reached
-        if reached is not None and not _stored_after(self.app.recorder, reached, self._all_topics):
-            return 0
-        return self.catch_up()
+        if reached is None:
+            return False
+        found, newest = _stored_after(self.app.recorder, reached, self._all_topics,
+                                      conn if conn is not None and self._log_beside_views() else None)
+        if found:
+            return False
+        # Nothing any projection handles lies up to ``newest`` (ids are committed in order under the
+        # events table's lock), so the next check starts there: the rows a stream of audited reads
+        # adds are passed over once, not by every later query.
+        if self._reached == reached:
+            self._reached = newest
+        return True
 
     def catch_up(self) -> int:
         handled = 0

@@ -75,11 +75,17 @@ class AuditTrail:
                     outcome=outcome, reason=decision.reason if decision else outcome,
                     break_glass=bool(decision and decision.break_glass), review=bool(decision and decision.review),
                 )
-            self.app.save(entry)
+            self._store(entry)
         except Exception as error:
             log.error("audit_write_failed", error=type(error).__name__)
             raise AuditUnavailable("the read could not be audited, so nothing is returned; retry later") from None
         return entry.id
+
+    def _store(self, entry: ReadAudited) -> None:
+        """The entry's one event stored and committed straight through the recorder (its chain link
+        written with it, shared/security/links.py), without the application's save around it."""
+        (created,) = entry.collect_events()
+        self.app.recorder.insert_events([self.app.mapper.to_stored_event(created)])
 
     def entries(self) -> Iterator[Any]:
         """Every audit event in the log (for tests and audit exports; services project it)."""

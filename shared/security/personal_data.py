@@ -160,6 +160,8 @@ class PersonalData:
         # the one-statement create-or-read serves only sealing outside a command.
         if create and pending is None and self.engine.dialect.name == "postgresql":
             return self._create_or_read_key(person_id)
+        if create and pending is not None and (id(self), person_id) in pending.keys:
+            return pending.keys[(id(self), person_id)][1]  # made earlier in this command: no look-up again
         row = self._row(person_id)
         if row is None and create and pending is not None:
             held = pending.keys.get((id(self), person_id))

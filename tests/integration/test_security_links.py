@@ -137,6 +137,28 @@ def test_links_two_replicas_writing_at_once_verify(log):
     assert finding(log) is None
 
 
+def test_links_audit_rows_written_alone_among_saves_verify(log):
+    """Audit records of reads (one row each, shared/security/links.py ``insert_row``) written by two replicas
+    while a third saves commands: one chain in id order, every link verifies, every record reads back."""
+    from shared.security.audit_log import ALLOWED, AuditTrail
+
+    readers, writer = [AuditTrail(app_for(log["url"])), AuditTrail(app_for(log["url"]))], app_for(log["url"])
+
+    def read(trail, n):
+        for k in range(n):
+            trail.record(ADMIN, "list events", "event report", ["scope:433100", f"e-{k}"], "case_work", ALLOWED)
+
+    pool = eventlet.GreenPool()
+    for trail in readers:
+        pool.spawn(read, trail, 25)
+    pool.spawn(register, writer, [f"433122{k:03d}" for k in range(1, 21)])
+    pool.waitall()
+    assert owner_sql(log["url"], f"SELECT count(*) FROM {LINKS}")[0][0] == 10 + 50 + 20
+    assert finding(log) is None
+    entries = list(readers[0].entries())
+    assert len(entries) == 50 and {entry.record_ids[1] for entry in entries} == {f"e-{k}" for k in range(25)}
+
+
 def test_links_cli_names_a_row_newer_than_the_checkpoint(log, monkeypatch):
     monkeypatch.setenv("PINGAN_CHECKPOINT_PUBLIC_KEY", log["public"])
     owner_sql(log["url"], f"UPDATE {EVENTS} SET topic = topic || 'x' WHERE id = 9")

@@ -247,3 +247,24 @@ def test_query_on_healthy_projection_reads_while_another_is_stalled(tmp_path):
     _, engine, projector, _ = stalled_setup(tmp_path)
     with engine.connect() as conn, projector.guard(conn):
         assert len(conn.execute(select(tickets)).all()) == 3
+
+
+def test_query_catch_up_after_audited_reads_still_shows_a_new_change(tmp_path):
+    """Audit records of reads (no projection handles them) are passed over by a query's check, and a change
+    stored after them is still projected before the next query reads (SQLite, the indexed check)."""
+    from shared.security.audit_log import ALLOWED, AuditTrail
+    from tests.unit.kernel_fixtures import sqlite_app
+
+    app = sqlite_app(tmp_path / "events.sqlite")
+    engine = create_engine(f"sqlite:///{tmp_path / 'views.sqlite'}")
+    create_view_tables(engine, [TicketsView()])
+    projector = Projector(app, engine, [TicketsView()])
+    first = app.open(CALL, "one")["ticket_id"]
+    assert projector.catch_up_for_query() == 1
+    trail = AuditTrail(app)
+    for n in range(3):
+        trail.record(CALL, "list tickets", "ticket", [f"t-{n}"], None, ALLOWED)
+        assert projector.catch_up_for_query() == 0
+    second = app.open(CALL, "two")["ticket_id"]
+    projector.catch_up_for_query()
+    assert rows(engine) == sorted([(first, "one", 0), (second, "two", 0)])

@@ -72,10 +72,10 @@ def test_audited_read_not_found_is_audited():
 def test_audited_read_fails_when_audit_cannot_be_written():
     app = memory_app()
 
-    def broken_save(*args, **kwargs):
+    def broken_store(*args, **kwargs):
         raise OSError("disk full")
 
-    app.save = broken_save
+    app.recorder.insert_events = broken_store  # the log itself refuses the write
     with pytest.raises(AuditUnavailable):
         read(AuditTrail(app), call_as(), "p-1")
 

@@ -7,7 +7,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client.core import HistogramMetricFamily
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, Text, func, insert, literal, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 
 from shared.jurisdiction import county_or_self, level_of, scope_prefix
@@ -50,6 +64,9 @@ reports = Table(
     erased_flag(),
     seal_column("event_id", "grid_code", "jurisdiction", "county", "category", "place", "description", "reporter_id"),
 )
+# The order of every list (events_query): a page is read from the index's head, not sorted from every
+# row in scope.
+Index("ix_grid_event_reports_view_recent", reports.c.reported_at.desc(), reports.c.event_id)
 
 
 class EventReportsView(GridRecordView):
