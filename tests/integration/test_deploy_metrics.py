@@ -53,7 +53,16 @@ def _services() -> list[str]:
     return service_names()
 
 
+def _edges() -> list[str]:
+    if "PINGAN_DEPLOYTEST_EDGES" in os.environ:
+        return [e for e in os.environ["PINGAN_DEPLOYTEST_EDGES"].split(",") if e]
+    from shared.registry import edge_names
+
+    return edge_names()
+
+
 SERVICES = _services()
+EDGES = _edges()  # the gateway: no database; the chart's down alert covers it too
 AMQP_URI = os.environ.get("PINGAN_DEPLOYTEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 # Own vhost, so the services started here never take RPC calls meant for other tests'
 # services on the same broker (falls back to the URI's vhost if it cannot be made).
@@ -181,6 +190,7 @@ def _render_chart(tmp: Path) -> Path:
             "--set", "auditLog.enabled=true", "--set", "auditLog.alerts=true"]
     for name in values["services"]:
         args += ["--set", f"services.{name}.enabled={'true' if name in SERVICES else 'false'}"]
+    args += ["--set", f"gateway.enabled={'true' if 'gateway' in EDGES else 'false'}"]
     out = tmp / "rendered.yaml"
     out.write_text(subprocess.run(args, check=True, capture_output=True, text=True, timeout=60).stdout)
     return out
@@ -219,6 +229,18 @@ def stack(tmp_path_factory):
             _wait(f"{service} /ready", lambda p=port: _http(f"http://127.0.0.1:{p}/ready")[0] == 200,
                   START_TIMEOUT, proc, log)
             targets[service] = port
+
+        for edge in EDGES:
+            port = _free_port()
+            env = dict(os.environ, AMQP_URI=amqp_uri, PINGAN_LOG_FORMAT="json",
+                       PINGAN_HTTP_ADDRESS=f"127.0.0.1:{port}", PINGAN_DATA_DIR=str(tmp / f"data-{edge}"))
+            log = tmp / f"{edge}.log"
+            proc = subprocess.Popen([pingan, "serve", edge], env=env, stdout=log.open("w"),
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            procs.append(proc)
+            _wait(f"{edge} /ready", lambda p=port: _http(f"http://127.0.0.1:{p}/ready")[0] == 200,
+                  START_TIMEOUT, proc, log)
+            targets[edge] = port
 
         rendered = _render_chart(tmp)
         rules = [d for d in yaml.safe_load_all(rendered.read_text()) if d and d["kind"] == "PrometheusRule"]
