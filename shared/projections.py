@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+import psycopg2.extensions
 import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
@@ -151,6 +152,9 @@ class BatchedInserts:
             if len(rows) < COPY_FROM or not _copy(self._conn, table, rows):
                 self._conn.execute(insert(table), rows)
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
 
 # From this many rows on, PostgreSQL gets them by COPY (about three times faster than a multi-row INSERT here).
 COPY_FROM = 100
@@ -161,8 +165,12 @@ _COPY_VALUES = {str, int, float, bool, datetime, date, type(None)}  # their str(
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
     """Send ``rows`` into ``table`` by COPY (PostgreSQL); False, having sent nothing, when a column's
     type or a value is not one whose text form is certain (then the caller inserts them as usual)."""
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or psycopg2.extensions.get_wait_callback() is not None:
+        return False  # a green driver (the services' eventlet hub) refuses COPY: inserted as usual
+    filled = _with_defaults(table, rows)
+    if filled is None:
         return False
+    rows = filled
     names = list(rows[0])
     for name in names:
         column_type = table.c[name].type
@@ -186,8 +194,34 @@ def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
         cursor.close()
     return True
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
+
+class _RowContext:
+    """What a column's Python default is given on insert (``context.get_current_parameters()`` and
+    ``context.current_column``), for one row sent by COPY, which applies no client-side default."""
+
+    def __init__(self, row: dict[str, Any], column: Column):
+        self._row, self.current_column = row, column
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
+        return self._row
+
+
+def _with_defaults(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """``rows`` with the client-side defaults of the columns they leave out, as an INSERT would fill
+    them (a read model's ``row_seal`` among them); None if one is not a plain value or function."""
+    missing = [column for column in table.c if column.key not in rows[0] and column.default is not None]
+    if not missing:
+        return rows
+    if any(not (column.default.is_scalar or column.default.is_callable) for column in missing):
+        return None
+    filled = []
+    for row in rows:
+        row = dict(row)
+        for column in missing:
+            default = column.default
+            row[column.key] = default.arg if default.is_scalar else default.arg(_RowContext(row, column))
+        filled.append(row)
+    return filled
 
 
 def _single_row(statement: Any, args: tuple) -> dict[str, Any] | None:
