@@ -23,6 +23,63 @@ TEST_CHAIN_KEY = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="  # base64 of 32 
 TEST_PERSONAL_DATA_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # base64 of 32 zero bytes: bench only
 
 
+def stages(app, engine, projections) -> str:
+    """Wall time of one rebuild's parts: reading the log, decoding, the handlers, COPY (with sealing)."""
+    from shared import projections as module
+
+    spent = dict(read=0.0, decode=0.0, copy=0.0, apply=0.0)
+
+    def timed(name, function):
+        def run(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+        return run
+
+    real = module._select_notifications, app.mapper.to_domain_event, module._copy, module.Projection.apply_batch
+    module._select_notifications = timed("read", real[0])
+    app.mapper.to_domain_event = timed("decode", real[1])
+    module._copy = timed("copy", real[2])
+    module.Projection.apply_batch = timed("apply", real[3])
+    try:
+        started = time.perf_counter()
+        module.Projector(app, engine, projections).rebuild()
+        total = time.perf_counter() - started
+    finally:
+        module._select_notifications, app.mapper.to_domain_event, module._copy, module.Projection.apply_batch = real
+    spent["handlers"] = spent.pop("apply") - spent["copy"]
+    return f"one rebuild {total:.2f} s: " + ", ".join(f"{k} {v:.2f} s" for k, v in spent.items()) + \
+        f", the rest {total - sum(spent.values()):.2f} s"
+
+
+def copy_with_and_without_indexes(database: str) -> str:
+    """The server's own share of the reports' COPY: their rows copied again (as text, no Python)
+    into a table with every index of the read model, then into one with its primary key only."""
+    import io
+
+    conn = psycopg2.connect(dbname=database, **PG)
+    cursor = conn.cursor()
+    text = io.StringIO()
+    cursor.copy_expert("COPY grid_event_reports_view TO STDOUT", text)
+    spent = {}
+    for shape in ("INCLUDING ALL", "INCLUDING DEFAULTS"):
+        cursor.execute("DROP TABLE IF EXISTS copy_probe")
+        cursor.execute(f"CREATE TABLE copy_probe (LIKE grid_event_reports_view {shape})")
+        if shape == "INCLUDING DEFAULTS":
+            cursor.execute("ALTER TABLE copy_probe ADD PRIMARY KEY (event_id)")
+        conn.commit()
+        text.seek(0)
+        started = time.perf_counter()
+        cursor.copy_expert("COPY copy_probe FROM STDIN", text)
+        conn.commit()
+        spent[shape] = time.perf_counter() - started
+    conn.close()
+    return (f"server-side COPY of the reports' rows: {spent['INCLUDING ALL']:.2f} s with every index, "
+            f"{spent['INCLUDING DEFAULTS']:.2f} s with the primary key only")
+
+
 def main() -> None:
     events = int(next((a for a in sys.argv[1:] if a.isdigit()), "20000"))
     name = f"pingan_profile_{uuid.uuid4().hex[:8]}"
@@ -55,6 +112,10 @@ def main() -> None:
         stored = app.recorder.max_notification_id()
         print(f"load average {os.getloadavg()[0]:.1f}; {stored:,} events; raw scan {min(scans):.3f} s; "
               f"rebuild {min(rebuilds):.2f} s; rebuild {min(scans) / min(rebuilds):.3f}× the raw scan")
+        if "--stages" in sys.argv:
+            print(stages(app, engine, projections))
+        if "--indexes" in sys.argv:
+            print(copy_with_and_without_indexes(name))
         if "--profile" in sys.argv:
             profiler = cProfile.Profile()
             profiler.enable()
