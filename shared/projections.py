@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+import psycopg2.extensions
 import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
@@ -151,6 +152,9 @@ class BatchedInserts:
             if len(rows) < COPY_FROM or not _copy(self._conn, table, rows):
                 self._conn.execute(insert(table), rows)
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
 
 # From this many rows on, PostgreSQL gets them by COPY (about three times faster than a multi-row INSERT here).
 COPY_FROM = 100
@@ -161,9 +165,16 @@ _COPY_VALUES = {str, int, float, bool, datetime, date, type(None)}  # their str(
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
     """Send ``rows`` into ``table`` by COPY (PostgreSQL); False, having sent nothing, when a column's
     type or a value is not one whose text form is certain (then the caller inserts them as usual)."""
-    if conn.dialect.name != "postgresql":
-        return False
-    names = list(rows[0])
+    if conn.dialect.name != "postgresql" or psycopg2.extensions.get_wait_callback() is not None:
+        return False  # a green driver (the services' eventlet hub) refuses COPY: inserted as usual
+    given = list(rows[0])
+    # Columns the rows leave out but an INSERT would fill on the client (a read model's row_seal).
+    missing = [column for column in table.c if column.key not in rows[0] and column.default is not None]
+    for column in missing:
+        default = column.default
+        if not (default.is_callable or (default.is_scalar and type(default.arg) in _COPY_VALUES)):
+            return False
+    names = given + [column.key for column in missing]
     for name in names:
         column_type = table.c[name].type
         if not isinstance(column_type, _COPYABLE) or isinstance(column_type, Enum):
@@ -172,22 +183,69 @@ def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> bool:
         return False
     # Every field quoted; NULL is a marker no value can hold (fresh each time), matched even quoted.
     null = f"null-{uuid.uuid4().hex}"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerows([null if value is None else value for value in row.values()] for row in rows)
-    buffer.seek(0)
     preparer = conn.dialect.identifier_preparer
     columns = ", ".join(preparer.quote(name) for name in names)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
+        # The text is made as PostgreSQL reads it: the server stores one part while the next is made.
         cursor.copy_expert(f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN WITH "
-                           f"(FORMAT csv, NULL '{null}', FORCE_NULL ({columns}))", buffer)
+                           f"(FORMAT csv, NULL '{null}', FORCE_NULL ({columns}))",
+                           _CopyText(rows, given, missing, null), size=_COPY_PART)
     finally:
         cursor.close()
     return True
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
+
+_COPY_PART = 64 * 1024  # characters of CSV a read of ``_CopyText`` returns (about 100 read-model rows)
+
+
+class _RowContext:
+    """What a column's Python default is given on insert (``context.get_current_parameters()`` and
+    ``context.current_column``), for the rows of one COPY, which applies no client-side default; one
+    for all the rows, as an executemany's context is (a default may keep what it reads once on it)."""
+
+    def __init__(self) -> None:
+        self.row: dict[str, Any] = {}
+        self.current_column: Column | None = None
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
+        return self.row
+
+
+class _CopyText:
+    """``rows`` as the CSV a COPY reads, made a part at a time as the driver asks for it, with the
+    client-side defaults of the ``missing`` columns filled in as an INSERT fills them."""
+
+    def __init__(self, rows: list[dict[str, Any]], given: list[str], missing: list[Column], null: str):
+        self._rows = iter(rows)
+        self._given, self._missing, self._null = given, missing, null
+        self._context = _RowContext()
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+
+    def _line(self, row: dict[str, Any]) -> list[Any]:
+        null, context = self._null, self._context
+        values = [null if row[name] is None else row[name] for name in self._given]
+        if self._missing:
+            context.row = row
+            for column in self._missing:
+                context.current_column = column
+                default = column.default
+                value = default.arg if default.is_scalar else default.arg(context)
+                if type(value) not in _COPY_VALUES:
+                    raise TypeError(f"the default of {column} gave a {type(value).__name__}, not a text form")
+                values.append(null if value is None else value)
+        return values
+
+    def read(self, size: int = -1) -> str:
+        buffer, write = self._buffer, self._writer.writerow
+        buffer.seek(0)
+        buffer.truncate()
+        for row in self._rows:
+            write(self._line(row))
+            if 0 < size <= buffer.tell():
+                break
+        return buffer.getvalue()
 
 
 def _single_row(statement: Any, args: tuple) -> dict[str, Any] | None:
@@ -530,6 +588,10 @@ class Projector:
         if not live:
             return None
         with self.engine.begin() as conn:
+            if decode_all and conn.dialect.name == "postgresql":
+                # A rebuild's batch need not wait for its commit to reach the disk: a crash loses at
+                # most the last batches, whose positions go with them, and the next pass redoes them.
+                conn.execute(text("SET LOCAL synchronous_commit = off"))
             at = self._positions(conn, live)
             start = min(at.values())
             notifications = _select_notifications(self.app.recorder, start + 1, batch_size)

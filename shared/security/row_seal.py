@@ -77,7 +77,11 @@ def seal_column(*covers: str) -> Column:
     """The ``row_seal`` column of a read-model table, filled on insert from the ``covers`` columns."""
 
     def seal(context: Any) -> str:
-        return seal_of(row_key(), context.current_column.table, context.get_current_parameters())
+        # The key read once per statement (an executemany or a COPY seals thousands of rows with it).
+        key = getattr(context, "pingan_row_key", None)
+        if key is None:
+            key = context.pingan_row_key = row_key()
+        return seal_of(key, context.current_column.table, context.get_current_parameters())
 
     # Nullable: a row without a seal is simply one that fails its check.
     return Column(SEAL, String(64), default=seal, info={"covers": covers})

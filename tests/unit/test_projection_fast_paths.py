@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, insert
 from services.grid_events.application import GridEventsApplication
 from shared.projections import BatchedInserts
 
-from .fast_path_support import REPORTS, incremental_then_rebuilt, varied_history
+from .fast_path_support import ALL_REPORTS, incremental_then_rebuilt, varied_history
 
 
 def test_rebuild_equals_incremental_on_sqlite(tmp_path):
@@ -15,7 +15,7 @@ def test_rebuild_equals_incremental_on_sqlite(tmp_path):
     varied_history(app)
     incremental, rebuilt = incremental_then_rebuilt(app, create_engine(url))
     assert rebuilt == incremental
-    assert len(rebuilt["grid_event_reports_view"]) == REPORTS
+    assert len(rebuilt["grid_event_reports_view"]) == ALL_REPORTS
 
 
 def test_batched_inserts_send_held_rows_before_any_other_statement():
