@@ -263,8 +263,11 @@ class LogFollower:
         self.name = name
         self._lock = threading.Lock()
 
-    def follow(self, handle: Callable[[Connection, Any], None]) -> int:
-        """Hand every new notification to ``handle`` inside the transaction that advances the position."""
+    def follow(self, handle: Callable[[Connection, Any], None],
+               before_advance: Callable[[Connection], None] | None = None) -> int:
+        """Hand every new notification to ``handle`` inside the transaction that advances the position;
+        ``before_advance``, once a batch is handled and before its position is written (a failure there
+        leaves the position where it was)."""
         handled = 0
         with self._lock:
             while True:
@@ -277,6 +280,8 @@ class LogFollower:
                         return handled
                     for notification in notifications:
                         handle(conn, notification)
+                    if before_advance is not None:
+                        before_advance(conn)
                     write_position(conn, self.name, notifications[-1].id)
                 handled += len(notifications)
                 if len(notifications) < self.batch_size:
