@@ -46,7 +46,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from shared.errors import Conflict, PinganError
@@ -313,21 +313,35 @@ class PersonalData:
     def open_fields(self, record: dict, fields: tuple[str, ...]) -> dict:
         return self.open_many([record], fields)[0]
 
-    def open_many(self, records: list[dict], fields: tuple[str, ...]) -> list[dict]:
-        """``records`` with ``fields`` opened, all their persons' keys read in one query (a page of a listing)."""
-        people = {value.split(":", 2)[1] for record in records for name in fields
-                  if is_sealed(value := record.get(name)) and value.count(":") >= 2}
-        keys = self._keys(people)
+    def open_many(self, records: list[dict], fields: tuple[str, ...],
+                  keys: dict[str, bytes | None] | None = None) -> list[dict]:
+        """``records`` with ``fields`` opened, all their persons' keys read in one query (a page of a listing),
+        or taken from ``keys`` (``keys_of``, read with the page)."""
+        if keys is None:
+            keys = self.keys_of(records, fields)
         return [{**record, **{name: self._open(record.get(name), keys) for name in fields if name in record}}
                 for record in records]
 
-    def _keys(self, people: set[str]) -> dict[str, bytes | None]:
+    def keys_of(self, records: list[dict], fields: tuple[str, ...], conn: Connection | None = None,
+                ) -> dict[str, bytes | None]:
+        """The keys that open ``fields`` of ``records``, read in one query; on ``conn`` if it is a
+        connection to the key table's database (a page's keys read with the page: no connection of
+        their own)."""
+        people = {value.split(":", 2)[1] for record in records for name in fields
+                  if is_sealed(value := record.get(name)) and value.count(":") >= 2}
+        return self._keys(people, conn if conn is not None and self.shares_database(conn.engine) else None)
+
+    def _keys(self, people: set[str], conn: Connection | None = None) -> dict[str, bytes | None]:
         """The unwrapped keys of ``people`` (None for an erased or unknown person), read in one query."""
         if not people:
             return {}
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(person_keys.c.person_id, person_keys.c.wrapped_key)
-                                .where(person_keys.c.person_id.in_(sorted(people)))).all()
+        query = select(person_keys.c.person_id, person_keys.c.wrapped_key) \
+            .where(person_keys.c.person_id.in_(sorted(people)))
+        if conn is not None:
+            rows = conn.execute(query).all()
+        else:
+            with self.engine.connect() as own:
+                rows = own.execute(query).all()
         keys: dict[str, bytes | None] = dict.fromkeys(people)
         for person_id, wrapped in rows:
             keys[person_id] = None if wrapped is None else self._unwrap(person_id, bytes(wrapped))
