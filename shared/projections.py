@@ -273,9 +273,7 @@ class LogFollower:
             while True:
                 with self.engine.begin() as conn:
                     position = read_position(conn, self.name, lock=True)
-                    notifications = self.app.recorder.select_notifications(
-                        start=position + 1, limit=self.batch_size
-                    )
+                    notifications = _select_notifications(self.app.recorder, position + 1, self.batch_size)
                     if not notifications:
                         return handled
                     for notification in notifications:
