@@ -108,7 +108,8 @@ class Store(DependencyProvider, Generic[App]):
         self.relay = None
         if self.contracts is not None:
             self.publisher = AmqpPublisher(service, self.container.config, event_signer(self.settings, service))
-            self.relay = Relay(service, self.app, self.engine, self.contracts, self.publisher)
+            self.relay = Relay(service, self.app, self.engine, self.contracts, self.publisher,
+                               confirm=self.publisher.confirm)
             self.relay.on_dispatched = lambda event_type: metrics().dispatched.labels(service, event_type).inc()
         self._wake = threading.Event()
         self._running = False

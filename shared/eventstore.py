@@ -246,19 +246,23 @@ class PinganApplication(Application):
         done, earlier = self._done_before(call, command_id, inbox)
         if done:
             return earlier
-        with acting_as(call.caller, call.call_id), keys_on_commit() as new_keys:
-            changed, result = act()
-            refuse_plaintext(changed, self.personal_fields)
-            # Every check has passed: only now are the keys of newly sealed subjects stored,
-            # so a refused command leaves no key row (docs/architecture.md, sealing).
-            new_keys.commit()
-            to_save: list[Aggregate] = list(changed)
-            if command_id is not None:
-                to_save.append(CommandRecord(scope=CommandRecord.scope(call, command_id), command_id=command_id,
-                                             payload_digest=call.payload_digest, result=result))
-            if inbox is not None:
-                to_save.append(InboxRecord(message_key=inbox))
-        self.save(*to_save)
+        with keys_on_commit() as new_keys:
+            with acting_as(call.caller, call.call_id):
+                changed, result = act()
+                refuse_plaintext(changed, self.personal_fields)
+                to_save: list[Aggregate] = list(changed)
+                if command_id is not None:
+                    to_save.append(CommandRecord(scope=CommandRecord.scope(call, command_id), command_id=command_id,
+                                                 payload_digest=call.payload_digest, result=result))
+                if inbox is not None:
+                    to_save.append(InboxRecord(message_key=inbox))
+            # Every check has passed: only now are the keys of newly sealed subjects stored, so a refused
+            # command leaves no key row (docs/architecture.md, sealing). Where the event store can, they
+            # go in the transaction that stores the events (held_key_rows), else each in its own, first.
+            takes_keys = getattr(self.recorder, "takes_key_rows", None)
+            new_keys.commit(leave=takes_keys if to_save and takes_keys is not None else None)
+            self.save(*to_save)
+            new_keys.commit()  # none is left once the events are stored; a key is never dropped all the same
         return result
 
     def _done_before(self, call: Call, command_id: str | None, inbox: str | None) -> tuple[bool, dict | None]:

@@ -321,20 +321,23 @@ class LogFollower:
         self.name = name
         self._lock = threading.Lock()
 
-    def follow(self, handle: Callable[[Connection, Any], None]) -> int:
-        """Hand every new notification to ``handle`` inside the transaction that advances the position."""
+    def follow(self, handle: Callable[[Connection, Any], None],
+               before_advance: Callable[[Connection], None] | None = None) -> int:
+        """Hand every new notification to ``handle`` inside the transaction that advances the position;
+        ``before_advance``, once a batch is handled and before its position is written (a failure there
+        leaves the position where it was)."""
         handled = 0
         with self._lock:
             while True:
                 with self.engine.begin() as conn:
                     position = read_position(conn, self.name, lock=True)
-                    notifications = self.app.recorder.select_notifications(
-                        start=position + 1, limit=self.batch_size
-                    )
+                    notifications = _select_notifications(self.app.recorder, position + 1, self.batch_size)
                     if not notifications:
                         return handled
                     for notification in notifications:
                         handle(conn, notification)
+                    if before_advance is not None:
+                        before_advance(conn)
                     write_position(conn, self.name, notifications[-1].id)
                 handled += len(notifications)
                 if len(notifications) < self.batch_size:
@@ -422,7 +425,13 @@ def _stored_after(recorder: Any, position: int, topics: list[str],
     table = record_class.__table__
     handled = case((table.c.topic.in_(topics), 1), else_=0) if topics else literal(0)
     query = select(func.max(table.c.id), func.max(handled)).where(table.c.id > position)
-    if conn is not None:
+    if conn is not None and conn.dialect.name == "postgresql":
+        # The topics as one array parameter, on the driver's cursor: an expanding IN of every handled
+        # topic is built again by SQLAlchemy on each query.
+        newest, found = conn.exec_driver_sql(
+            f"SELECT max(id), max(CASE WHEN topic = ANY(%s) THEN 1 ELSE 0 END) FROM {table.fullname} "
+            "WHERE id > %s", (list(topics), position)).one()
+    elif conn is not None:
         newest, found = conn.execute(query).one()
     else:
         with recorder.datastore.engine.connect() as own:

@@ -75,11 +75,11 @@ class Reads:
         subject's kind declared in ``personal.twice``) is opened twice."""
         return self._opened_rows([row])[0]
 
-    def opened_page(self, page: dict) -> dict:
-        return {**page, "items": self._opened_rows(page["items"])}
+    def opened_page(self, page: dict, keys: dict[str, bytes | None] | None = None) -> dict:
+        return {**page, "items": self._opened_rows(page["items"], keys)}
 
-    def _opened_rows(self, rows: list[Row]) -> list[Row]:
-        once = self.vault.open_many(rows, self.personal.columns)  # the page's keys read in one query
+    def _opened_rows(self, rows: list[Row], keys: dict[str, bytes | None] | None = None) -> list[Row]:
+        once = self.vault.open_many(rows, self.personal.columns, keys)  # the page's keys read in one query
         result = []
         for row, opened in zip(rows, once, strict=True):
             twice = tuple(name for name, outer in self.personal.twice.items()
@@ -113,14 +113,18 @@ class Reads:
         one audit event naming the scope and every id returned, then opened."""
         where = scope or scope_of(call, query)
 
+        keys: dict[str, bytes | None] = {}
+
         def load() -> tuple[dict, list[str]]:
             with self.store.read() as conn:
                 page = self.page_of(conn, make_query(where), query.page, query.page_size)
+                # Read with the page, on its connection; used only once the read is decided and audited.
+                keys.update(self.vault.keys_of(page["items"], self.personal.columns, conn))
             return page, [str(row[id_key]) for row in page["items"]]
 
         page = audited_list(AuditTrail(self.store.app), call, action, self.readers, kind, where, purpose_of(query),
                             load, category if category is not None else self.category)
-        return self.opened_page(page)
+        return self.opened_page(page, keys)
 
     def audited_one(self, call: Call, query: Any, action: str, kind_name: str, record_id: Any,
             find: Callable[[Connection, str], Row | None], place: Callable[[Row], str] = place_of,

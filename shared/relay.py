@@ -1,11 +1,12 @@
 """The outbox relay: the notification log is the outbox.
 
 Commands only store events. The relay follows the log from its stored
-position, publishes each public event (per the service's contracts) with
-broker confirms, then advances its position in the same transaction that
-read the batch. A crash between publish and commit publishes again on
-restart: delivery is at least once, and consumers' tracking records make
-the effect happen once.
+position, publishes a batch's public events (per the service's contracts) in
+log order on one channel, waits once for the broker to confirm them all, then
+advances its position in the same transaction that read the batch. A refused
+(nacked) or unconfirmed publish, or a crash before the commit, leaves the
+position where it was and the batch is published again: delivery is at least
+once, and consumers' tracking records make the effect happen once.
 """
 
 from __future__ import annotations
@@ -45,11 +46,16 @@ def envelope_for(service: str, notification: Any, domain_event: Any, event_type:
 
 
 class Relay:
-    def __init__(self, service: str, app: Any, engine: Engine, contracts: Contracts, publish: PublishFn):
+    """``publish`` sends one envelope; ``confirm``, if given, returns once every envelope sent so far is
+    confirmed by the broker (raising otherwise), and is called before a batch's position is advanced."""
+
+    def __init__(self, service: str, app: Any, engine: Engine, contracts: Contracts, publish: PublishFn,
+                 confirm: Callable[[], None] | None = None):
         self.service = service
         self.app = app
         self.contracts = contracts
         self.publish = publish
+        self.confirm = confirm
         self.follower = LogFollower(app, engine, f"relay:{service}")
         self.on_dispatched: Callable[[str], None] = lambda event_type: None
 
@@ -62,10 +68,18 @@ class Relay:
                 self.publish(envelope_for(self.service, notification, domain_event, event_type, payload))
                 self.on_dispatched(event_type)
 
-        return self.follower.follow(dispatch)
+        def confirmed(conn: Connection) -> None:
+            if self.confirm is not None:
+                self.confirm()
+
+        return self.follower.follow(dispatch, before_advance=confirmed)
 
     def lag(self) -> int:
         return self.follower.lag()
+
+
+class PublishNotConfirmed(ConnectionError):
+    """The broker refused (nacked) a published message, or did not confirm it in time."""
 
 
 class AmqpPublisher:
@@ -73,10 +87,15 @@ class AmqpPublisher:
 
     Holds one connection for the relay (the only publisher), rather than
     taking one from a pool per message; a broken connection is dropped and
-    the relay retries the batch. Each message carries the service's own
-    signature over its envelope (shared.security.event_signing), so a
-    consumer can tell a genuine event from a changed, copied or made-up one.
+    the relay retries the batch. Messages are sent without waiting and
+    ``confirm`` waits once for all of them (one broker round trip a batch, not
+    one a message); order is kept, since one channel delivers in the order
+    sent. Each message carries the service's own signature over its envelope
+    (shared.security.event_signing), so a consumer can tell a genuine event
+    from a changed, copied or made-up one.
     """
+
+    CONFIRM_SECONDS = 30.0
 
     def __init__(self, service: str, nameko_config: dict, signer: EventSigner):
         self.service = service
@@ -85,6 +104,9 @@ class AmqpPublisher:
         self.signer = signer
         self._connection: BrokerConnection | None = None
         self._producer: Producer | None = None
+        self._sent = 0  # delivery tags given so far on this channel (the broker numbers them from 1)
+        self._unconfirmed: set[int] = set()
+        self._refused = False
 
     def __call__(self, envelope: Envelope) -> None:
         body = envelope.model_dump(mode="json")
@@ -103,11 +125,44 @@ class AmqpPublisher:
         except Exception:
             self.close()
             raise
+        self._sent += 1
+        self._unconfirmed.add(self._sent)
+
+    def confirm(self) -> None:
+        """Return once the broker has confirmed every message sent; raise (and drop the connection,
+        so the next batch starts on a fresh channel) if it refused one or did not answer in time."""
+        try:
+            # Messages wait for a confirm only while their connection is open (``close`` forgets them).
+            while self._unconfirmed and not self._refused and self._connection is not None:
+                self._connection.drain_events(timeout=self.CONFIRM_SECONDS)
+        except TimeoutError:
+            self.close()
+            raise PublishNotConfirmed("the broker did not confirm the published events in time") from None
+        except Exception:
+            self.close()
+            raise
+        if self._refused:
+            self.close()
+            raise PublishNotConfirmed("the broker refused a published event")
+
+    def _settle(self, delivery_tag: int, multiple: bool) -> None:
+        if multiple:
+            self._unconfirmed = {tag for tag in self._unconfirmed if tag > delivery_tag}
+        else:
+            self._unconfirmed.discard(delivery_tag)
+
+    def _nacked(self, delivery_tag: int, multiple: bool) -> None:
+        self._refused = True
+        self._settle(delivery_tag, multiple)
 
     def _ensure_producer(self) -> Producer:
         if self._producer is None:
-            self._connection = BrokerConnection(self.amqp_uri, transport_options={"confirm_publish": True})
-            self._producer = Producer(self._connection.channel(), exchange=self.exchange)
+            self._connection = BrokerConnection(self.amqp_uri)
+            channel = self._connection.channel()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._settle)
+            channel.events["basic_nack"].add(self._nacked)
+            self._producer = Producer(channel, exchange=self.exchange)
             self._producer.declare()
         return self._producer
 
@@ -117,3 +172,6 @@ class AmqpPublisher:
                 self._connection.release()
         self._connection = None
         self._producer = None
+        self._sent = 0
+        self._unconfirmed = set()
+        self._refused = False

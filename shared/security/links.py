@@ -45,6 +45,7 @@ from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, insert,
 from sqlalchemy.orm import Session
 
 from .chain import ChainConfigError, uuid_bytes
+from .personal_data import KeyRaced, held_key_rows, person_keys
 
 START = bytes(32)  # the "previous link" of the first row
 _HEADER = struct.Struct(">qq16sq")  # previous id, id, originator id, version
@@ -132,8 +133,9 @@ def tables_only():
 
 
 class _Save:
-    def __init__(self, events: list[StoredEvent]):
+    def __init__(self, events: list[StoredEvent], key_rows: list[Any]):
         self.events = events
+        self.key_rows = key_rows  # the new person keys of the command (shared.security.personal_data.HeldKey)
         self.ids: list[int] | None = None
         self.error: Exception | None = None
 
@@ -151,14 +153,14 @@ class GroupCommit:
     conflicts (a repeated command id, a concurrent change of the same aggregate) gets its own
     RecordConflictError and the others are stored. Works with OS threads and eventlet's green ones."""
 
-    def __init__(self, write: Callable[[list[StoredEvent]], Sequence[int]]):
+    def __init__(self, write: Callable[..., Sequence[int]]):
         self._write = write
         self._queue: list[_Save] = []
         self._queued = threading.Lock()
         self._writing = threading.Lock()
 
-    def write(self, events: list[StoredEvent]) -> list[int]:
-        save = _Save(events)
+    def write(self, events: list[StoredEvent], key_rows: Sequence[Any] = ()) -> list[int]:
+        save = _Save(events, list(key_rows))
         with self._queued:
             self._queue.append(save)
         with self._writing:
@@ -178,7 +180,8 @@ class GroupCommit:
     def _write_batch(self, batch: list[_Save]) -> None:
         if len(batch) > 1:
             try:
-                ids = list(self._write([event for save in batch for event in save.events]))
+                ids = list(self._write([event for save in batch for event in save.events],
+                                       key_rows=[key for save in batch for key in save.key_rows]))
             except Exception:  # noqa: BLE001 (every save is tried again on its own, for its own outcome)
                 pass
             else:
@@ -187,7 +190,7 @@ class GroupCommit:
                 return
         for save in batch:
             try:
-                save.ids = list(self._write(save.events))
+                save.ids = list(self._write(save.events, key_rows=save.key_rows))
             except Exception as error:  # noqa: BLE001 (raised again in the save's own thread)
                 save.error = error
 
@@ -209,15 +212,23 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
     def _insert_alone(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         return super().insert_events(stored_events, **kwargs) or []
 
+    def takes_key_rows(self, vault: Any) -> bool:
+        """Whether a command's new person keys in ``vault`` are written with its events (same database)."""
+        engine = self.datastore.engine
+        return engine is not None and vault.shares_database(engine)
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         """Events stored and committed; on PostgreSQL, saves that arrive while another is being written
         are written together in one transaction (group commit, ``GroupCommit``). A save with a tracking
-        record, or inside a transaction already open, is written on its own."""
+        record, or inside a transaction already open, is written on its own. The running command's new
+        person keys in this database are written in the same transaction (``held_key_rows``)."""
         group = self._group
+        engine = self.datastore.engine
+        keys = held_key_rows(engine) if engine is not None else []
         if group is None or kwargs.get("tracking") is not None or kwargs.get("session") is not None \
                 or transactions.get(None) is not None:
-            return self._insert_alone(stored_events, **kwargs)
-        return group.write(list(stored_events))
+            return self._insert_alone(stored_events, key_rows=keys, **kwargs)
+        return group.write(list(stored_events), keys)
 
     def select_events(self, originator_id: Any, gt: int | None = None, lte: int | None = None, desc: bool = False,
                       limit: int | None = None) -> list[StoredEvent]:
@@ -251,10 +262,11 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
         # lower row is committed (or rolled back) before the previous link is read.
         if self.link_key is None:
             raise ChainConfigError("opened to create tables only (no chain key): storing events is refused")
+        key_rows = kwargs.pop("key_rows", None) or []
         if not stored_events:
             return []
         if session.get_bind().dialect.name == "postgresql":
-            ids, newest = self._insert_postgresql(session, stored_events)
+            ids, newest = self._insert_postgresql(session, stored_events, key_rows)
         else:
             ids = super()._insert_stored_events(session, stored_events, **kwargs)
             newest = session.execute(
@@ -273,25 +285,45 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
         return ids
 
 
-    def _insert_postgresql(self, session: Session, stored_events: Sequence[StoredEvent]) -> tuple[list[int], Any]:
-        """The lock, the rows' insert and the read of the newest link in one round trip (the library's
-        path makes three, plus its ORM's work per row): ``(ids in the order of stored_events, (id, link)
-        of the newest linked row, or None)``. The link is read by a statement after the lock, so every
-        lower id is committed or rolled back, as the general path reads it."""
+    def _insert_postgresql(self, session: Session, stored_events: Sequence[StoredEvent],
+                           key_rows: Sequence[Any] = ()) -> tuple[list[int], Any]:
+        """The lock, the rows' insert, the commands' new person keys (``key_rows``) and the read of the
+        newest link in one round trip (the library's path makes three, plus its ORM's work per row, and
+        each key was its own transaction): ``(ids in the order of stored_events, (id, link) of the newest
+        linked row, or None)``. The link is read by a statement after the lock, so every lower id is
+        committed or rolled back, as the general path reads it. A key another writer stored first (or
+        an erased person's tombstone) raises KeyRaced: nothing is stored and the command runs again."""
         events = self.events_record_cls.__table__
         name = f"{self.schema_name}.{events.name}" if self.schema_name else events.name
         links = f"{self.schema_name}.{self.links.name}" if self.schema_name else self.links.name
+        keys, made = "", "NULL::text[]"
+        parameters: tuple = ([str(e.originator_id) for e in stored_events],
+                             [e.originator_version for e in stored_events],
+                             [e.topic for e in stored_events], [e.state for e in stored_events])
+        if key_rows:
+            keys = (f", keys AS (INSERT INTO {person_keys.name} (person_id, wrapped_key, created_at) "
+                    "SELECT * FROM unnest(%s::text[], %s::bytea[], %s::timestamptz[]) "
+                    "ON CONFLICT (person_id) DO NOTHING RETURNING person_id) ")
+            made = "(SELECT array_agg(person_id) FROM keys)"
+            parameters += ([k.person_id for k in key_rows], [k.wrapped_key for k in key_rows],
+                           [k.created_at for k in key_rows])
         result = session.connection().exec_driver_sql(
             f"LOCK TABLE {name} IN EXCLUSIVE MODE; "
             f"WITH new AS (INSERT INTO {name} (originator_id, originator_version, topic, state) "
             "SELECT o, v, t, s FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::bytea[]) "
-            "WITH ORDINALITY AS r(o, v, t, s, n) ORDER BY n RETURNING id, originator_id, originator_version) "
-            "SELECT new.id, new.originator_id, new.originator_version, last.notification_id, last.link FROM new "
-            f"LEFT JOIN (SELECT notification_id, link FROM {links} ORDER BY notification_id DESC LIMIT 1) AS last "
-            "ON true",
-            ([str(e.originator_id) for e in stored_events], [e.originator_version for e in stored_events],
-             [e.topic for e in stored_events], [e.state for e in stored_events]),
+            f"WITH ORDINALITY AS r(o, v, t, s, n) ORDER BY n RETURNING id, originator_id, originator_version) {keys}"
+            f"SELECT new.id, new.originator_id, new.originator_version, last.notification_id, last.link, {made} "
+            f"FROM new LEFT JOIN (SELECT notification_id, link FROM {links} ORDER BY notification_id DESC LIMIT 1) "
+            "AS last ON true",
+            parameters,
         ).all()
+        if key_rows:
+            stored = set(result[0][5] or ())
+            lost = [key for key in key_rows if key.person_id not in stored]
+            for key in lost:
+                key.lost()
+            if lost:
+                raise KeyRaced(lost[0].person_id)
         # Matched by (originator, version), unique in the table, not by the order rows come back in.
         by_key = {(str(row[1]), row[2]): row[0] for row in result}
         ids = [by_key[(str(e.originator_id), e.originator_version)] for e in stored_events]

@@ -10,7 +10,10 @@ or event::
 
 Inside a command (``PinganApplication.execute``) a new person's key row is
 written only once the command has passed every check (``keys_on_commit``):
-a refused command leaves no row in ``pingan_person_keys``.
+a refused command leaves no row in ``pingan_person_keys``. When the key table
+and the event log share a PostgreSQL database, the row is written in the
+transaction that stores the command's events (``held_key_rows``); a subject
+the command has just made (``sealing.made_here``) is not looked up first.
 
 Events, snapshots, read models and published messages carry only sealed
 values, so replay and projections work unchanged and erasure reaches all of
@@ -32,22 +35,23 @@ import base64
 import contextvars
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import overload
+from typing import cast, overload
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from shared.errors import Conflict, PinganError
 
-from .sealing import PREFIX, check_person_id, is_sealed, sealed_under
+from .sealing import PREFIX, check_person_id, collecting_made_subjects, is_sealed, made_here_now, sealed_under
 
 ERASED = "[erased]"
 
@@ -93,32 +97,72 @@ class KeyRaced(Exception):
     """Another writer created a key this command meant to create: the command is run again."""
 
 
+@dataclass(frozen=True)
+class HeldKey:
+    """A new key's row, held until the command that made it is stored."""
+
+    vault: PersonalData
+    person_id: str
+    wrapped_key: bytes
+    created_at: datetime
+
+    def lost(self) -> None:
+        """Another writer stored a key (or a tombstone) for this person first: the next try looks it up."""
+        self.vault._raced.add(self.person_id)
+
+
 class _PendingKeys:
     """Keys made while a command runs, written to the key table only when it has passed every check."""
 
     def __init__(self) -> None:
         self.keys: dict[tuple[int, str], tuple[PersonalData, bytes, bytes]] = {}
+        self.ready = False  # set once every check has passed: only then may the event store take the rows
 
-    def commit(self) -> None:
-        for (_, person_id), (vault, _data_key, wrapped) in self.keys.items():
-            if not vault._insert(person_id=person_id, wrapped_key=wrapped, created_at=datetime.now(UTC)):
+    def commit(self, leave: Callable[[PersonalData], bool] | None = None) -> None:
+        """Write the held rows, each in its own transaction, but those of a vault ``leave`` keeps for the
+        transaction that stores the command's events (taken there by ``held_key_rows``)."""
+        for key, (vault, _data_key, wrapped) in list(self.keys.items()):
+            if leave is not None and leave(vault):
+                continue
+            if not vault._insert(person_id=key[1], wrapped_key=wrapped, created_at=datetime.now(UTC)):
                 # Values were sealed with a key that lost the race: seal them again with the winner's.
-                raise KeyRaced(person_id)
-        self.keys.clear()
+                vault._raced.add(key[1])
+                raise KeyRaced(key[1])
+            del self.keys[key]
+        self.ready = True
+
+    def take(self, engine: Engine) -> list[HeldKey]:
+        """The held rows of vaults in ``engine``'s database, handed over (once) to be written there."""
+        if not self.ready:
+            return []
+        now = datetime.now(UTC)
+        taken = []
+        for key, (vault, _data_key, wrapped) in list(self.keys.items()):
+            if vault.shares_database(engine):
+                taken.append(HeldKey(vault, key[1], wrapped, now))
+                del self.keys[key]
+        return taken
 
 
 _pending: contextvars.ContextVar[_PendingKeys | None] = contextvars.ContextVar("pingan_pending_keys", default=None)
 
 
+def held_key_rows(engine: Engine) -> list[HeldKey]:
+    """The running command's new key rows for ``engine``'s database, once it has passed every check:
+    the event store writes them in the transaction that stores the command's events."""
+    pending = _pending.get()
+    return pending.take(engine) if pending is not None else []
+
+
 @contextmanager
 def keys_on_commit() -> Iterator[_PendingKeys]:
     """Hold back the key rows of new subjects sealed in this block until ``commit()``; dropped otherwise."""
-    pending = _PendingKeys()
-    token = _pending.set(pending)
+    pending = _pending.set(_PendingKeys())
     try:
-        yield pending
+        with collecting_made_subjects():
+            yield cast(_PendingKeys, _pending.get())
     finally:
-        _pending.reset(token)
+        _pending.reset(pending)
 
 
 class PersonalData:
@@ -132,6 +176,15 @@ class PersonalData:
         self.engine = engine
         self._master = AESGCM(master_key)
         self._sealing_keys: dict[str, tuple[bytes, float]] = {}
+        # Subjects whose key a command meant to make was made first by another writer (or erased):
+        # looked up on the next try even if the command has just made them.
+        self._raced: set[str] = set()
+
+    def shares_database(self, engine: Engine) -> bool:
+        """Whether the key table lives in ``engine``'s PostgreSQL database (a key row can then be written
+        in the transaction that stores the events sealed with it)."""
+        return engine.dialect.name == "postgresql" and self.engine.dialect.name == "postgresql" and \
+            self.engine.url.render_as_string(hide_password=False) == engine.url.render_as_string(hide_password=False)
 
     def create_tables(self) -> None:
         metadata.create_all(self.engine)
@@ -162,7 +215,11 @@ class PersonalData:
             return self._create_or_read_key(person_id)
         if create and pending is not None and (id(self), person_id) in pending.keys:
             return pending.keys[(id(self), person_id)][1]  # made earlier in this command: no look-up again
-        row = self._row(person_id)
+        if create and pending is not None and made_here_now(person_id) and person_id not in self._raced:
+            row = None  # a subject this command has just made has no key yet (if it had, the insert says so)
+        else:
+            self._raced.discard(person_id)
+            row = self._row(person_id)
         if row is None and create and pending is not None:
             held = pending.keys.get((id(self), person_id))
             if held is None:
@@ -256,21 +313,38 @@ class PersonalData:
     def open_fields(self, record: dict, fields: tuple[str, ...]) -> dict:
         return self.open_many([record], fields)[0]
 
-    def open_many(self, records: list[dict], fields: tuple[str, ...]) -> list[dict]:
-        """``records`` with ``fields`` opened, all their persons' keys read in one query (a page of a listing)."""
-        people = {value.split(":", 2)[1] for record in records for name in fields
-                  if is_sealed(value := record.get(name)) and value.count(":") >= 2}
-        keys = self._keys(people)
+    def open_many(self, records: list[dict], fields: tuple[str, ...],
+                  keys: dict[str, bytes | None] | None = None) -> list[dict]:
+        """``records`` with ``fields`` opened, all their persons' keys read in one query (a page of a listing),
+        or taken from ``keys`` (``keys_of``, read with the page)."""
+        if keys is None:
+            keys = self.keys_of(records, fields)
         return [{**record, **{name: self._open(record.get(name), keys) for name in fields if name in record}}
                 for record in records]
 
-    def _keys(self, people: set[str]) -> dict[str, bytes | None]:
+    def keys_of(self, records: list[dict], fields: tuple[str, ...], conn: Connection | None = None,
+                ) -> dict[str, bytes | None]:
+        """The keys that open ``fields`` of ``records``, read in one query; on ``conn`` if it is a
+        connection to the key table's database (a page's keys read with the page: no connection of
+        their own)."""
+        people = {value.split(":", 2)[1] for record in records for name in fields
+                  if is_sealed(value := record.get(name)) and value.count(":") >= 2}
+        return self._keys(people, conn if conn is not None and self.shares_database(conn.engine) else None)
+
+    def _keys(self, people: set[str], conn: Connection | None = None) -> dict[str, bytes | None]:
         """The unwrapped keys of ``people`` (None for an erased or unknown person), read in one query."""
         if not people:
             return {}
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(person_keys.c.person_id, person_keys.c.wrapped_key)
-                                .where(person_keys.c.person_id.in_(sorted(people)))).all()
+        query = select(person_keys.c.person_id, person_keys.c.wrapped_key) \
+            .where(person_keys.c.person_id.in_(sorted(people)))
+        if conn is not None:
+            # A page's fifty subjects as one array parameter, on the driver's cursor: SQLAlchemy's expanding
+            # IN builds the statement again on every call.
+            rows = conn.exec_driver_sql(f"SELECT person_id, wrapped_key FROM {person_keys.name} "
+                                        "WHERE person_id = ANY(%s)", (sorted(people),)).all()
+        else:
+            with self.engine.connect() as own:
+                rows = own.execute(query).all()
         keys: dict[str, bytes | None] = dict.fromkeys(people)
         for person_id, wrapped in rows:
             keys[person_id] = None if wrapped is None else self._unwrap(person_id, bytes(wrapped))

@@ -92,8 +92,16 @@ def seal_column(*covers: str) -> Column:
 
 def _sealed_table(source: Any) -> Table | None:
     """The sealed table a query reads from (or the table itself)."""
-    tables = [source] if isinstance(source, Table) else list(source.get_final_froms())
-    return next((table for table in tables if isinstance(table, Table) and SEAL in table.c), None)
+    if isinstance(source, Table):
+        return source if SEAL in source.c else None
+    # The tables its columns come from first: ``get_final_froms`` compiles the statement's FROM list,
+    # which cost more than checking every row's seal of a page.
+    for tables in (getattr(source, "columns_clause_froms", ()), source.get_final_froms):
+        found = next((table for table in (tables() if callable(tables) else tables)
+                      if isinstance(table, Table) and SEAL in table.c), None)
+        if found is not None:
+            return found
+    return None
 
 
 def _report(table: Table, dropped: int) -> None:

@@ -18,8 +18,10 @@ The format, ``pii1:<subject>:<base64>``, is read here and in the vault only.
 
 from __future__ import annotations
 
+import contextvars
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
@@ -76,6 +78,35 @@ def refuse_plaintext(aggregates: Iterable[Any], personal: Mapping[type, tuple[st
                 if value is not None and not is_sealed(value):
                     raise ValidationFailed(f"the personal field {name!r} must be sealed before it is recorded",
                                            {"field": name})
+
+
+# -- subjects a command makes ------------------------------------------------------------
+
+_made: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("pingan_subjects_made", default=None)
+
+
+def made_here(subject: str) -> str:
+    """``subject``, noted as made by the running command (the key subject of a record it creates under a
+    new id), so sealing does not look its key up before making one; a key found there all the same
+    (an erased subject's tombstone, a concurrent creation) makes the command run again with a look-up."""
+    made = _made.get()
+    if made is not None:
+        made.add(subject)
+    return subject
+
+
+def made_here_now(subject: str) -> bool:
+    made = _made.get()
+    return made is not None and subject in made
+
+
+@contextmanager
+def collecting_made_subjects() -> Iterator[None]:
+    token = _made.set(set())
+    try:
+        yield
+    finally:
+        _made.reset(token)
 
 
 # -- person ids are opaque --------------------------------------------------------------

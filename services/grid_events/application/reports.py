@@ -12,6 +12,7 @@ from shared.context import Role
 from shared.contracts import Envelope, message_key
 from shared.errors import Conflict, Forbidden
 from shared.eventstore import Call
+from shared.security.sealing import made_here
 
 from .. import contracts as c
 from ..domain import EVENT_TEXT, EventReport, Grid, Risk, Status, checklist_for, record_subject
@@ -56,7 +57,7 @@ class Reports(Commands):
             if command.external_ref is not None and self.exists(event_id):
                 return [], _summary(same_report(self.load(EventReport, event_id, "event report"), command))
             # Free text is sealed under the record's own key, so it can be erased on its own.
-            subject = record_subject(EVENT_TEXT, event_id)
+            subject = made_here(record_subject(EVENT_TEXT, event_id))  # a new record: no key to look up
             report = EventReport.create_with_id(
                 EventReport.Reported, id=event_id,
                 grid_code=grid.code,

@@ -8,6 +8,7 @@ from shared.access import authorize
 from shared.commands import Commands
 from shared.context import Role
 from shared.eventstore import Call
+from shared.security.sealing import made_here
 
 from .. import contracts as c
 from ..domain import RISK_TEXT, Risk, record_subject
@@ -25,7 +26,7 @@ class Risks(Commands):
             unit = self.member_unit(command.responsible_unit, command.jurisdiction)
             responsible = person(command.responsible_person_id, "responsible_person_id")
             risk_id = uuid4()
-            subject = record_subject(RISK_TEXT, risk_id)
+            subject = made_here(record_subject(RISK_TEXT, risk_id))  # a new record: no key to look up
             risk = Risk.create_with_id(
                 Risk.Registered, id=risk_id,
                 jurisdiction=command.jurisdiction,

@@ -11,6 +11,7 @@ from shared.context import Role
 from shared.errors import Forbidden, ValidationFailed
 from shared.eventstore import Call
 from shared.jurisdiction import covers
+from shared.security.sealing import made_here
 
 from .. import contracts as c
 from ..domain import ITEM_TEXT, AssigneeKind, Grid, Participant, WorkItem, record_subject
@@ -32,7 +33,7 @@ class WorkItems(Commands):
                 grid_code=grid.code,
                 jurisdiction=grid.village_code,
                 kind=command.kind.value,
-                title=seal(record_subject(ITEM_TEXT, item_id), command.title),
+                title=seal(made_here(record_subject(ITEM_TEXT, item_id)), command.title),
                 due_date=command.due_date.isoformat(),
                 every_days=command.every_days,
                 assignee_kind=command.assignee_kind.value,
