@@ -107,6 +107,7 @@ class AmqpPublisher:
         self._sent = 0  # delivery tags given so far on this channel (the broker numbers them from 1)
         self._unconfirmed: set[int] = set()
         self._refused = False
+        self._confirms = True
 
     def __call__(self, envelope: Envelope) -> None:
         body = envelope.model_dump(mode="json")
@@ -125,8 +126,9 @@ class AmqpPublisher:
         except Exception:
             self.close()
             raise
-        self._sent += 1
-        self._unconfirmed.add(self._sent)
+        if self._confirms:
+            self._sent += 1
+            self._unconfirmed.add(self._sent)
 
     def confirm(self) -> None:
         """Return once the broker has confirmed every message sent; raise (and drop the connection,
@@ -159,9 +161,13 @@ class AmqpPublisher:
         if self._producer is None:
             self._connection = BrokerConnection(self.amqp_uri)
             channel = self._connection.channel()
-            channel.confirm_select()
-            channel.events["basic_ack"].add(self._settle)
-            channel.events["basic_nack"].add(self._nacked)
+            # kombu's in-memory transport (the embedded default) has no confirms: a publish there is
+            # delivered in process before it returns, so there is nothing to wait for.
+            self._confirms = hasattr(channel, "confirm_select")
+            if self._confirms:
+                channel.confirm_select()
+                channel.events["basic_ack"].add(self._settle)
+                channel.events["basic_nack"].add(self._nacked)
             self._producer = Producer(channel, exchange=self.exchange)
             self._producer.declare()
         return self._producer

@@ -56,3 +56,35 @@ def test_relay_failed_publish_is_retried_not_lost(tmp_path):
     sent = []
     relay_for(app, tmp_path, sent.append).relay_pending()
     assert [e.notification_id for e in sent] == [1]
+
+
+def test_relay_on_the_in_memory_broker_publishes_without_confirms(tmp_path):
+    """The embedded default runs on kombu's in-memory transport, which has no publisher confirms:
+    the relay publishes there and moves on, rather than failing every pass."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from kombu import Connection, Exchange, Queue
+    from nameko.standalone.events import get_event_exchange
+
+    from shared.relay import AmqpPublisher
+    from shared.security.event_signing import EventSigner
+
+    config = {"AMQP_URI": f"memory://relay-{tmp_path.name}"}
+    app = sqlite_app(tmp_path / "events.sqlite")
+    app.open(CALL, "one")
+    app.open(CALL, "two")
+    publisher = AmqpPublisher("tickets", config, EventSigner("tickets", Ed25519PrivateKey.generate()))
+    engine = create_engine(f"sqlite:///{tmp_path / 'views.sqlite'}")
+    create_view_tables(engine, [])
+    relay = Relay("tickets", app, engine, ticket_contracts(), publisher, confirm=publisher.confirm)
+    with Connection(config["AMQP_URI"]) as connection:
+        exchange = Exchange(get_event_exchange("tickets", config).name, type="topic", durable=True)
+        queue = Queue("memory-listener", exchange, routing_key="ticket_opened")
+        queue(connection.default_channel).declare()
+        assert relay.relay_pending() == 2
+        assert relay.lag() == 0
+        bound = queue(connection.default_channel)
+        received = []
+        while (message := bound.get(no_ack=True)) is not None:
+            received.append(message.payload["notification_id"])
+        assert received == [1, 2]
+    publisher.close()
