@@ -226,3 +226,55 @@ def test_overdue_plan_review_is_flagged_once_by_two_replicas_and_after_a_restart
     assert scalar(pg_url, flagged) == 1
     assert ('pingan_juvenile_reviews_overdue{county="433123",kind="plan",service="juvenile_protection"} 1.0'
             in scraped)
+
+
+EDUCATION = dict(role=Role.EDUCATION, jurisdiction="433123", actor_id="edu-1", categories=["minors"])
+POLICE = dict(role=Role.POLICE, jurisdiction="433123", actor_id="police-1", categories=["minors"])
+
+
+def placed_in_special_school(rpc_as, first_review_on) -> str:
+    """A child with serious misconduct, referred, assessed by both departments, admitted and placed."""
+    with rpc_as(**SCHOOL) as rpc:
+        report_id = rpc.juvenile_protection.receive_report(
+            source="school", reference=uuid.uuid4().hex, jurisdiction=VILLAGE, summary="fights")["report_id"]
+    with rpc_as(**CIVIL_AFFAIRS) as rpc:
+        case_id = rpc.juvenile_protection.accept_report(
+            report_id=report_id, minor_id=f"m-{uuid.uuid4().hex[:8]}", birth_month="2011-05",
+            date_of_birth="2011-05-02", name=CANARY, address=f"{CANARY} lane",
+            categories=["serious_misconduct"])["case_id"]
+        referral_id = rpc.juvenile_protection.propose_special_school(
+            case_id=case_id, proposed_by="education", grounds="repeated fights")["referral_id"]
+    with rpc_as(**EDUCATION) as rpc:
+        rpc.juvenile_protection.assess_referral(referral_id=referral_id, by="education", recommends=True,
+                                                findings="agreed")
+    with rpc_as(**POLICE) as rpc:
+        rpc.juvenile_protection.assess_referral(referral_id=referral_id, by="public_security", recommends=True,
+                                                findings="agreed")
+    with rpc_as(**CIVIL_AFFAIRS) as rpc:
+        rpc.juvenile_protection.hear_guardian(referral_id=referral_id, view="agrees")
+    with rpc_as(**EDUCATION) as rpc:
+        rpc.juvenile_protection.decide_referral(referral_id=referral_id, admitted=True,
+                                                basis="evaluation committee")
+    with rpc_as(**CIVIL_AFFAIRS) as rpc:
+        rpc.juvenile_protection.place_in_special_school(referral_id=referral_id, school_id="special-school-1",
+                                                        first_review_on=first_review_on.isoformat())
+    return referral_id
+
+
+def test_overdue_placement_review_is_flagged_once_by_two_replicas_and_after_a_restart(
+        pg_url, monkeypatch, container_factory, service_config, rpc_as):
+    monkeypatch.setenv("PINGAN_OVERDUE_CHECK_INTERVAL", "0.05")
+    replicas = [start(container_factory, service_config) for _ in range(2)]
+    placed_in_special_school(rpc_as, first_review_on=CLOCK["now"].date() + timedelta(days=1))
+    CLOCK["now"] += timedelta(days=2)  # the placement's review day has passed
+    flagged = "SELECT count(*) FROM juvenile_protection_events WHERE topic LIKE '%SpecialSchoolReferral.ReviewOverdueFlagged%'"
+    wait_until(lambda: scalar(pg_url, flagged) >= 1, 30, "the placement's review flagged overdue")
+    for replica in replicas:
+        let_timer_run(replica)
+        replica.stop()
+    restarted = start(container_factory, service_config)
+    let_timer_run(restarted)
+    scraped = urlopen(f"http://{service_config['WEB_SERVER_ADDRESS']}/metrics", timeout=10).read().decode()
+    assert scalar(pg_url, flagged) == 1
+    assert ('pingan_juvenile_reviews_overdue{county="433123",kind="placement",service="juvenile_protection"} 1.0'
+            in scraped)
