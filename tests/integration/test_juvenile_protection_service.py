@@ -267,7 +267,8 @@ def test_overdue_placement_review_is_flagged_once_by_two_replicas_and_after_a_re
     replicas = [start(container_factory, service_config) for _ in range(2)]
     placed_in_special_school(rpc_as, first_review_on=CLOCK["now"].date() + timedelta(days=1))
     CLOCK["now"] += timedelta(days=2)  # the placement's review day has passed
-    flagged = "SELECT count(*) FROM juvenile_protection_events WHERE topic LIKE '%SpecialSchoolReferral.ReviewOverdueFlagged%'"
+    flagged = ("SELECT count(*) FROM juvenile_protection_events "
+               "WHERE topic LIKE '%SpecialSchoolReferral.ReviewOverdueFlagged%'")
     wait_until(lambda: scalar(pg_url, flagged) >= 1, 30, "the placement's review flagged overdue")
     for replica in replicas:
         let_timer_run(replica)
