@@ -215,17 +215,26 @@ def test_overdue_plan_review_is_flagged_once_by_two_replicas_and_after_a_restart
         rpc.juvenile_protection.draw_up_plan(case_id=case_id, lead_department="civil_affairs",
                                              first_review_on="2026-12-10")
     CLOCK["now"] += timedelta(days=9)  # 2026-12-11: the review day has passed
-    flagged = "SELECT count(*) FROM juvenile_protection_events WHERE topic LIKE '%ProtectionPlan.ReviewOverdueFlagged%'"
-    wait_until(lambda: scalar(pg_url, flagged) >= 1, 30, "the plan's review flagged overdue")
+    flags, scraped = review_flags_after_replicas_and_restart(pg_url, "ProtectionPlan", replicas, container_factory,
+                                                             service_config)
+    assert flags == 1
+    assert ('pingan_juvenile_reviews_overdue{county="433123",kind="plan",service="juvenile_protection"} 1.0'
+            in scraped)
+
+
+def review_flags_after_replicas_and_restart(pg_url, aggregate, replicas, container_factory, service_config):
+    """Once a review is flagged: let every replica's timer run again, stop them, start one more and let it run;
+    then the number of review-overdue flags stored for ``aggregate``, and the restarted service's /metrics."""
+    flagged = ("SELECT count(*) FROM juvenile_protection_events "
+               f"WHERE topic LIKE '%{aggregate}.ReviewOverdueFlagged%'")
+    wait_until(lambda: scalar(pg_url, flagged) >= 1, 30, f"{aggregate}'s review flagged overdue")
     for replica in replicas:
         let_timer_run(replica)
         replica.stop()
     restarted = start(container_factory, service_config)
     let_timer_run(restarted)
     scraped = urlopen(f"http://{service_config['WEB_SERVER_ADDRESS']}/metrics", timeout=10).read().decode()
-    assert scalar(pg_url, flagged) == 1
-    assert ('pingan_juvenile_reviews_overdue{county="433123",kind="plan",service="juvenile_protection"} 1.0'
-            in scraped)
+    return scalar(pg_url, flagged), scraped
 
 
 EDUCATION = dict(role=Role.EDUCATION, jurisdiction="433123", actor_id="edu-1", categories=["minors"])
@@ -267,15 +276,8 @@ def test_overdue_placement_review_is_flagged_once_by_two_replicas_and_after_a_re
     replicas = [start(container_factory, service_config) for _ in range(2)]
     placed_in_special_school(rpc_as, first_review_on=CLOCK["now"].date() + timedelta(days=1))
     CLOCK["now"] += timedelta(days=2)  # the placement's review day has passed
-    flagged = ("SELECT count(*) FROM juvenile_protection_events "
-               "WHERE topic LIKE '%SpecialSchoolReferral.ReviewOverdueFlagged%'")
-    wait_until(lambda: scalar(pg_url, flagged) >= 1, 30, "the placement's review flagged overdue")
-    for replica in replicas:
-        let_timer_run(replica)
-        replica.stop()
-    restarted = start(container_factory, service_config)
-    let_timer_run(restarted)
-    scraped = urlopen(f"http://{service_config['WEB_SERVER_ADDRESS']}/metrics", timeout=10).read().decode()
-    assert scalar(pg_url, flagged) == 1
+    flags, scraped = review_flags_after_replicas_and_restart(pg_url, "SpecialSchoolReferral", replicas,
+                                                             container_factory, service_config)
+    assert flags == 1
     assert ('pingan_juvenile_reviews_overdue{county="433123",kind="placement",service="juvenile_protection"} 1.0'
             in scraped)
