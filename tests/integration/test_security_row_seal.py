@@ -21,11 +21,11 @@ from services.grid_events.service import GridEventsService
 from services.mediation.service import MediationService
 from shared.context import Role
 from shared.errors import Conflict, NotFound
+from tests.integration.roles_support import login_role
 from tests.integration.test_mediation_service import start_service  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 
-SUPERUSER_DSN = "dbname={db} user=postgres host=127.0.0.1 port=5432"
 PINGAN = str(Path(sys.executable).parent / "pingan")
 TOWNSHIP_A, TOWNSHIP_B = "433101001", "433101002"
 GRID_A, GRID_B = TOWNSHIP_A + "001001", TOWNSHIP_B + "001001"
@@ -36,24 +36,14 @@ OFFICER_A = dict(role=Role.TOWNSHIP_OFFICER, jurisdiction=TOWNSHIP_A, actor_id="
 def runtime(pg_url, monkeypatch):
     """Both services' tables made by the owner; the services then log in as an append-only runtime role."""
     db = pg_url.rsplit("/", 1)[1]
-    role = f"pingan_rt_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(SUPERUSER_DSN.format(db="postgres"))
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE ROLE {role} LOGIN PASSWORD 'runtime'")
-    owner_env = {k: v for k, v in os.environ.items() if k != "PINGAN_CHAIN_KEY"}  # the owner never holds it
-    for service in ("grid_events", "mediation"):
-        migrated = subprocess.run([PINGAN, "migrate", service, "--runtime-role", role], env=owner_env,
-                                  capture_output=True, text=True, timeout=120)
-        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    monkeypatch.setenv("PINGAN_DATABASE_URL", f"postgresql+psycopg2://{role}:runtime@127.0.0.1:5432/{db}")
-    yield f"dbname={db} user={role} password=runtime host=127.0.0.1"
-    cursor = admin.cursor()
-    cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
-    with psycopg2.connect(SUPERUSER_DSN.format(db=db)) as superuser:
-        superuser.cursor().execute(f"DROP OWNED BY {role}")
-    superuser.close()
-    cursor.execute(f"DROP ROLE {role}")
-    admin.close()
+    with login_role(db) as role:
+        owner_env = {k: v for k, v in os.environ.items() if k != "PINGAN_CHAIN_KEY"}  # the owner never holds it
+        for service in ("grid_events", "mediation"):
+            migrated = subprocess.run([PINGAN, "migrate", service, "--runtime-role", role], env=owner_env,
+                                      capture_output=True, text=True, timeout=120)
+            assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+        monkeypatch.setenv("PINGAN_DATABASE_URL", f"postgresql+psycopg2://{role}:runtime@127.0.0.1:5432/{db}")
+        yield f"dbname={db} user={role} password=runtime host=127.0.0.1"
 
 
 def as_runtime(dsn, statement, params=()):
