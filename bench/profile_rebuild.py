@@ -75,9 +75,20 @@ def copy_with_and_without_indexes(database: str) -> str:
         cursor.copy_expert("COPY copy_probe FROM STDIN", text)
         conn.commit()
         spent[shape] = time.perf_counter() - started
+    # The same load with the primary key only, then the other indexes built once (as a rebuild by the owner).
+    cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'grid_event_reports_view' "
+                   "AND indexname NOT LIKE '%pkey'")
+    definitions = [row[0].replace("grid_event_reports_view", "copy_probe", 1).replace(" ix_", " probe_ix_", 1)
+                   for row in cursor.fetchall()]
+    started = time.perf_counter()
+    for definition in definitions:
+        cursor.execute(definition)
+    conn.commit()
+    spent["after"] = time.perf_counter() - started
     conn.close()
     return (f"server-side COPY of the reports' rows: {spent['INCLUDING ALL']:.2f} s with every index, "
-            f"{spent['INCLUDING DEFAULTS']:.2f} s with the primary key only")
+            f"{spent['INCLUDING DEFAULTS']:.2f} s with the primary key only, then its {len(definitions)} "
+            f"other indexes built in {spent['after']:.2f} s")
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.util import find_tables
 
+from . import read_model_indexes
 from .errors import ReadModelStalled
 
 log = structlog.get_logger(__name__)
@@ -549,13 +550,43 @@ class Projector:
         projections from where this left them (positions only move forward). A handler that
         fails raises (a rebuild stalls nothing)."""
         keys = [f"projection:{p.name}" for p in self.projections]
+        tables = [table for projection in self.projections for table in projection.tables]
         with self._lock:
             with self.engine.begin() as conn:
+                owner = read_model_indexes.owns(conn, tables)
                 for key, projection in zip(keys, self.projections, strict=True):
                     reset_position(conn, key)
-                    projection.clear(conn)
+                    if not owner:
+                        projection.clear(conn)
+                set_aside = []
+                if owner:
+                    # As the tables' owner: their secondary indexes built once after the load instead of
+                    # row by row during it, and the tables emptied without leaving dead rows for the load
+                    # and the index builds to pass over (docs/benchmarks.md). A rebuild cut short leaves
+                    # the indexes to `create_view_tables` (read_model_indexes.restore_missing).
+                    set_aside = read_model_indexes.drop_secondary(conn, tables)
+                    preparer = conn.dialect.identifier_preparer
+                    conn.execute(text(f"TRUNCATE {', '.join(preparer.format_table(table) for table in tables)}"))
             self._reached = None
         total = self.app.recorder.max_notification_id() or 0
+        try:
+            handled = self._refill(total, progress)
+        finally:
+            if set_aside:
+                with self.engine.begin() as conn:
+                    read_model_indexes.create(conn, set_aside)
+        if self.engine.dialect.name == "postgresql":
+            # Fresh planner statistics for tables just refilled in bulk, before queries use them.
+            with self.engine.begin() as conn:
+                for table in tables:
+                    conn.execute(text(f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}"))
+        if progress:
+            progress(total, total)
+        return handled
+
+    def _refill(self, total: int, progress: Callable[[int, int], None] | None) -> int:
+        """Project the whole log from the reset positions, in large batches (``rebuild``)."""
+        keys = [f"projection:{p.name}" for p in self.projections]
         if progress:
             progress(0, total)
         names = dict(zip(keys, self.projections, strict=True))
@@ -580,14 +611,6 @@ class Projector:
                     progress(min(self._reached or 0, total), total)
                 if done < self.behind_batch_size:
                     break
-        if self.engine.dialect.name == "postgresql":
-            # Fresh planner statistics for tables just refilled in bulk, before queries use them.
-            with self.engine.begin() as conn:
-                for projection in self.projections:
-                    for table in projection.tables:
-                        conn.execute(text(f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}"))
-        if progress:
-            progress(total, total)
         return handled
 
     def _pass(self, names: dict[str, Projection], batch_size: int, one_by_one: set[str],
@@ -756,6 +779,7 @@ def create_view_tables(engine: Engine, projections: Iterable[Projection], rebuil
                 select(projection_schemas.c.fingerprint).where(projection_schemas.c.name == projection.name)
             ).scalar_one_or_none()
             if stored == fingerprint:
+                read_model_indexes.restore_missing(conn, projection.tables)  # left out by a rebuild cut short
                 continue
             if stored is not None and not rebuild:
                 changed.append(projection.name)
