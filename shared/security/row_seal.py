@@ -67,10 +67,23 @@ def _covered(table: Table) -> tuple[str, ...]:
     return table.c[SEAL].info["covers"]
 
 
+@lru_cache(maxsize=4)
+def _mac(key: bytes) -> hmac.HMAC:
+    """An HMAC keyed with ``key`` and fed nothing: each seal copies it (the key is not set up per row)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+@lru_cache(maxsize=1)
+def _compact() -> json.JSONEncoder:
+    """``json.dumps(..., separators=(",", ":"))``'s encoder, made once (dumps makes one per call)."""
+    return json.JSONEncoder(separators=(",", ":"))
+
+
 def seal_of(key: bytes, table: Table, values: dict) -> str:
     covered = [None if values.get(name) is None else str(values[name]) for name in _covered(table)]
-    message = json.dumps([table.name, *covered], separators=(",", ":")).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    mac = _mac(key).copy()
+    mac.update(_compact().encode([table.name, *covered]).encode())
+    return mac.hexdigest()
 
 
 def seal_column(*covers: str) -> Column:
