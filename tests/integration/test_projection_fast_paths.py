@@ -1,8 +1,10 @@
 """Read models rebuilt in large batches (COPY on PostgreSQL) equal those kept up event by event."""
 
+from datetime import UTC, date, datetime
+
 import psycopg2.extensions
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, MetaData, Table, Text, create_engine, select
 
 from services.grid_events import projections as views
 from services.grid_events.application import GridEventsApplication
@@ -72,3 +74,24 @@ def test_copy_declines_on_a_green_driver_and_rows_are_inserted(pg_url, monkeypat
     engine.dispose()
     assert copied == []
     assert rebuilt == incremental
+
+
+def test_copy_stores_every_value_as_given(pg_url, plain_driver):
+    table = Table("copy_probe", MetaData(), Column("id", Integer, primary_key=True), Column("text", Text),
+                  Column("at", DateTime(timezone=True)), Column("day", Date), Column("flag", Boolean),
+                  Column("ratio", Float))
+    texts = ["", "\\", "\\N", "N", "\\.", "a\tb", "line\nnext", "cr\rlf\r\n", '"quoted", comma', "\\\\t", "中文 é",
+             None, "plain"]
+    at = datetime(2026, 12, 3, 7, 45, 1, 123456, tzinfo=UTC)
+    rows = [dict(id=number, text=text, at=None if number % 3 else at, day=date(2026, 12, number + 1),
+                 flag=None if number % 4 == 1 else number % 2 == 0, ratio=number / 7 if number % 5 else None)
+            for number, text in enumerate(texts)]
+    engine = create_engine(pg_url)
+    table.metadata.create_all(engine)
+    with engine.begin() as conn:
+        copied = projections._copy(conn, table, rows)
+    with engine.connect() as conn:
+        stored = [dict(row) for row in conn.execute(select(table).order_by(table.c.id)).mappings()]
+    engine.dispose()
+    assert copied
+    assert stored == rows
