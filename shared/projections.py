@@ -9,6 +9,7 @@ A projection that cannot apply an event stops alone (``Projector.stalled``).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import threading
@@ -447,6 +448,20 @@ def _stored_after(recorder: Any, position: int, topics: list[str],
     return bool(found), newest or position
 
 
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector held off for one batch of a rebuild: the thousands of objects a batch
+    makes set off collections that walk every object of the process, a sixth of a rebuild's CPU
+    (docs/benchmarks.md); the cycles a batch leaves are collected once it is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class _BatchFailed(Exception):
     """A projection's batch failed somewhere: the pass is done again, its events one by one, to find where."""
 
@@ -604,7 +619,8 @@ class Projector:
                 try:
                     # Every stored event decoded, also those no projection handles: a rebuild after a
                     # restore then stops at a damaged record instead of passing over it.
-                    done = self._pass(names, self.behind_batch_size, one_by_one, decode_all=True)
+                    with _collector_paused():
+                        done = self._pass(names, self.behind_batch_size, one_by_one, decode_all=True)
                 except _BatchFailed as failed:
                     one_by_one.add(failed.name)  # done again event by event, to name the one that fails
                     continue

@@ -268,3 +268,12 @@ def test_query_catch_up_after_audited_reads_still_shows_a_new_change(tmp_path):
     second = app.open(CALL, "two")["ticket_id"]
     projector.catch_up_for_query()
     assert rows(engine) == sorted([(first, "one", 0), (second, "two", 0)])
+
+
+def test_rebuild_that_fails_leaves_the_cycle_collector_running(tmp_path):
+    import gc
+
+    app, engine, _, _ = stalled_setup(tmp_path)
+    with pytest.raises(ValueError):  # the poisoned title: a rebuild raises the handler's error
+        Projector(app, engine, [TitlesView()]).rebuild()
+    assert gc.isenabled()
