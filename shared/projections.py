@@ -596,6 +596,8 @@ class Projector:
         finally:
             if set_aside:
                 with self.engine.begin() as conn:
+                    # In turn with `create_view_tables`, which may be making a missing one of them.
+                    transaction_lock(conn, f"pingan:schema:{self.engine.url.database}")
                     read_model_indexes.create(conn, set_aside)
         if self.engine.dialect.name == "postgresql":
             # Fresh planner statistics for tables just refilled in bulk, before queries use them.
