@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.registry import edge_names, service_names
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Modules for `pingan clients|events|new-service|audit|history|access-log`, the demo console,
@@ -35,7 +37,7 @@ main()
 """
 
 
-@pytest.mark.parametrize("name", ["grid_events", "gateway"])
+@pytest.mark.parametrize("name", [*service_names(), *edge_names()])
 def test_serve_imports_no_operator_only_module(name, tmp_path):
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("PINGAN_", "AMQP_URI"))}  # the embedded defaults: keys made in tmp_path
