@@ -39,7 +39,7 @@ reports = Table(
     "grid_event_reports_view",
     metadata,
     Column("event_id", String(36), primary_key=True),
-    Column("grid_code", String(15), nullable=False, index=True),
+    Column("grid_code", String(15), nullable=False),
     Column("jurisdiction", String(12), nullable=False, index=True),
     Column("county", String(6), nullable=False, index=True),
     Column("category", String(30), nullable=False),
@@ -69,6 +69,9 @@ reports = Table(
 # The order of every list (events_query): a page is read from the index's head, not sorted from every
 # row in scope.
 Index("ix_grid_event_reports_view_recent", reports.c.reported_at.desc(), reports.c.event_id)
+# A scope is a prefix of the grid code (LIKE 'prefix%'), which a plain index serves only under the C collation:
+# with the pattern operators, a scope holding few of many reports is read from its range, not from every row.
+Index("ix_grid_event_reports_view_grid_code", reports.c.grid_code, postgresql_ops={"grid_code": "varchar_pattern_ops"})
 
 # How many reports lie under each scope prefix (every prefix of their grid codes), kept in the same
 # transaction as their rows: a list's exact total is one key look-up, not a count of every row in scope
