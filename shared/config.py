@@ -60,7 +60,6 @@ class Settings(EnvSettings):
     follow_delay: float = 0.02  # seconds a woken relay/projector waits for more saves to batch
     # in-process: `pingan serve` relays and projects its own log; off: a `pingan follow` process does
     follow_log: Literal["in-process", "off"] = "in-process"
-    follow_interval: float = Field(default=0.05, gt=0, le=10)  # seconds between `pingan follow`'s look-ups
     create_tables: bool = True
     client_cache_seconds: float = Field(default=5.0, ge=0, le=300)  # how soon a revoked client is refused
     gateway_timeout: float = Field(default=30.0, gt=0, le=300)  # seconds the HTTP gateway waits for a service

@@ -24,7 +24,7 @@ from .context import TOKEN_KEY, CallerContext, Role, TokenVerifier
 from .contracts import Contracts
 from .errors import PinganError, Unauthenticated
 from .eventstore import Call, PinganApplication, application_env, payload_digest
-from .follow import IN_PROCESS, LogFollowing
+from .follow import IN_PROCESS, LogFollowing, SaveNotifier
 from .metrics import ServiceSource, metrics, service_gauges
 from .projections import Projection, ProjectionRunner, create_view_tables, views_engine
 from .relay import SERVICE_JURISDICTION
@@ -107,8 +107,12 @@ class Store(DependencyProvider, Generic[App]):
         # Off: a `pingan follow` process relays and projects this log (shared/follow.py); queries
         # still catch up before reading.
         self.follows_log = self.settings.follow_log == IN_PROCESS
+        self.notifier = None
         if self.follows_log:
             self.app.saved_listeners.append(self.following.wake)
+        elif self.engine.dialect.name == "postgresql":
+            self.notifier = SaveNotifier(self.engine, service, self.settings.follow_delay)
+            self.app.saved_listeners.append(self.notifier.wake)
         service_gauges().add(
             service,
             ServiceSource(
@@ -122,11 +126,15 @@ class Store(DependencyProvider, Generic[App]):
         if self.follows_log:
             self.container.spawn_managed_thread(
                 lambda: self.following.run(self.settings.relay_interval))
+        if self.notifier is not None:
+            self.container.spawn_managed_thread(self.notifier.run)
 
     def stop(self) -> None:
         # Workers have finished: relay and project what they stored before going (best effort;
         # whatever is left is picked up from the stored positions by the next start).
         self.following.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         if self.follows_log:
             self.following.finish()
         else:
@@ -135,6 +143,8 @@ class Store(DependencyProvider, Generic[App]):
 
     def kill(self) -> None:
         self.following.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         service_gauges().remove(self.container.service_name)
 
     def get_dependency(self, worker_ctx: Any) -> Store[App]:

@@ -11,6 +11,7 @@ in-process and followers alike — handle each notification once between them
 from __future__ import annotations
 
 import json
+import select
 import signal
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from .config import Settings
@@ -100,6 +102,10 @@ class LogFollowing:
         self._stopped = True
         self._wake.set()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     def stop_soon(self) -> None:
         """``stop`` for a signal handler: only the flag, seen by the loop within one interval."""
         self._stopped = True
@@ -118,10 +124,72 @@ class LogFollowing:
             self.publisher.close()
 
 
+def notify_channel(service: str) -> str:
+    return f"pingan_follow_{service}"
+
+
+class SaveNotifier:
+    """A service at PINGAN_FOLLOW_LOG=off on PostgreSQL tells its followers that saves were stored
+    (one NOTIFY for the saves of ``delay`` seconds), so they wake as the in-process loop does instead
+    of polling fast. Best effort: a follower still polls every PINGAN_RELAY_INTERVAL."""
+
+    def __init__(self, engine: Engine, service: str, delay: float):
+        self.engine = engine
+        self.channel = notify_channel(service)
+        self.delay = delay
+        self._wake = threading.Event()
+        self._stopped = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run(self) -> None:
+        while not self._stopped:
+            if not self._wake.wait(timeout=1.0):
+                continue
+            time.sleep(self.delay)  # the saves of this moment, told once
+            self._wake.clear()
+            try:
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})
+                    conn.commit()
+            except Exception as error:
+                log.warning("follow_notify_failed", error=type(error).__name__)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+
+def listen_for_saves(engine: Engine, service: str, following: LogFollowing) -> None:
+    """Wake ``following`` on each NOTIFY of the service's ``SaveNotifier``, until it stops; a lost
+    connection is opened again after a pause (meanwhile the loop polls)."""
+    while not following.stopped:
+        raw = None
+        try:
+            raw = engine.raw_connection()
+            conn: Any = raw.driver_connection
+            conn.autocommit = True
+            conn.cursor().execute(f"LISTEN {notify_channel(service)}")
+            while not following.stopped:
+                if select.select([conn], [], [], 1.0)[0]:
+                    conn.poll()
+                    if conn.notifies:
+                        conn.notifies.clear()
+                        following.wake()
+        except Exception as error:
+            log.warning("follow_listen_failed", error=type(error).__name__)
+            time.sleep(1.0)
+        finally:
+            if raw is not None:
+                raw.invalidate()  # never back to the pool still listening
+
+
 def follow_service(service: str, settings: Settings) -> None:
     """``pingan follow <service>``: relay and project ``service``'s log until SIGTERM, with no nameko
     workers; serves ``/metrics`` (relay and projection lag, ``pingan_up``) and ``/health`` on
-    ``PINGAN_HTTP_ADDRESS``. SIGTERM: the pass under way finishes, one last pass, then exit."""
+    ``PINGAN_HTTP_ADDRESS``. Woken by the service's NOTIFY after saves (PostgreSQL), polling every
+    PINGAN_RELAY_INTERVAL besides. SIGTERM: the pass under way finishes, one last pass, then exit."""
     from .dependencies import Store, open_store
     from .metrics import ServiceSource, service_gauges
     from .registry import service_class
@@ -138,8 +206,11 @@ def follow_service(service: str, settings: Settings) -> None:
     _serve_http(settings.http_address, following)
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: following.stop_soon())
+    if opened.engine.dialect.name == "postgresql":
+        threading.Thread(target=listen_for_saves, args=(opened.engine, service, following), daemon=True).start()
     log.info("following", service=service, relay=relay is not None, projections=len(store.projections))
-    following.run(settings.follow_interval, newest=opened.app.recorder.max_notification_id)
+    following.wake()  # a first pass at once: what was stored while no one followed
+    following.run(settings.relay_interval, newest=opened.app.recorder.max_notification_id)
     following.finish()
     service_gauges().remove(service)
     log.info("followed", service=service)

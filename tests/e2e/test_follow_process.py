@@ -143,3 +143,23 @@ def test_follow_process_killed_midstream_loses_no_event_and_duplicates_no_effect
     finally:
         first.stop()
         second.stop()
+
+
+def test_follow_process_is_woken_by_the_services_saves_not_its_poll(service_off, service_config, rpc_as, tmp_path):
+    # A poll every 10 minutes: only the service's NOTIFY after its saves can have woken it in time.
+    slow = ServiceProcess("grid_events", service_config["AMQP_URI"], tmp_path / "follow-slow.log", command="follow",
+                          PINGAN_RELAY_INTERVAL="600").start()
+    try:
+        wait_until(lambda: caught_up(slow), 30, "the follower's first pass")
+        report(rpc_as, 1)
+        wait_until(lambda: lag(slow, "pingan_relay_lag_events") == [0.0] and caught_up(slow), 30,
+                   "the report relayed and projected")
+    finally:
+        slow.stop()
+
+
+def test_follow_process_stops_at_sigterm_after_its_last_pass(service_off, service_config, tmp_path):
+    process = follower(service_config, tmp_path, 1).start()
+    process.process.terminate()
+    assert process.process.wait(timeout=15) == 0
+    assert '"event": "followed"' in process.log_path.read_text()
