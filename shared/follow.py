@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from .config import Settings
@@ -144,17 +143,24 @@ class SaveNotifier:
         self._wake.set()
 
     def run(self) -> None:
+        raw = None  # a connection of its own, held: one round trip a NOTIFY, no pool check-out
         while not self._stopped:
             if not self._wake.wait(timeout=1.0):
                 continue
             time.sleep(self.delay)  # the saves of this moment, told once
             self._wake.clear()
             try:
-                with self.engine.connect() as conn:
-                    conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})
-                    conn.commit()
+                if raw is None:
+                    raw = self.engine.raw_connection()
+                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+                raw.driver_connection.cursor().execute(f"NOTIFY {self.channel}")  # type: ignore[union-attr]
             except Exception as error:
                 log.warning("follow_notify_failed", error=type(error).__name__)
+                if raw is not None:
+                    raw.invalidate()
+                raw = None
+        if raw is not None:
+            raw.invalidate()  # never back to the pool in autocommit
 
     def stop(self) -> None:
         self._stopped = True
