@@ -2,12 +2,16 @@
 keeps a canary written into its free-text fields out of its stored events, read-model rows, logs
 and published payloads; changes nothing on a refused command; audits every personal-data read; and
 refuses a 1 MB string (and a text one character past its limit) in every string field of every RPC
-method with a typed error that names the field, never repeats the value and stores nothing.
+method, and full-width digits in every field that takes digits (numbers, dates, ids, codes), with a
+typed error that names the field, never repeats the value and stores nothing.
 
 A service joins by declaring ``tests/scenarios/<service>.py`` (tests/contract_support.py,
 docs/adding-a-service.md); the suite itself is never edited for a new service."""
 
 import logging
+import re
+from types import NoneType, UnionType
+from typing import Annotated, Union, get_args, get_origin
 from uuid import uuid4
 
 import pytest
@@ -17,6 +21,7 @@ from structlog.testing import capture_logs
 from shared.context import CallerContext, Role
 from shared.contract_docs import rpc_models
 from shared.errors import PinganError, ValidationFailed
+from shared.jurisdiction import check_code
 from shared.registry import service_class, service_names
 from shared.testing import CountingVault, service_worker
 from tests.contract_support import app_for, scenario_of, store_of
@@ -204,3 +209,120 @@ def test_contract_text_one_past_its_limit_is_refused_by_name(run):
     wrong, _ = oversize_refusals(run, lambda limit: None if limit is None else limit + 1)
     assert wrong == []
 
+
+# -- full-width digits ------------------------------------------------------------------------------
+
+# ０-９ look like 0-9 and Python's int() and \d take them; every field that takes digits must not.
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+# ASCII values some pattern of a field taking digits accepts: the first one a field's pattern matches,
+# its digits made full-width, is what that field is sent.
+PATTERN_CANDIDATES = ["433101199001010012", "2026-01", "T12", "P12", "433101:ab12", "ab12", "12"]
+BY_FORMAT = {"date": "2026-01-02", "date-time": "2026-01-02T03:04:05+00:00",
+             "uuid": "5e1b0c1d-2f3a-4b5c-8d7e-9f0a1b2c3d4e"}
+BY_TYPE = {"integer": "12", "number": "0.5"}
+
+
+def schema_leaves(model) -> dict[Path, dict]:
+    """Each place in a payload of ``model`` that takes a single value (in nested objects and lists too),
+    with the JSON schema of what it takes there (a union's options merged)."""
+    schema = model.model_json_schema(by_alias=True)
+    definitions = schema.get("$defs", {})
+    found: dict[Path, dict] = {}
+
+    def walk(node: dict, path: Path) -> None:
+        if "$ref" in node:
+            node = definitions[node["$ref"].rsplit("/", 1)[-1]]
+        for option in node.get("anyOf", []):
+            walk(option, path)
+        kind = node.get("type")
+        if kind == "array" and len(path) < 6:
+            walk(node.get("items", {}), (*path, 0))
+        elif kind == "object" and len(path) < 6:
+            for name, field in node.get("properties", {}).items():
+                walk(field, (*path, name))
+        elif kind in ("string", "integer", "number") and path:
+            found.setdefault(path, {}).update({k: node[k] for k in ("type", "format", "pattern") if k in node})
+
+    walk(schema, ())
+    return found
+
+
+def code_paths(model) -> set[Path]:
+    """The places in a payload of ``model`` that take a jurisdiction code (a validator, not a schema pattern)."""
+    found: set[Path] = set()
+
+    def walk(annotation, metadata: list, path: Path) -> None:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            inner, *extra = get_args(annotation)
+            walk(inner, [*metadata, *extra], path)
+        elif origin in (Union, UnionType):
+            for option in get_args(annotation):
+                if option is not NoneType:
+                    walk(option, metadata, path)
+        elif origin in (list, tuple, set, frozenset) and len(path) < 6:
+            walk(get_args(annotation)[0], [], (*path, 0))
+        elif isinstance(annotation, type) and hasattr(annotation, "model_fields") and len(path) < 6:
+            for name, field in annotation.model_fields.items():
+                walk(field.annotation, field.metadata, (*path, field.alias or name))
+        elif any(getattr(item, "func", None) is check_code for item in metadata):
+            found.add(path)
+
+    walk(model, [], ())
+    return found
+
+
+def digit_examples(model) -> tuple[dict[Path, str], list[str]]:
+    """For each place in a payload of ``model`` that takes digits, an otherwise well-formed value written
+    with full-width digits; and the digit patterns no candidate matches (which this suite must learn)."""
+    examples: dict[Path, str] = {path: "433101" for path in code_paths(model)}
+    unmatched = []
+    for path, leaf in schema_leaves(model).items():
+        ascii_value = BY_FORMAT.get(leaf.get("format", "")) or BY_TYPE.get(leaf.get("type", ""))
+        pattern = leaf.get("pattern", "")
+        if ascii_value is None and "0-9" in pattern:
+            ascii_value = next((c for c in PATTERN_CANDIDATES if re.search(pattern, c)), None)
+            if ascii_value is None:
+                unmatched.append(pattern)
+        if ascii_value is not None:
+            examples.setdefault(path, ascii_value)
+    return {path: value.translate(FULL_WIDTH) for path, value in examples.items()}, unmatched
+
+
+def full_width_refusals(run: Run) -> tuple[list, list, tuple]:
+    """Every field that takes digits, of every RPC method, given full-width digits: what went wrong, the
+    patterns left untried, and the stored events and read-model counts before and after."""
+    before = run.counts()
+    wrong, unmatched = [], []
+    for method, model in sorted(rpc_models(service_class(run.service)).items()):
+        examples, untried = digit_examples(model)
+        unmatched += [(method, pattern) for pattern in untried]
+        for path, value in examples.items():
+            problem = refusal_of(run, method, path, value)
+            if problem:
+                wrong.append((method, ".".join(map(str, path)), problem))
+    return wrong, unmatched, (before, run.counts())
+
+
+def test_contract_full_width_digits_in_any_digit_field_are_refused_by_name(run):
+    wrong, unmatched, _ = full_width_refusals(run)
+    assert unmatched == [], "a digit pattern no candidate matches: add one to PATTERN_CANDIDATES"
+    assert wrong == []
+
+
+def test_contract_full_width_digits_store_nothing(run):
+    _, _, (before, after) = full_width_refusals(run)
+    assert after == before
+
+
+def test_contract_full_width_digits_reach_every_kind_of_digit_field():
+    """The suite's own reach: across the services it sends full-width digits to codes, numbers, dates,
+    date-times, ids and patterned fields, so a refusal above is not vacuous."""
+    kinds = set()
+    for service in service_names():
+        for model in rpc_models(service_class(service)).values():
+            if code_paths(model):
+                kinds.add("code")
+            kinds |= {leaf.get("format") or leaf.get("type") if "pattern" not in leaf else "pattern"
+                      for leaf in schema_leaves(model).values()}
+    assert {"code", "integer", "date", "date-time", "uuid", "pattern"} <= kinds
