@@ -62,7 +62,8 @@ def main() -> None:
     import eventlet
 
     eventlet.monkey_patch()
-    _mount_optional_commands()
+    if sys.argv[1:2] != ["serve"]:  # a serving process never runs the operators' sub-commands
+        _mount_optional_commands()
     app()
 
 
