@@ -70,6 +70,16 @@ def scope_prefix(code: str) -> str:
     return code
 
 
+# The lengths ``scope_prefix`` gives: province, prefecture, county, township, village, grid.
+PREFIX_LENGTHS = (2, 4, 6, 9, 12, 15)
+
+
+def scope_prefixes(code: str) -> tuple[str, ...]:
+    """Every scope prefix ``code`` lies under (its own among them): one of them is ``scope_prefix`` of
+    any scope that covers it."""
+    return tuple(_validated(code)[:length] for length in PREFIX_LENGTHS if length <= len(code))
+
+
 def covers(scope: str, code: str) -> bool:
     """True when ``code`` is ``scope`` itself or lies below it."""
     return _validated(code).startswith(scope_prefix(scope))

@@ -777,10 +777,16 @@ def create_view_tables(engine: Engine, projections: Iterable[Projection], rebuil
 
 def row_to_dict(row: Any, json_columns: Iterable[str] = ()) -> dict:
     """A read-model row as RPC can send it: JSON columns parsed, times in ISO 8601 (UTC)."""
+    mapping = dict(row)
+    return _as_sent(mapping.keys(), mapping.values(), json_columns)
+
+
+def _as_sent(keys: Iterable[str], values: Iterable[Any], json_columns: Iterable[str]) -> dict:
     out = {}
-    for key, value in dict(row).items():
-        if key in json_columns and isinstance(value, str):
-            value = json.loads(value)
+    for key, value in zip(keys, values, strict=True):
+        if isinstance(value, str):
+            if key in json_columns:
+                value = json.loads(value)
         elif isinstance(value, datetime):
             # SQLite hands back naive datetimes; everything is stored in UTC.
             value = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
@@ -790,13 +796,26 @@ def row_to_dict(row: Any, json_columns: Iterable[str] = ()) -> dict:
     return out
 
 
+# An execution option a list query may carry: a statement giving its exact total from a count the read
+# model keeps, so a full page need not count every row in scope.
+TOTAL = "pingan_total"
+
+
 def page_of(conn: Connection, query: Any, page: int, page_size: int, json_columns: Iterable[str] = ()) -> dict:
     """One page of ``query`` with the total count, as every list query returns it."""
     offset = (page - 1) * page_size
     columns = frozenset(json_columns)
-    items = [row_to_dict(row, columns) for row in conn.execute(query.limit(page_size).offset(offset)).mappings()]
+    kept = query.get_execution_options().get(TOTAL)
+    # A kept total rides on the page's own statement (one round trip, one snapshot), beside each row.
+    paged = query if kept is None else query.add_columns(kept.scalar_subquery().label(TOTAL))
+    result = conn.execute(paged.limit(page_size).offset(offset))
+    keys = list(result.keys())
+    items = [_as_sent(keys, row, columns) for row in result]  # plain rows: a mapping per row cost more than its use
+    totals = [item.pop(TOTAL) for item in items] if kept is not None else []
     if len(items) < page_size and (items or page == 1):
         total = offset + len(items)  # the last page: its rows say how many there are, no count needed
+    elif kept is not None:
+        total = (totals[0] if totals else conn.execute(kept).scalar()) or 0
     else:
         # Counted without the ordering: the count need not sort the rows it counts.
         total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()

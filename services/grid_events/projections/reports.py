@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,10 +23,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from shared.jurisdiction import county_or_self, level_of, scope_prefix
-from shared.projections import handles
+from shared.jurisdiction import Level, county_or_self, level_of, scope_prefix, scope_prefixes
+from shared.projections import TOTAL, BatchedInserts, handles
 from shared.security.row_seal import seal_column
 
 from ..contracts import SERVICE
@@ -37,7 +39,7 @@ reports = Table(
     "grid_event_reports_view",
     metadata,
     Column("event_id", String(36), primary_key=True),
-    Column("grid_code", String(15), nullable=False, index=True),
+    Column("grid_code", String(15), nullable=False),
     Column("jurisdiction", String(12), nullable=False, index=True),
     Column("county", String(6), nullable=False, index=True),
     Column("category", String(30), nullable=False),
@@ -67,12 +69,34 @@ reports = Table(
 # The order of every list (events_query): a page is read from the index's head, not sorted from every
 # row in scope.
 Index("ix_grid_event_reports_view_recent", reports.c.reported_at.desc(), reports.c.event_id)
+# A scope is a prefix of the grid code (LIKE 'prefix%'), which a plain index serves only under the C collation:
+# with the pattern operators, a scope holding few of many reports is read from its range, not from every row.
+Index("ix_grid_event_reports_view_grid_code", reports.c.grid_code, postgresql_ops={"grid_code": "varchar_pattern_ops"})
+
+# How many reports lie under each scope prefix (every prefix of their grid codes), kept in the same
+# transaction as their rows: a list's exact total is one key look-up, not a count of every row in scope
+# (docs/services/grid_events.md, "Lists"). A report never leaves its grid and its row is never deleted.
+report_counts = Table(
+    "grid_event_report_counts",
+    metadata,
+    Column("prefix", String(15), primary_key=True),
+    Column("reports", Integer, nullable=False),
+)
 
 
 class EventReportsView(GridRecordView):
     name = "grid_events.reports"
-    tables = [reports]
+    tables = [reports, report_counts]
     record, record_key, erasure_kind = reports, "event_id", "event report"
+
+    def apply(self, event: Any, conn: Connection) -> None:
+        super().apply(event, conn)
+        if not isinstance(conn, BatchedInserts):  # within a batch, apply_batch counts its reports once
+            count_reports(conn, [event])
+
+    def apply_batch(self, events: list[Any], conn: Connection) -> None:
+        super().apply_batch(events, conn)
+        count_reports(conn, events)
 
     @handles(EventReport.Reported)
     def on_reported(self, event: Any, conn: Connection) -> None:
@@ -173,13 +197,26 @@ def _closure_times(conn: Connection) -> HistogramMetricFamily:
     return family
 
 
+def count_reports(conn: Connection, events: Iterable[Any]) -> None:
+    """Add the reports among ``events`` to the counts of every scope they lie in: one statement."""
+    added = Counter(prefix for event in events if isinstance(event, EventReport.Reported)
+                    for prefix in scope_prefixes(event.grid_code))
+    if not added:
+        return
+    upsert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(report_counts)
+    conn.execute(upsert.on_conflict_do_update(index_elements=[report_counts.c.prefix],
+                                              set_={"reports": report_counts.c.reports + upsert.excluded.reports}),
+                 [{"prefix": prefix, "reports": count} for prefix, count in added.items()])
+
+
 # -- queries ------------------------------------------------------------------------
 
 
 def events_query(jurisdiction: str, grid_code: str | None, status: str | None, source: str | None = None,
                  reporter_id: str | None = None, external_ref: str | None = None) -> Any:
     # A grid code extends its village's, so one prefix covers both a unit and a grid.
-    query = select(reports).where(reports.c.grid_code.startswith(scope_prefix(jurisdiction)))
+    prefix = scope_prefix(jurisdiction)
+    query = select(reports).where(reports.c.grid_code.startswith(prefix))
     if grid_code:
         query = query.where(reports.c.grid_code == grid_code)
     if status:
@@ -190,6 +227,11 @@ def events_query(jurisdiction: str, grid_code: str | None, status: str | None, s
         query = query.where(reports.c.reporter_id == reporter_id)
     if external_ref:
         query = query.where(reports.c.external_ref == external_ref)
+    one_grid = grid_code is not None and level_of(grid_code) is Level.GRID and grid_code.startswith(prefix)
+    if (grid_code is None or one_grid) and not (status or source or reporter_id or external_ref):
+        # Every report of a scope, or of one grid in it: the total is its kept count (shared.projections.page_of).
+        kept = select(report_counts.c.reports).where(report_counts.c.prefix == (grid_code or prefix))
+        query = query.execution_options(**{TOTAL: kept})
     return query.order_by(reports.c.reported_at.desc(), reports.c.event_id)
 
 
