@@ -4,7 +4,9 @@
 vhost), then, for the command (10 callers) and the list query (4 callers), records the serving
 process with py-spy (``pip install py-spy``) while the bench's callers run, and prints each path's
 functions by inclusive share of the samples (the process's busy time; waiting in the hub is left
-out). The summaries in docs/benchmarks.md come from this.
+out). The summaries in docs/benchmarks.md come from this. ``python -m bench.profile 15 apart``: the
+same with the service at PINGAN_FOLLOW_LOG=off and its log followed by a `pingan follow` process,
+whose CPU per call is printed beside the service's.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def summary(collapsed: Path, top: int = 45) -> list[str]:
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 15
+    apart = sys.argv[2:3] == ["apart"]
     pyspy = shutil.which("py-spy") or str(run.BIN / "py-spy")
     tag = uuid.uuid4().hex[:8]
     database_prefix, vhost = f"pingan_bench_{tag}", f"pingan_bench_{tag}"
@@ -71,9 +74,11 @@ def main() -> None:
            "PINGAN_DATABASE_URL": f"postgresql+psycopg2://pingan:pingan@127.0.0.1:5432/{database_prefix}_{{service}}"}
     run.create_vhost(vhost)
     run.create_database(f"{database_prefix}_grid_events")
-    grid = None
+    grid = follower = None
     try:
-        grid = run.start_process([str(run.BIN / "pingan"), "serve", "grid_events"], env, port, work / "grid.log")
+        serve_env = {**env, "PINGAN_FOLLOW_LOG": "off" if apart else "in-process"}
+        grid = run.start_process([str(run.BIN / "pingan"), "serve", "grid_events"], serve_env, port, work / "grid.log")
+        follower = run.start_follower(env, work) if apart else None
         with ClusterRpcProxy(config, context_data=context, timeout=30) as rpc:
             for code in ("433100", "433101", "433101001", "433101001001"):
                 rpc.grid_events.register_jurisdiction(code=code, name=code)
@@ -92,17 +97,21 @@ def main() -> None:
                                     "--duration", str(int(seconds)), "--output", str(out), "--nonblocking"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
+            follower_before = run.cpu_seconds(follower.pid) if follower else 0.0
             result = run.measured(grid.pid, lambda name=name, call=call, callers=callers: run.closed_loop(
                 name, config, context, call, callers, seconds - 2))
+            follower_ms = ((run.cpu_seconds(follower.pid) - follower_before) / result.count * 1000) if follower else 0
             spy.wait()
             print(f"## {name}: {callers} callers, {result.rate:.0f}/s, p50 {result.percentile(0.5):.0f} ms, "
-                  f"p99 {result.percentile(0.99):.0f} ms, server CPU {result.server_cpu_ms} ms/call, "
-                  f"load average {os.getloadavg()[0]:.1f}")
+                  f"p99 {result.percentile(0.99):.0f} ms, server CPU {result.server_cpu_ms} ms/call"
+                  + (f" (+ follower {follower_ms:.1f} ms/call)" if follower else "")
+                  + f", load average {os.getloadavg()[0]:.1f}")
             print("\n".join(summary(out)))
             print()
     finally:
-        if grid is not None:
-            run.stop(grid)
+        for process in (grid, follower):
+            if process is not None:
+                run.stop(process)
         run.delete_vhost(vhost)
         run.drop_database(f"{database_prefix}_grid_events")
 

@@ -136,6 +136,34 @@ def measured(pid: int, run) -> Result:
     return result
 
 
+def start_follower(env: dict, work: Path) -> subprocess.Popen:
+    """`pingan follow grid_events` on a port of its own: relays and projects for a service at PINGAN_FOLLOW_LOG=off."""
+    port = free_port()
+    return start_process([str(BIN / "pingan"), "follow", "grid_events"],
+                         {**env, "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{port}"}, port, work / "follow.log")
+
+
+FOLLOWED_APART = "report_event command over RPC, log followed by `pingan follow`"
+
+
+def command_with_follower(grid_env: dict, grid_port: int, work: Path, config: dict, context: dict,
+                          call) -> tuple[Result, str]:
+    """The command at 10 callers with the service at PINGAN_FOLLOW_LOG=off and its relay and projector
+    in a `pingan follow` process beside it; the service's CPU in the row, the follower's in the note."""
+    service = start_process([str(BIN / "pingan"), "serve", "grid_events"], {**grid_env, "PINGAN_FOLLOW_LOG": "off"},
+                            grid_port, work / "grid-off.log")
+    follower = start_follower(grid_env, work)
+    try:
+        before = cpu_seconds(follower.pid)
+        result = measured(service.pid, lambda: closed_loop(FOLLOWED_APART, config, context, call, 10, SECONDS))
+        spent = cpu_seconds(follower.pid) - before
+    finally:
+        stop(service)
+        stop(follower)
+    return result, (f"with the log followed by `pingan follow`: {spent / result.count * 1000:.1f} ms of the "
+                    f"follower's CPU a command beside the service's {result.server_cpu_ms} ms")
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -341,6 +369,10 @@ def main() -> None:
         metrics = urlopen(f"http://127.0.0.1:{grid_port}/metrics", timeout=5).read().decode()
         lag = [line for line in metrics.splitlines() if line.startswith("pingan_relay_lag_events")]
         notes.append(f"relay lag after the command load: {lag[0].split()[-1] if lag else 'n/a'} events")
+        stop(grid)  # the same command with the relay and projector in their own process (docs/benchmarks.md)
+        followed_apart, followed_note = command_with_follower(grid_env, grid_port, work, config, context, report_call)
+        results.append(followed_apart)
+        notes.append(followed_note)
 
         print(f"{HISTORY:,} events of history, raw scan and rebuild…", file=sys.stderr)
         stop(grid)
@@ -387,6 +419,7 @@ def report(results: list[Result], notes: list[str], history: dict, verifier: lis
 
     noop10, noop4 = row("nameko no-op RPC", 10), row("nameko no-op RPC", 4)
     cmd10 = row("report_event command over RPC", 10)
+    apart = [r for r in results if r.path == FOLLOWED_APART]
     half = next(r for r in results if r.path.startswith("report_event at half"))
     list4 = row("list_events, page of 50, audited", 4)
     cmd_history = next(r for r in results if r.path.startswith("report_event command over RPC ("))
@@ -419,7 +452,9 @@ def report(results: list[Result], notes: list[str], history: dict, verifier: lis
         f"2. Reads: list_events at 4 callers **{list4.rate / noop4.rate:.2f}×** the no-op RPC at 4 callers "
         f"(target ≥ 0.5×); p99 {list4.percentile(0.99):.0f} ms (target < 50 ms).",
         f"3. Command: report_event at 10 callers **{cmd10.rate / noop10.rate:.2f}×** the no-op RPC at 10 callers "
-        f"(target ≥ 0.5×); p99 at half the max rate {half.percentile(0.99):.0f} ms (target < 25 ms).",
+        f"(target ≥ 0.5×); p99 at half the max rate {half.percentile(0.99):.0f} ms (target < 25 ms)"
+        + (f"; with the relay and projector in their own process **{apart[0].rate / noop10.rate:.2f}×**." if apart
+           else "."),
         f"4. History: with {HISTORY:,} more stored events the command runs at **{cmd_history.rate / cmd10.rate:.2f}×** "
         f"and the list at **{list_history.rate / list4.rate:.2f}×** their rates before (target 0.8–1.2×); "
         f"the largest aggregate in the log ({largest['kind']}, {largest['events']} events) loads cold in "

@@ -2,6 +2,7 @@
 
 run      every service in one process (the embedded default), seeded, with a console
 serve    one service, against RabbitMQ and a database (how it runs when deployed)
+follow   relay and project one service's log in its own process (PINGAN_FOLLOW_LOG=off on the service)
 migrate  create a service's tables (the chart's pre-install hook)
 rebuild  rebuild a service's read models from its event log
 seed     load the Xiangxi demo data into a running platform
@@ -227,6 +228,25 @@ def serve(service: str = typer.Argument(..., help="The service to run, e.g. grid
     gc.collect()
     gc.freeze()
     nameko_run([service_class], settings.nameko_config())
+
+
+@app.command()
+def follow(service: str = typer.Argument(..., help="The service whose log to follow.")) -> None:
+    """Relay and project one service's log in a process of its own (the service runs with PINGAN_FOLLOW_LOG=off)."""
+    from shared.errors import PinganError
+    from shared.follow import follow_service
+    from shared.registry import service_names
+    from shared.security.event_signing import event_signer
+
+    if service not in service_names():
+        raise typer.BadParameter(f"no service {service!r}; there are: {', '.join(service_names())}")
+    settings = _settings()
+    try:
+        event_signer(settings, service)  # it publishes as the service: without its key it does not start
+    except PinganError as error:
+        console.print(f"[red]{service} not followed: {error.message}")
+        raise typer.Exit(2) from None
+    follow_service(service, settings)
 
 
 @app.command()

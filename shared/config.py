@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,6 +58,8 @@ class Settings(EnvSettings):
     log_level: str = "INFO"
     relay_interval: float = 0.5  # seconds between polls of the log when no save wakes the relay
     follow_delay: float = 0.02  # seconds a woken relay/projector waits for more saves to batch
+    # in-process: `pingan serve` relays and projects its own log; off: a `pingan follow` process does
+    follow_log: Literal["in-process", "off"] = "in-process"
     create_tables: bool = True
     client_cache_seconds: float = Field(default=5.0, ge=0, le=300)  # how soon a revoked client is refused
     gateway_timeout: float = Field(default=30.0, gt=0, le=300)  # seconds the HTTP gateway waits for a service

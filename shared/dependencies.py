@@ -7,7 +7,6 @@ un-acquired lock" (design §5).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,10 +24,11 @@ from .context import TOKEN_KEY, CallerContext, Role, TokenVerifier
 from .contracts import Contracts
 from .errors import PinganError, Unauthenticated
 from .eventstore import Call, PinganApplication, application_env, payload_digest
+from .follow import IN_PROCESS, LogFollowing, SaveNotifier
 from .metrics import ServiceSource, metrics, service_gauges
-from .projections import Projection, ProjectionRunner, Projector, create_view_tables, views_engine
-from .relay import SERVICE_JURISDICTION, AmqpPublisher, Relay
-from .security.event_signing import EventRefused, EventVerifier, event_signer, event_verifier
+from .projections import Projection, ProjectionRunner, create_view_tables, views_engine
+from .relay import SERVICE_JURISDICTION
+from .security.event_signing import EventRefused, EventVerifier, event_verifier
 
 log = structlog.get_logger(__name__)
 
@@ -97,23 +97,22 @@ class Store(DependencyProvider, Generic[App]):
         service = self.container.service_name
         opened = open_store(service, self.application_class, self.projections, self.settings)
         self.app, self.engine, self.runners = opened.app, opened.engine, opened.runners
-        self.projector = Projector(self.app, self.engine, self.projections, on_stall=self._count_stall)
+        self.following = LogFollowing(service, self.app, self.engine, self.projections, self.contracts,
+                                      self.settings, self.container.config, on_stall=self._count_stall,
+                                      unknown_shapes=opened.unknown_shapes)
+        self.projector, self.relay, self.publisher = \
+            self.following.projector, self.following.relay, self.following.publisher
         for projection in self.projections:  # exposed at 0 from the start, so a first stall is an increase
             metrics().projection_errors.labels(service, projection.name)
-        for name in opened.unknown_shapes:
-            # Never dropped here (other replicas may be serving them): not ready until migrated.
-            self.projector.mark_unavailable(name, f"tables have a shape this build does not know; "
-                                                  f"run `pingan migrate {service}`")
-            log.error("read_model_shape_unknown", projection=name)
-        self.relay = None
-        if self.contracts is not None:
-            self.publisher = AmqpPublisher(service, self.container.config, event_signer(self.settings, service))
-            self.relay = Relay(service, self.app, self.engine, self.contracts, self.publisher,
-                               confirm=self.publisher.confirm)
-            self.relay.on_dispatched = lambda event_type: metrics().dispatched.labels(service, event_type).inc()
-        self._wake = threading.Event()
-        self._running = False
-        self.app.saved_listeners.append(self._wake.set)
+        # Off: a `pingan follow` process relays and projects this log (shared/follow.py); queries
+        # still catch up before reading.
+        self.follows_log = self.settings.follow_log == IN_PROCESS
+        self.notifier = None
+        if self.follows_log:
+            self.app.saved_listeners.append(self.following.wake)
+        elif self.engine.dialect.name == "postgresql":
+            self.notifier = SaveNotifier(self.engine, service, self.settings.follow_delay)
+            self.app.saved_listeners.append(self.notifier.wake)
         service_gauges().add(
             service,
             ServiceSource(
@@ -124,26 +123,28 @@ class Store(DependencyProvider, Generic[App]):
         )
 
     def start(self) -> None:
-        self._running = True
-        self.container.spawn_managed_thread(self._follow_log)
+        if self.follows_log:
+            self.container.spawn_managed_thread(
+                lambda: self.following.run(self.settings.relay_interval))
+        if self.notifier is not None:
+            self.container.spawn_managed_thread(self.notifier.run)
 
     def stop(self) -> None:
         # Workers have finished: relay and project what they stored before going (best effort;
         # whatever is left is picked up from the stored positions by the next start).
-        self._running = False
-        self._wake.set()
-        try:
-            self.relay_pending()
-            self.catch_up()
-        except Exception as error:
-            log.warning("final_follow_failed", error=type(error).__name__)
-        if self.relay is not None:
-            self.publisher.close()
+        self.following.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
+        if self.follows_log:
+            self.following.finish()
+        else:
+            self.following.close()
         service_gauges().remove(self.container.service_name)
 
     def kill(self) -> None:
-        self._running = False
-        self._wake.set()
+        self.following.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         service_gauges().remove(self.container.service_name)
 
     def get_dependency(self, worker_ctx: Any) -> Store[App]:
@@ -186,28 +187,6 @@ class Store(DependencyProvider, Generic[App]):
             return True
         except Exception:
             return False
-
-    # -- background -----------------------------------------------------------
-
-    def _follow_log(self) -> None:
-        """Relay and project whatever was stored, woken by saves, polling as a fallback
-        for events stored by other replicas."""
-        backoff = self.settings.relay_interval
-        while self._running:
-            self._wake.wait(timeout=backoff)
-            # Let saves gather for a moment: under load one relay and one projection pass
-            # then serve many commands, instead of a pair of transactions per command.
-            time.sleep(self.settings.follow_delay)
-            self._wake.clear()
-            if not self._running:
-                break
-            try:
-                self.relay_pending()
-                self.catch_up()
-                backoff = self.settings.relay_interval
-            except Exception as error:
-                log.warning("log_follow_failed", error=type(error).__name__, detail=str(error)[:200])
-                backoff = min(backoff * 2, 10.0)
 
     def _domain_gauges(self) -> list:
         families: list = []

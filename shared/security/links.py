@@ -252,8 +252,8 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
                     for row in session.execute(query)]
 
     def _notify_channel(self, session: Session) -> None:
-        # The library sends a NOTIFY after every insert, one more round trip in each write; no pingan
-        # process listens (followers are woken in process and otherwise poll the log).
+        # The library sends a NOTIFY after every insert, one more round trip in each write; followers are
+        # woken in process, or by one NOTIFY for a moment's saves (shared/follow.py), and otherwise poll.
         return
 
     def _insert_stored_events(self, session: Session, stored_events: Sequence[StoredEvent],

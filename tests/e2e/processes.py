@@ -27,10 +27,12 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """``pingan serve <service>`` in its own process; ``start`` waits until /ready answers."""
+    """``pingan serve <service>`` in its own process; ``start`` waits until /ready answers.
+    With ``command="follow"``: ``pingan follow <service>``, ready when /health answers."""
 
-    def __init__(self, service: str, amqp_uri: str, log_path: Path, **env: str):
+    def __init__(self, service: str, amqp_uri: str, log_path: Path, command: str = "serve", **env: str):
         self.service = service
+        self.command = command
         self.port = free_port()
         self.log_path = log_path
         self.env = {**os.environ, "AMQP_URI": amqp_uri, "PINGAN_HTTP_ADDRESS": f"127.0.0.1:{self.port}",
@@ -39,13 +41,14 @@ class ServiceProcess:
 
     def start(self, timeout: float = 30) -> "ServiceProcess":
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen([PINGAN, "serve", self.service], env=self.env, stdout=log, stderr=log)
+            self.process = subprocess.Popen([PINGAN, self.command, self.service], env=self.env, stdout=log, stderr=log)
         process = self.process
+        path = "/ready" if self.command == "serve" else "/health"
 
         def ready() -> bool:
             if process.poll() is not None:
                 raise RuntimeError(f"{self.service} exited: {self.log_path.read_text()[-2000:]}")
-            with urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as answer:
+            with urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=1) as answer:
                 return answer.status == 200
 
         wait_until(ready, timeout, f"{self.service} /ready", interval=0.2, ignoring=(OSError,))

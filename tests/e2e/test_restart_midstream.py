@@ -51,16 +51,19 @@ def test_service_killed_midstream_loses_no_event_and_duplicates_no_effect(
         reported = [result.wait() for result in results]
 
         wait_until(lambda: noted(store) >= REPORTS, 30, "every reported dispute noted")
-        # A late duplicate would come from the relay (not caught up) or the broker (still queued):
-        # wait until neither holds one, then look.
-        queue = next(e.queue.name for e in inbox.entrypoints if getattr(e, "queue", None) is not None)
-        wait_until(lambda: relay_lag(grid_events) == 0 and queued(service_config, queue) == 0, 30,
-                   "the relay caught up and the inbox queue drained")
-        with store.engine.connect() as conn:
-            grid_event_ids = [row[0] for row in conn.execute(select(notes.c.grid_event_id))]
-        assert sorted(grid_event_ids) == sorted(reported)  # every event once: none lost, none twice
+        assert noted_once_each(inbox, store, service_config, lambda: relay_lag(grid_events) == 0) == sorted(reported)
     finally:
         grid_events.stop()
+
+
+def noted_once_each(inbox, store, service_config: dict, relayed) -> list:
+    """The grid events the inbox noted, sorted, once ``relayed()`` holds and the inbox queue is drained
+    (a late duplicate would come from the relay, not caught up, or the broker, still queued)."""
+    queue = next(e.queue.name for e in inbox.entrypoints if getattr(e, "queue", None) is not None)
+    wait_until(lambda: relayed() and queued(service_config, queue) == 0, 30,
+               "the relay caught up and the inbox queue drained")
+    with store.engine.connect() as conn:
+        return sorted(row[0] for row in conn.execute(select(notes.c.grid_event_id)))
 
 
 def relay_lag(service: ServiceProcess) -> float | None:

@@ -27,3 +27,8 @@ def test_settings_database_url_names_a_database_per_service():
 def test_settings_malformed_value_is_refused():
     with pytest.raises(ValidationError, match="relay_interval"):
         Settings.from_env({"PINGAN_RELAY_INTERVAL": "soon"})
+
+
+def test_settings_follow_log_other_than_in_process_or_off_is_refused():
+    with pytest.raises(ValidationError, match="follow_log"):
+        Settings.from_env({"PINGAN_FOLLOW_LOG": "sidecar"})

@@ -165,6 +165,7 @@ Between upgrades, roll with `kubectl rollout restart` or a reloader (docs/deploy
   "PINGAN_HTTP_ADDRESS" (printf "0.0.0.0:%v" .root.Values.config.httpPort)
   "PINGAN_DATA_DIR" "/tmp/pingan"
 -}}
+{{- if and .svc.follower .svc.follower.enabled }}{{ $_ := set $d "PINGAN_FOLLOW_LOG" "off" }}{{ end -}}
 {{- range $k, $v := .root.Values.config.extraEnv }}{{ $_ := set $d $k (toString $v) }}{{ end -}}
 {{- range $k, $v := .svc.config }}{{ $_ := set $d $k (toString $v) }}{{ end -}}
 {{- toYaml $d -}}
