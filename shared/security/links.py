@@ -37,9 +37,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing_sqlalchemy.datastore import transactions
+from eventsourcing.persistence import PersistenceError, StoredEvent
+from eventsourcing_sqlalchemy.datastore import exception_classes, transactions
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyProcessRecorder
 from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, insert, select
 from sqlalchemy.orm import Session
@@ -195,6 +196,15 @@ class GroupCommit:
                 save.error = error
 
 
+def _persistence_error(dbapi: Any, error: Exception) -> Exception:
+    """A driver's error as eventsourcing's persistence error of the same DB-API class, the most specific first."""
+    for name in ("InterfaceError", "DataError", "OperationalError", "IntegrityError", "InternalError",
+                 "ProgrammingError", "NotSupportedError", "DatabaseError"):
+        if isinstance(error, getattr(dbapi, name)):
+            return exception_classes[name](str(error))
+    return PersistenceError(str(error))
+
+
 class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
     """eventsourcing-sqlalchemy's process recorder that also writes each event's chain link."""
 
@@ -246,10 +256,52 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
         query = query.order_by(version.desc() if desc else version)
         if limit is not None:
             query = query.limit(limit)
+        engine = self.datastore.engine
+        if engine is not None and engine.dialect.name == "postgresql" and self.datastore.scoped_session is None \
+                and transactions.get(None) is None:
+            return self._select_autocommit(engine, originator_id, gt, lte, desc, limit)
         with self.transaction(commit=False) as session:
             return [StoredEvent(originator_id=row[0], originator_version=row[1], topic=row[2],
                                 state=bytes(row[3]) if isinstance(row[3], memoryview) else row[3])
                     for row in session.execute(query)]
+
+    def _select_autocommit(self, engine: Any, originator_id: Any, gt: int | None, lte: int | None, desc: bool,
+                           limit: int | None) -> list[StoredEvent]:
+        """``select_events`` outside any transaction: the statement alone on a pooled connection in
+        autocommit, one round trip where a session's read makes three (BEGIN, the query, ROLLBACK).
+        A single statement sees every event committed before it, as the session's first statement did;
+        inside an open transaction the session path is kept, so that transaction's own view is read."""
+        table = self.events_record_cls.__table__
+        name = f"{self.schema_name}.{table.name}" if self.schema_name else table.name
+        sql = f"SELECT originator_version, topic, state FROM {name} WHERE originator_id = %s::uuid"
+        parameters: list[Any] = [str(originator_id)]
+        if gt is not None:
+            sql += " AND originator_version > %s"
+            parameters.append(gt)
+        if lte is not None:
+            sql += " AND originator_version <= %s"
+            parameters.append(lte)
+        sql += " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version"
+        if limit is not None:
+            sql += " LIMIT %s"
+            parameters.append(limit)
+        connection = engine.raw_connection()
+        try:
+            driver = connection.driver_connection
+            driver.autocommit = True  # psycopg2 sends nothing for this: no BEGIN, so no ROLLBACK either
+            try:
+                with driver.cursor() as cursor:
+                    cursor.execute(sql, parameters)
+                    rows = cursor.fetchall()
+            finally:
+                driver.autocommit = False
+        except engine.dialect.dbapi.Error as error:  # as the session path raises it (a lost database is retryable)
+            raise _persistence_error(engine.dialect.dbapi, error) from error
+        finally:
+            connection.close()  # the pool's reset rollback: nothing is open, so psycopg2 sends nothing
+        originator = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+        return [StoredEvent(originator_id=originator, originator_version=version, topic=topic, state=bytes(state))
+                for version, topic, state in rows]
 
     def _notify_channel(self, session: Session) -> None:
         # The library sends a NOTIFY after every insert, one more round trip in each write; followers are
