@@ -242,9 +242,13 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
 
     def select_events(self, originator_id: Any, gt: int | None = None, lte: int | None = None, desc: bool = False,
                       limit: int | None = None) -> list[StoredEvent]:
-        """The library's ``select_events`` as one Core statement: an aggregate read by a command (the
-        cache brings it up to date from its newer events on every read) skips building an ORM object
-        per row."""
+        """The library's ``select_events`` as one statement: an aggregate read by a command (the cache
+        brings it up to date from its newer events on every read) skips building an ORM object per row,
+        and on PostgreSQL outside a transaction also the session's BEGIN and ROLLBACK."""
+        engine = self.datastore.engine
+        if engine is not None and engine.dialect.name == "postgresql" and self.datastore.scoped_session is None \
+                and transactions.get(None) is None:
+            return self._select_autocommit(engine, originator_id, gt, lte, desc, limit)
         table = self.events_record_cls.__table__
         version = table.c.originator_version
         query = select(table.c.originator_id, version, table.c.topic, table.c.state).where(
@@ -256,10 +260,6 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
         query = query.order_by(version.desc() if desc else version)
         if limit is not None:
             query = query.limit(limit)
-        engine = self.datastore.engine
-        if engine is not None and engine.dialect.name == "postgresql" and self.datastore.scoped_session is None \
-                and transactions.get(None) is None:
-            return self._select_autocommit(engine, originator_id, gt, lte, desc, limit)
         with self.transaction(commit=False) as session:
             return [StoredEvent(originator_id=row[0], originator_version=row[1], topic=row[2],
                                 state=bytes(row[3]) if isinstance(row[3], memoryview) else row[3])
