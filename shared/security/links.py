@@ -285,20 +285,21 @@ class LinkedProcessRecorder(SQLAlchemyProcessRecorder):
         if limit is not None:
             sql += " LIMIT %s"
             parameters.append(limit)
-        connection = engine.raw_connection()
-        try:
-            driver = connection.driver_connection
-            driver.autocommit = True  # psycopg2 sends nothing for this: no BEGIN, so no ROLLBACK either
+        try:  # a driver's error (also a refused connect) raised as the session path raises it: retryable
+            connection = engine.raw_connection()
             try:
-                with driver.cursor() as cursor:
-                    cursor.execute(sql, parameters)
-                    rows = cursor.fetchall()
+                driver = connection.driver_connection
+                driver.autocommit = True  # psycopg2 sends nothing for this: no BEGIN, so no ROLLBACK either
+                try:
+                    with driver.cursor() as cursor:
+                        cursor.execute(sql, parameters)
+                        rows = cursor.fetchall()
+                finally:
+                    driver.autocommit = False
             finally:
-                driver.autocommit = False
-        except engine.dialect.dbapi.Error as error:  # as the session path raises it (a lost database is retryable)
+                connection.close()  # the pool's reset rollback: nothing is open, so psycopg2 sends nothing
+        except engine.dialect.dbapi.Error as error:
             raise _persistence_error(engine.dialect.dbapi, error) from error
-        finally:
-            connection.close()  # the pool's reset rollback: nothing is open, so psycopg2 sends nothing
         originator = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
         return [StoredEvent(originator_id=originator, originator_version=version, topic=topic, state=bytes(state))
                 for version, topic, state in rows]

@@ -5,9 +5,10 @@ from dataclasses import replace
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 
 from shared.errors import InvalidTransition
+from shared.faults import is_infrastructure
 from tests.unit.kernel_fixtures import CALL, TicketsApplication
 
 pytestmark = pytest.mark.integration
@@ -47,3 +48,13 @@ def test_aggregate_read_inside_a_transaction_sees_its_uncommitted_events(pg_url)
         app.recorder._insert_stored_events(session, [pending])
         assert [e.originator_version for e in app.recorder.select_events(pending.originator_id)] == [1]
     assert app.recorder.select_events(pending.originator_id) == []
+
+
+def test_aggregate_read_with_the_database_out_of_reach_is_an_infrastructure_error(pg_url):
+    """A refused connect is retryable (callers get ServiceUnavailable), as on the session path."""
+    app = app_for(pg_url)
+    ticket_id = UUID(app.open(CALL, "leak")["ticket_id"])
+    app.recorder.datastore.engine = create_engine("postgresql+psycopg2://pingan:pingan@127.0.0.1:1/pingan")
+    with pytest.raises(Exception) as error:  # noqa: PT011 (the class is what is checked, below)
+        app.recorder.select_events(ticket_id)
+    assert is_infrastructure(error.value)
