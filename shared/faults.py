@@ -10,6 +10,7 @@ import random
 
 import amqp.exceptions
 import kombu.exceptions
+import psycopg2
 import sqlalchemy.exc
 from eventsourcing import persistence
 
@@ -22,6 +23,9 @@ _INFRASTRUCTURE = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,
+    # The driver's own, where a raw connection bypasses SQLAlchemy's wrapping (its pool's connect).
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
     kombu.exceptions.OperationalError,
     amqp.exceptions.ConnectionError,
     amqp.exceptions.RecoverableConnectionError,

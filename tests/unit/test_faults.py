@@ -2,6 +2,7 @@
 consumers' backoff doubles within its bound (docs/reliability.md)."""
 
 import amqp.exceptions
+import psycopg2
 import sqlalchemy.exc
 from eventsourcing import persistence
 
@@ -24,6 +25,13 @@ def test_database_connection_loss_is_infrastructure():
     assert is_infrastructure(lost)
     assert is_infrastructure(wrapped(persistence.OperationalError, Exception("could not connect")))
     assert is_infrastructure(wrapped(RuntimeError, lost))
+
+
+def test_database_refusal_raised_bare_by_the_driver_is_infrastructure():
+    # A raw connection from the pool (the fast log reads) raises the driver's error unwrapped.
+    assert is_infrastructure(psycopg2.OperationalError("connection refused"))
+    assert is_infrastructure(psycopg2.InterfaceError("connection already closed"))
+    assert not is_infrastructure(psycopg2.IntegrityError("duplicate key"))
 
 
 def test_broker_connection_loss_is_infrastructure():
