@@ -181,11 +181,25 @@ class ClientCheck(Protocol):
     def active(self, client_id: str) -> bool: ...
 
 
+@dataclass(frozen=True)
+class _Verified:
+    kid: str
+    caller: CallerContext
+    expires: float  # the token's exp, seconds since the epoch
+
+
 class TokenVerifier:
+    # Tokens whose signature and claims have held, by their exact text: a caller sends the same token
+    # with every call, and checking its signature again was a tenth of a command's CPU
+    # (docs/benchmarks.md). What can change after issue is checked on every call all the same: expiry,
+    # the signing key's retirement, an outside system's registration. Bounded; emptied when full.
+    VERIFIED_LIMIT = 4096
+
     def __init__(self, keys: TokenKeys, limits: TokenLimits = TokenLimits(), clients: ClientCheck | None = None):
         self.keys = keys
         self.limits = limits
         self.clients = clients
+        self._verified: dict[str, _Verified] = {}
 
     def verify(self, token: object) -> CallerContext:
         """Return the caller a token names, or raise Unauthenticated.
@@ -194,12 +208,28 @@ class TokenVerifier:
         """
         if not token or not isinstance(token, str):
             raise Unauthenticated("the call carries no caller token")
+        now = datetime.now(UTC)
+        verified = self._verified.get(token)
+        if verified is None:
+            verified = self._verify_signed(token, now)
+        key = self.keys.get(verified.kid)
+        if key is None or not key.usable(now):
+            self._verified.pop(token, None)
+            raise Unauthenticated("the caller token is signed with an unknown or retired key")
+        if now.timestamp() >= verified.expires:
+            self._verified.pop(token, None)
+            raise Unauthenticated("the caller token has expired")
+        if verified.caller.role is Role.INTEGRATION:
+            self._check_client(verified.caller)
+        return verified.caller
+
+    def _verify_signed(self, token: str, now: datetime) -> _Verified:
+        """Check the token's signature and claims, and remember it once they hold."""
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
             raise Unauthenticated("the caller token is malformed") from None
         key = self.keys.get(kid)
-        now = datetime.now(UTC)
         if key is None or not key.usable(now):
             raise Unauthenticated("the caller token is signed with an unknown or retired key")
         try:
@@ -230,9 +260,11 @@ class TokenVerifier:
             raise Unauthenticated("the caller token's claims are incomplete") from None
         if lifetime > self.limits.cap(caller.role) + _CAP_SLACK:
             raise Unauthenticated("the caller token lives longer than its role allows")
-        if caller.role is Role.INTEGRATION:
-            self._check_client(caller)
-        return caller
+        if len(self._verified) >= self.VERIFIED_LIMIT:
+            self._verified.clear()
+        verified = _Verified(kid=kid, caller=caller, expires=float(claims["exp"]))
+        self._verified[token] = verified
+        return verified
 
     def _check_client(self, caller: CallerContext) -> None:
         """An outside system's token holds only while its client is registered and not revoked;

@@ -50,6 +50,16 @@ def test_client_token_refused_once_client_inactive(registry, tokens):
         verifier(tokens, Active()).verify(registry.issue(tokens, "hotline"))
 
 
+def test_client_token_verified_before_is_refused_once_client_revoked(registry, tokens):
+    register(registry)
+    clients = Active("hotline")
+    check, token = verifier(tokens, clients), registry.issue(tokens, "hotline")
+    check.verify(token)
+    clients.ids.clear()  # revoked after the token was first accepted: the verifier remembers it all the same
+    with pytest.raises(Unauthenticated, match="revoked"):
+        check.verify(token)
+
+
 def test_integration_token_without_client_id_refused(tokens):
     token = tokens.issue(CallerContext(actor_id="hotline", role=Role.INTEGRATION, jurisdiction="433100"))
     with pytest.raises(Unauthenticated):

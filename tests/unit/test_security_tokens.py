@@ -100,6 +100,56 @@ def test_token_expired_is_refused():
         accepting_new().verify(issuer().issue(CALLER, ttl=timedelta(seconds=-1)))
 
 
+class Later(datetime):
+    """``datetime`` whose now() is ``Later.ahead`` from now: the verifier's clock moved on."""
+
+    ahead = timedelta(0)
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + cls.ahead
+
+
+def moved_on(monkeypatch, by: timedelta) -> None:
+    monkeypatch.setattr("shared.context.datetime", Later)
+    monkeypatch.setattr(Later, "ahead", by)
+
+
+def test_token_verified_before_is_not_checked_for_its_signature_again(monkeypatch):
+    check, token = accepting_new(), issuer().issue(CALLER)
+    decoded = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append(1) or real_decode(*a, **k))
+    assert check.verify(token) == CALLER
+    assert check.verify(token) == CALLER
+    assert len(decoded) == 1
+
+
+def test_token_verified_before_is_refused_once_expired(monkeypatch):
+    check, token = accepting_new(), issuer().issue(CALLER, ttl=timedelta(minutes=5))
+    check.verify(token)
+    moved_on(monkeypatch, timedelta(minutes=6))
+    with pytest.raises(Unauthenticated, match="expired"):
+        check.verify(token)
+
+
+def test_token_verified_before_is_refused_once_its_key_is_retired(monkeypatch):
+    check = verifier(("k-new", NEW, datetime.now(UTC) + timedelta(minutes=30)))
+    token = issuer().issue(CALLER, ttl=timedelta(hours=2))
+    check.verify(token)
+    moved_on(monkeypatch, timedelta(hours=1))
+    with pytest.raises(Unauthenticated, match="unknown or retired key"):
+        check.verify(token)
+
+
+def test_token_verified_before_differs_by_one_character_is_checked_afresh():
+    check, token = accepting_new(), issuer().issue(CALLER)
+    check.verify(token)
+    altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(Unauthenticated):
+        check.verify(altered)
+
+
 def test_token_wrong_audience_is_refused():
     other = jwt.encode({**CLAIMS, "aud": "another-system"}, NEW, algorithm="EdDSA", headers={"kid": "k-new"})
     with pytest.raises(Unauthenticated, match="another audience"):
