@@ -9,6 +9,7 @@ from uuid import UUID
 
 import eventlet
 import pytest
+from kombu import Connection
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from prometheus_client.parser import text_string_to_metric_families
@@ -18,6 +19,7 @@ from services.grid_events.application import GridEventsApplication
 from services.mediation.domain import case_id_for
 from shared.config import load_settings
 from shared.context import CallerContext, Role
+from shared.dead_letters import dead_letter_queue
 from shared.errors import ReadModelStalled, ServiceUnavailable, ValidationFailed
 from shared.eventstore import Call, application_env
 from shared.registry import service_classes, service_names
@@ -255,14 +257,24 @@ def dead_letters(command, *args, env):
     return result.stdout
 
 
+def letters_ready(service_config) -> int:
+    """Mediation's dead letters ready to be taken. A listing takes each letter and leaves it unsettled;
+    the broker puts them back after the listing's channel closes, but not before that close returns, so
+    a replay or drop right after a listing can find fewer than there are."""
+    with Connection(service_config["AMQP_URI"]) as conn:
+        return dead_letter_queue("mediation")(conn.default_channel).queue_declare(passive=True).message_count
+
+
 def test_fault_poison_messages_dead_lettered_listed_and_replayable(services, service_config):
     env = {**services["mediation"].env, "AMQP_URI": service_config["AMQP_URI"]}
     poison(service_config)
     assert eventually(lambda: all(r in dead_letters("list", env=env) for r in ("undecodable", "unauthenticated")))
     assert alive(services)
+    assert eventually(lambda: letters_ready(service_config) == 2)
     assert "replayed 2" in dead_letters("replay", env=env)
     # Replayed into the queue they came from, they are refused and kept again: nothing is lost.
     assert eventually(lambda: dead_lettered(services["mediation"]) == {"undecodable": 2, "unauthenticated": 2})
     assert eventually(lambda: len(dead_letters("list", env=env).splitlines()) == 2)
+    assert eventually(lambda: letters_ready(service_config) == 2)
     assert "dropped 2" in dead_letters("drop", env=env)
     assert dead_letters("list", env=env) == ""
