@@ -196,6 +196,18 @@ def _render_chart(tmp: Path) -> Path:
     return out
 
 
+def _serve(pingan: str, name: str, env: dict, port: int, tmp, procs: list, checks: tuple[str, ...]) -> int:
+    """`pingan serve <name>` in its own session, kept in ``procs``, once each of ``checks`` answers 200."""
+    log = tmp / f"{name}.log"
+    proc = subprocess.Popen([pingan, "serve", name], env=env, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    procs.append(proc)
+    for path in checks:
+        _wait(f"{name} {path}", lambda path=path: _http(f"http://127.0.0.1:{port}{path}")[0] == 200,
+              START_TIMEOUT, proc, log)
+    return port
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("deploy-metrics")
@@ -220,27 +232,13 @@ def stack(tmp_path_factory):
                        PINGAN_DATA_DIR=str(tmp / f"data-{service}"))
             mig = subprocess.run([pingan, "migrate", service], env=env, capture_output=True, text=True, timeout=120)
             assert mig.returncode == 0, f"pingan migrate {service} failed:\n{mig.stdout}\n{mig.stderr}"
-            log = tmp / f"{service}.log"
-            proc = subprocess.Popen([pingan, "serve", service], env=env, stdout=log.open("w"),
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            procs.append(proc)
-            _wait(f"{service} /health", lambda p=port: _http(f"http://127.0.0.1:{p}/health")[0] == 200,
-                  START_TIMEOUT, proc, log)
-            _wait(f"{service} /ready", lambda p=port: _http(f"http://127.0.0.1:{p}/ready")[0] == 200,
-                  START_TIMEOUT, proc, log)
-            targets[service] = port
+            targets[service] = _serve(pingan, service, env, port, tmp, procs, checks=("/health", "/ready"))
 
         for edge in EDGES:
             port = _free_port()
             env = dict(os.environ, AMQP_URI=amqp_uri, PINGAN_LOG_FORMAT="json",
                        PINGAN_HTTP_ADDRESS=f"127.0.0.1:{port}", PINGAN_DATA_DIR=str(tmp / f"data-{edge}"))
-            log = tmp / f"{edge}.log"
-            proc = subprocess.Popen([pingan, "serve", edge], env=env, stdout=log.open("w"),
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            procs.append(proc)
-            _wait(f"{edge} /ready", lambda p=port: _http(f"http://127.0.0.1:{p}/ready")[0] == 200,
-                  START_TIMEOUT, proc, log)
-            targets[edge] = port
+            targets[edge] = _serve(pingan, edge, env, port, tmp, procs, checks=("/ready",))
 
         rendered = _render_chart(tmp)
         rules = [d for d in yaml.safe_load_all(rendered.read_text()) if d and d["kind"] == "PrometheusRule"]
