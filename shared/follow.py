@@ -196,11 +196,11 @@ def follow_service(service: str, settings: Settings) -> None:
     workers; serves ``/metrics`` (relay and projection lag, ``pingan_up``) and ``/health`` on
     ``PINGAN_HTTP_ADDRESS``. Woken by the service's NOTIFY after saves (PostgreSQL), polling every
     PINGAN_RELAY_INTERVAL besides. SIGTERM: the pass under way finishes, one last pass, then exit."""
-    from .dependencies import Store, open_store
+    from .dependencies import open_store
     from .metrics import ServiceSource, service_gauges
     from .registry import service_class
 
-    store = next(v for v in vars(service_class(service)).values() if isinstance(v, Store))
+    store = service_class(service).store  # type: ignore[attr-defined]  # a plain class attribute of every service
     opened = open_store(service, store.application_class, store.projections, settings)
     following = LogFollowing(service, opened.app, opened.engine, store.projections, store.contracts, settings,
                              settings.nameko_config(), on_stall=lambda name: metrics().projection_errors
